@@ -1,0 +1,99 @@
+// The normalized picture of what a user has configured, shared by every surface (tree, CLI, diagnostics).
+
+/** The AI tools whose MCP configs and credential stores we read. */
+export type ClientId = 'claude-code' | 'codex';
+
+export const CLIENT_LABELS: Record<ClientId, string> = {
+  'claude-code': 'Claude Code',
+  codex: 'Codex',
+};
+
+/**
+ * Where a server is configured, in the client's own words.
+ * Claude Code: user (~/.claude.json top level), local (~/.claude.json projects[path]),
+ * project (<workspace>/.mcp.json), managed (managed-mcp.json), plugin (a plugin's .mcp.json).
+ * Codex: user ($CODEX_HOME/config.toml), project (a trusted project's .codex/config.toml).
+ */
+export type Scope = 'user' | 'local' | 'project' | 'managed' | 'plugin';
+
+export type Transport = 'stdio' | 'http' | 'sse';
+
+/** 1-based line and column, as editors and compilers print them. */
+export interface SourceLocation {
+  file: string;
+  line: number;
+  column: number;
+}
+
+export type Severity = 'error' | 'warning' | 'info';
+
+export interface Finding {
+  /** Stable identifier, e.g. `config.invalid-json`; documented in docs/findings.md. */
+  code: string;
+  severity: Severity;
+  /** One line a user reads in a list. */
+  title: string;
+  /** What is wrong and what to do; never contains a secret. */
+  detail: string;
+  location?: SourceLocation;
+}
+
+/** Per-server OAuth settings a client lets the user pin in config. */
+export interface OAuthSettings {
+  clientId?: string;
+  callbackPort?: number;
+  callbackUrl?: string;
+  authServerMetadataUrl?: string;
+  scopes?: string[];
+}
+
+export interface McpServer {
+  client: ClientId;
+  scope: Scope;
+  name: string;
+  transport: Transport;
+  /** URL with `${VAR}` placeholders expanded (what the client connects to); remote servers only. */
+  url?: string;
+  /** URL exactly as written in the file, for display. */
+  rawUrl?: string;
+  /** stdio servers: the command (as written). */
+  command?: string;
+  /** Header names only: values may be secrets and are never displayed. */
+  headerNames: string[];
+  /** Header values as the client would send them (placeholders expanded). Never display or log. */
+  headers: Record<string, string>;
+  enabled: boolean;
+  /** The file and position of the server's entry (its key), for diagnostics and "Open config". */
+  source: SourceLocation;
+  /** For local and project scopes: the project directory the entry belongs to. */
+  projectPath?: string;
+  /** Credential storage key `<name>|<sha256-16>` exactly as the client computes it (remote servers). */
+  storageKey?: string;
+  oauth?: OAuthSettings;
+  /** Codex `bearer_token_env_var`: the server authenticates with a static token, not OAuth. */
+  bearerTokenEnvVar?: string;
+  /** Claude Code `headersHelper`: a command that prints headers at connect time. */
+  headersHelper?: string;
+  /** Problems with this entry (unset placeholder, missing url, ...). */
+  findings: Finding[];
+}
+
+/** What one client's config reader found: servers plus problems that belong to no single server. */
+export interface ConfigScan {
+  servers: McpServer[];
+  findings: Finding[];
+  /** Every config file the reader looked at (present or not), so the editor can watch them. */
+  files: string[];
+}
+
+export function emptyScan(): ConfigScan {
+  return { servers: [], findings: [], files: [] };
+}
+
+export function mergeScans(scans: ConfigScan[]): ConfigScan {
+  return {
+    servers: scans.flatMap((s) => s.servers),
+    findings: scans.flatMap((s) => s.findings),
+    files: [...new Set(scans.flatMap((s) => s.files))],
+  };
+}
