@@ -1,0 +1,67 @@
+// One small interface over every client's credential store (Claude Code's credentials file or
+// Keychain item, Codex's file or OS keyring). Every surface reads summaries, which carry
+// fingerprints and never a token; only repair flows ask for the secret material.
+import type { ClientId, Finding } from '../model';
+
+/** Where a store keeps its data: a file, the macOS Keychain (via /usr/bin/security), an OS keyring. */
+export type StoreKind = 'file' | 'keychain' | 'keyring';
+
+/** What a surface may show about one stored credential: no token, only fingerprints. */
+export interface CredentialSummary {
+  /** Storage key `<name>|<sha256-16>` (see storageKey.ts). */
+  key: string;
+  serverName?: string;
+  serverUrl?: string;
+  hasAccessToken: boolean;
+  accessTokenFingerprint?: string;
+  hasRefreshToken: boolean;
+  refreshTokenFingerprint?: string;
+  /** Epoch milliseconds, as both clients store it; undefined when not stored. */
+  expiresAt?: number;
+  scopes: string[];
+  clientId?: string;
+  hasClientSecret: boolean;
+  /** Codex stores the issuer; Claude Code keeps discovery state instead. */
+  issuer?: string;
+  discovery?: { authorizationServerUrl?: string; resourceMetadataUrl?: string; oauthMetadataFound?: boolean };
+}
+
+/** The secret material of one entry, for refresh and re-login only. Never log or display. */
+export interface CredentialSecret {
+  accessToken?: string;
+  refreshToken?: string;
+  clientSecret?: string;
+}
+
+/** Fields a repair may set on one entry; omitted fields stay as they are, null removes. */
+export interface CredentialPatch {
+  serverName?: string;
+  serverUrl?: string;
+  accessToken?: string;
+  refreshToken?: string | null;
+  expiresAt?: number | null;
+  scopes?: string[];
+  clientId?: string;
+  clientSecret?: string | null;
+  issuer?: string;
+}
+
+export interface StoreListing {
+  entries: CredentialSummary[];
+  /** Problems with the store itself (unreadable, malformed, near the Keychain size limit...). */
+  findings: Finding[];
+}
+
+export interface CredentialStore {
+  readonly client: ClientId;
+  readonly kind: StoreKind;
+  /** For people: a file path, or e.g. `Keychain item "Claude Code-credentials"`. */
+  readonly location: string;
+  list(): Promise<StoreListing>;
+  read(key: string): Promise<CredentialSummary | undefined>;
+  readSecret(key: string): Promise<CredentialSecret | undefined>;
+  /** Read-modify-write of one entry under the client's own lock, after a snapshot. */
+  write(key: string, patch: CredentialPatch): Promise<void>;
+  /** Removes one entry under the client's lock, after a snapshot; false when there was none. */
+  delete(key: string): Promise<boolean>;
+}
