@@ -1,13 +1,56 @@
 // mcp-auth-doctor: the command-line twin of the extension, over the same core.
-async function main(argv: string[]): Promise<number> {
-  process.stdout.write(`mcp-auth-doctor: ${argv.join(' ')}\n`);
-  return 0;
+import { status } from './commands/status';
+import { EXIT_USAGE, UsageError, type CliCommand, type CliIo } from './io';
+
+const COMMANDS: Record<string, CliCommand> = {
+  status,
+};
+
+const USAGE = `Usage: mcp-auth-doctor <command> [options]
+
+Commands:
+  status [--json] [--cwd DIR] [--client claude-code|codex]
+      List every MCP server Claude Code and Codex are configured with, and problems found.
+
+Honours HOME, CLAUDE_CONFIG_DIR and CODEX_HOME. Exit code: 0 healthy, 1 a finding is an
+error, 2 the command could not run.
+`;
+
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout(USAGE);
+    return name ? 0 : EXIT_USAGE;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.stderr(`mcp-auth-doctor: unknown command "${name}"\n\n${USAGE}`);
+    return EXIT_USAGE;
+  }
+  try {
+    return await command(rest, io);
+  } catch (err) {
+    // parseArgs throws TypeErrors with codes for bad flags; both are usage problems.
+    const usage = err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    io.stderr(`mcp-auth-doctor ${name}: ${err instanceof Error ? err.message : String(err)}\n`);
+    if (usage) io.stderr(`Run "mcp-auth-doctor --help" for usage.\n`);
+    return EXIT_USAGE;
+  }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err) => {
-    process.stderr.write(`mcp-auth-doctor: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(2);
-  },
-);
+if (require.main === module) {
+  runCli(process.argv.slice(2), {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    env: process.env,
+    cwd: process.cwd(),
+  }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`mcp-auth-doctor: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = EXIT_USAGE;
+    },
+  );
+}

@@ -1,0 +1,144 @@
+// The sidebar tree: client → server → findings, plus a node for config files that failed to load.
+import * as vscode from 'vscode';
+import type { ClientId, ConfigScan, Finding, McpServer, Severity } from '../core/model';
+import { CLIENT_LABELS } from '../core/model';
+import { ALL_CLIENTS } from '../core/config/scan';
+import { displayUrl, serverWhere, sourceLabel, worstSeverity } from '../core/present/describe';
+
+export type TreeNode =
+  | { kind: 'client'; client: ClientId; servers: McpServer[] }
+  | { kind: 'server'; server: McpServer }
+  | { kind: 'finding'; finding: Finding }
+  | { kind: 'problems'; findings: Finding[] };
+
+/** The tree exactly as shown, for the extension-host tests (and anything that reports on it). */
+export interface TreeSnapshotNode {
+  label: string;
+  description?: string;
+  tooltip?: string;
+  contextValue?: string;
+  children: TreeSnapshotNode[];
+}
+
+const TRANSPORT_ICON: Record<McpServer['transport'], string> = { http: 'globe', sse: 'radio-tower', stdio: 'terminal' };
+const SEVERITY_ICON: Record<Severity, [string, string]> = {
+  error: ['error', 'list.errorForeground'],
+  warning: ['warning', 'list.warningForeground'],
+  info: ['info', 'foreground'],
+};
+
+export class ServerTreeProvider implements vscode.TreeDataProvider<TreeNode> {
+  private readonly changed = new vscode.EventEmitter<TreeNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private scan: ConfigScan = { servers: [], findings: [], files: [] };
+
+  update(scan: ConfigScan): void {
+    this.scan = scan;
+    this.changed.fire(undefined);
+  }
+
+  getChildren(node?: TreeNode): TreeNode[] {
+    if (!node) {
+      const clients: TreeNode[] = ALL_CLIENTS.map((client) => ({
+        kind: 'client' as const,
+        client,
+        servers: this.scan.servers.filter((s) => s.client === client),
+      })).filter((n) => n.servers.length > 0);
+      return this.scan.findings.length > 0 ? [...clients, { kind: 'problems', findings: this.scan.findings }] : clients;
+    }
+    switch (node.kind) {
+      case 'client':
+        return node.servers.map((server) => ({ kind: 'server', server }));
+      case 'server':
+        return node.server.findings.map((finding) => ({ kind: 'finding', finding }));
+      case 'problems':
+        return node.findings.map((finding) => ({ kind: 'finding', finding }));
+      case 'finding':
+        return [];
+    }
+  }
+
+  getTreeItem(node: TreeNode): vscode.TreeItem {
+    switch (node.kind) {
+      case 'client': {
+        const item = new vscode.TreeItem(CLIENT_LABELS[node.client], vscode.TreeItemCollapsibleState.Expanded);
+        item.id = `client:${node.client}`;
+        item.description = plural(node.servers.length, 'server');
+        item.contextValue = 'client';
+        item.iconPath = new vscode.ThemeIcon('account');
+        return item;
+      }
+      case 'server':
+        return serverItem(node.server);
+      case 'finding':
+        return findingItem(node.finding);
+      case 'problems': {
+        const item = new vscode.TreeItem('Config problems', vscode.TreeItemCollapsibleState.Expanded);
+        item.id = 'problems';
+        item.description = plural(node.findings.length, 'problem');
+        item.contextValue = 'problems';
+        item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
+        return item;
+      }
+    }
+  }
+
+  /** Resolves the whole tree into plain data, through the same getTreeItem the view uses. */
+  snapshot(node?: TreeNode): TreeSnapshotNode[] {
+    return this.getChildren(node).map((child) => {
+      const item = this.getTreeItem(child);
+      const label = typeof item.label === 'string' ? item.label : (item.label?.label ?? '');
+      const tooltip = item.tooltip instanceof vscode.MarkdownString ? item.tooltip.value : item.tooltip;
+      return {
+        label,
+        ...(typeof item.description === 'string' ? { description: item.description } : {}),
+        ...(tooltip ? { tooltip } : {}),
+        ...(item.contextValue ? { contextValue: item.contextValue } : {}),
+        children: this.snapshot(child),
+      };
+    });
+  }
+}
+
+function serverItem(s: McpServer): vscode.TreeItem {
+  const collapsible = s.findings.length > 0 ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None;
+  const item = new vscode.TreeItem(s.name, collapsible);
+  item.id = `server:${s.client}:${s.scope}:${s.projectPath ?? ''}:${s.name}`;
+  item.description = serverWhere(s) + (s.enabled ? '' : ' · disabled');
+  const worst = worstSeverity(s.findings);
+  item.iconPath = worst
+    ? new vscode.ThemeIcon(SEVERITY_ICON[worst][0], new vscode.ThemeColor(SEVERITY_ICON[worst][1]))
+    : new vscode.ThemeIcon(TRANSPORT_ICON[s.transport]);
+  item.contextValue = s.transport === 'stdio' ? 'server.stdio' : 'server.remote';
+  const tooltip = new vscode.MarkdownString(undefined, true);
+  tooltip.appendText(`${s.name} (${CLIENT_LABELS[s.client]}, ${s.scope} scope)\n\n`);
+  const url = displayUrl(s);
+  if (url) tooltip.appendText(`${s.transport.toUpperCase()} ${url}\n\n`);
+  else if (s.command) tooltip.appendText(`stdio: ${s.command}\n\n`);
+  if (s.headerNames.length > 0) tooltip.appendText(`Headers: ${s.headerNames.join(', ')}\n\n`);
+  if (s.storageKey) tooltip.appendText(`Credential key: ${s.storageKey}\n\n`);
+  tooltip.appendText(`Defined in ${sourceLabel(s)}`);
+  item.tooltip = tooltip;
+  item.accessibilityInformation = { label: `${s.name}, ${CLIENT_LABELS[s.client]} ${s.scope} scope, ${serverWhere(s)}` };
+  return item;
+}
+
+function findingItem(f: Finding): vscode.TreeItem {
+  const item = new vscode.TreeItem(f.title, vscode.TreeItemCollapsibleState.None);
+  item.description = f.location ? `${baseName(f.location.file)}:${f.location.line}` : undefined;
+  item.tooltip = f.detail + (f.location ? `\n\n${f.location.file}:${f.location.line}:${f.location.column}` : '');
+  item.contextValue = f.location ? 'finding.located' : 'finding';
+  item.iconPath = new vscode.ThemeIcon(SEVERITY_ICON[f.severity][0], new vscode.ThemeColor(SEVERITY_ICON[f.severity][1]));
+  if (f.location) {
+    item.command = { command: 'mcpAuth.openLocation', title: 'Open', arguments: [f.location] };
+  }
+  return item;
+}
+
+function baseName(file: string): string {
+  return file.split(/[\\/]/).pop() ?? file;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
