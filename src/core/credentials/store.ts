@@ -2,6 +2,7 @@
 // Keychain item, Codex's file or OS keyring). Every surface reads summaries, which carry
 // fingerprints and never a token; only repair flows ask for the secret material.
 import type { ClientId, Finding } from '../model';
+import type { EntryChange, Snapshot, SnapshotInfo } from './backups';
 
 /** Where a store keeps its data: a file, the macOS Keychain (via /usr/bin/security), an OS keyring. */
 export type StoreKind = 'file' | 'keychain' | 'keyring';
@@ -64,4 +65,28 @@ export interface CredentialStore {
   write(key: string, patch: CredentialPatch): Promise<void>;
   /** Removes one entry under the client's lock, after a snapshot; false when there was none. */
   delete(key: string): Promise<boolean>;
+  /** Snapshots the whole store now (CLI `backup`); undefined when the store holds nothing. */
+  backup?(): Promise<SnapshotInfo | undefined>;
+  /** What restoring `snapshot` (the whole store, or the one entry `entryKey`) would change; writes nothing. */
+  planRestore?(snapshot: Snapshot, entryKey?: string): Promise<RestorePlan>;
+  /** Restores under the client's lock, atomically, after a snapshot of the current state. */
+  restore?(snapshot: Snapshot, entryKey?: string): Promise<RestoreOutcome>;
+}
+
+/** What a restore changes; fingerprints only. */
+export interface RestorePlan {
+  snapshotId: string;
+  /** The store that would be written (must be where the snapshot was taken). */
+  location: string;
+  /** Set when restoring one entry; otherwise the whole store is replaced. */
+  entryKey?: string;
+  entries: EntryChange[];
+  /** Changes outside the entries, in words, e.g. `claudeAiOauth: restored (was missing)`. */
+  otherChanges: string[];
+}
+
+export interface RestoreOutcome {
+  plan: RestorePlan;
+  /** The snapshot of the store taken just before the restore; undefined when it held nothing. */
+  previous: SnapshotInfo | undefined;
 }

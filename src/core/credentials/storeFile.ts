@@ -1,0 +1,163 @@
+// Reading a JSON credential store and saying exactly what is wrong with it. Shared by the
+// per-client stores: a malformed store gets a finding naming the file and line, and is never
+// "repaired" by overwriting it (Claude Code reads an unparsable store as empty and then writes a
+// blob holding only the new entry: anthropics/claude-code#28542, #45551).
+import { promises as fs } from 'node:fs';
+import { findNodeAtLocation, parseTree, printParseErrorCode, type JSONPath, type ParseError } from 'jsonc-parser';
+import type { Finding, SourceLocation } from '../model';
+import { positionAt } from '../config/sourceText';
+
+/** Finding codes of credential stores (docs/findings.md). */
+export const STORE_FINDING = {
+  unreadable: 'credentials.unreadable',
+  danglingSymlink: 'credentials.dangling-symlink',
+  empty: 'credentials.empty',
+  invalidJson: 'credentials.invalid-json',
+  wrongType: 'credentials.wrong-type',
+  keychainUnavailable: 'credentials.keychain-unavailable',
+  keychainNearLimit: 'credentials.keychain-near-limit',
+  splitStore: 'credentials.split-store',
+  storeGone: 'credentials.store-gone',
+  accountLoginLost: 'credentials.account-login-lost',
+  entriesLost: 'credentials.entries-lost',
+  noToken: 'credentials.no-token',
+  duplicateServer: 'credentials.duplicate-server',
+  staleNeedsAuth: 'credentials.stale-needs-auth-cache',
+} as const;
+
+/** Thrown by writes to a store we could not parse: replacing it would lose what it holds. */
+export class MalformedStoreError extends Error {
+  constructor(readonly finding: Finding) {
+    super(`${finding.title}: ${finding.detail} Nothing was written.`);
+    this.name = 'MalformedStoreError';
+  }
+}
+
+export type StoreText =
+  | { state: 'absent' }
+  | { state: 'present'; text: string }
+  | { state: 'unreadable'; finding: Finding };
+
+/** Reads a store file; a missing file is normal, everything else odd becomes a finding. */
+export async function readStoreText(file: string, storeLabel: string): Promise<StoreText> {
+  let stat;
+  try {
+    stat = await fs.lstat(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { state: 'absent' };
+    return unreadable(file, storeLabel, code ?? String(err));
+  }
+  if (stat.isSymbolicLink()) {
+    try {
+      await fs.stat(file);
+    } catch {
+      const target = await fs.readlink(file).catch(() => '?');
+      return {
+        state: 'unreadable',
+        finding: {
+          code: STORE_FINDING.danglingSymlink,
+          severity: 'error',
+          title: `${storeLabel} is a symbolic link to a missing file`,
+          detail: `${file} points to ${target}, which does not exist, so the client sees no credentials. Restore the target file or the link; nothing will be written until then.`,
+          location: { file, line: 1, column: 1 },
+        },
+      };
+    }
+  }
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    return unreadable(file, storeLabel, (err as NodeJS.ErrnoException).code ?? String(err));
+  }
+  return { state: 'present', text };
+}
+
+function unreadable(file: string, storeLabel: string, reason: string): StoreText {
+  return {
+    state: 'unreadable',
+    finding: {
+      code: STORE_FINDING.unreadable,
+      severity: 'error',
+      title: `${storeLabel} cannot be read`,
+      detail: `Reading ${file} failed (${reason}). Check that it is a regular file you own; nothing will be written until it can be read.`,
+      location: { file, line: 1, column: 1 },
+    },
+  };
+}
+
+/** Where a store's text came from, for findings: a file (with line/column) or a label only. */
+export interface StoreOrigin {
+  /** e.g. `Claude Code's credential store`. */
+  label: string;
+  /** The file, when the store is one; Keychain items have no line to point at. */
+  file?: string;
+  /** Said to the user after what is wrong, e.g. how the client behaves with such a store. */
+  consequence: string;
+}
+
+/** Parses a store that must be one JSON object; any other shape is a finding, never an exception. */
+export function parseJsonStore(text: string, origin: StoreOrigin): { ok: true; value: Record<string, unknown> } | { ok: false; finding: Finding } {
+  const where = origin.file ?? origin.label;
+  if (text.trim() === '') {
+    return malformed(origin, STORE_FINDING.empty, `${origin.label} is empty`, `${where} holds no data. ${origin.consequence}`, 0, text);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    const errors: ParseError[] = [];
+    parseTree(text, errors, { disallowComments: true, allowTrailingComma: false });
+    const first = errors[0];
+    const offset = first?.offset ?? text.length;
+    const why = first ? printParseErrorCode(first.error) : 'InvalidJSON';
+    const truncated = offset >= text.trimEnd().length - 1;
+    return malformed(
+      origin,
+      STORE_FINDING.invalidJson,
+      `${origin.label} is not valid JSON${truncated ? ' (cut off)' : ''}`,
+      `${where} could not be parsed (${why}${truncated ? `; it ends after ${Buffer.byteLength(text)} bytes, as if a write was cut short` : ''}). ${origin.consequence}`,
+      offset,
+      text,
+    );
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return malformed(
+      origin,
+      STORE_FINDING.wrongType,
+      `${origin.label} is not a JSON object`,
+      `${where} holds ${describeJson(value)} where an object is expected. ${origin.consequence}`,
+      0,
+      text,
+    );
+  }
+  return { ok: true, value: value as Record<string, unknown> };
+}
+
+/** A finding that makes the whole store unusable (and writes refuse). */
+export function malformed(origin: StoreOrigin, code: string, title: string, detail: string, offset: number, text: string): { ok: false; finding: Finding } {
+  return { ok: false, finding: { code, severity: 'error', title, detail, ...(origin.file ? { location: locationIn(origin.file, text, offset) } : {}) } };
+}
+
+export function locationIn(file: string, text: string, offset: number): SourceLocation {
+  return { file, ...positionAt(text, offset) };
+}
+
+/** Offset of the value at `path` (e.g. ['mcpOAuth', key]) in JSON text, for line/column. */
+export function offsetOfPath(text: string, path: JSONPath): number {
+  const root = parseTree(text);
+  const node = root ? findNodeAtLocation(root, path) : undefined;
+  return node?.parent?.type === 'property' ? node.parent.offset : (node?.offset ?? 0);
+}
+
+export function describeJson(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  return `a ${typeof value}`;
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
