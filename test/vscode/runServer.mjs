@@ -216,7 +216,8 @@ async function runScenario(scenario) {
   if (fs.existsSync(resultsFile)) {
     const r = JSON.parse(fs.readFileSync(resultsFile, 'utf8'));
     counts = { passed: r.passed, failed: r.failed, pending: r.pending, vscodeVersion: r.vscodeVersion };
-    for (const f of r.failures) console.log(`[${scenario.suite}] FAILED ${f.title}: ${f.error}`);
+    // Repeated from the results file in case the host's console was cut short.
+    for (const f of r.failures) console.log(`[${scenario.suite}] FAILED ${f.title}: ${f.error.split('\n')[0]}`);
   } else {
     outcome.error ??= `the suite ended with code ${outcome.exitCode} and wrote no results`;
     console.log(`[${scenario.suite}] no results; last lines of the VS Code server:\n  ${serverLog.slice(-20).join('\n  ')}`);

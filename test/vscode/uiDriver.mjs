@@ -7,6 +7,8 @@ import * as path from 'node:path';
 
 const VIEW_CONTAINER = 'MCP Auth';
 const VIEW_CONTAINER_ID = 'mcpAuth';
+/** Under the tests' own timeout, so a missing element fails the step with Playwright's reason. */
+const STEP_TIMEOUT_MS = 10_000;
 
 /**
  * Polls `bridge` for `<id>.request.json` and answers each with `<id>.response.json`, one at a time.
@@ -59,17 +61,19 @@ const STEPS = {
   async screenshot(page, { name }, { screenshotDir, suite }) {
     if (!/^[\w-]+$/.test(name ?? '')) throw new Error(`bad screenshot name ${name}`);
     fs.mkdirSync(screenshotDir, { recursive: true });
+    // Off the view, so no row shows its hover state.
+    await page.mouse.move(800, 400);
     const window = path.join(screenshotDir, `${suite}-${name}.png`);
     const sidebar = path.join(screenshotDir, `${suite}-${name}-sidebar.png`);
     await page.screenshot({ path: window });
-    await page.locator('.part.sidebar').screenshot({ path: sidebar });
+    await page.locator('.part.sidebar').screenshot({ path: sidebar, timeout: STEP_TIMEOUT_MS });
     return { files: [window, sidebar] };
   },
   /** Hovers a row and clicks one of its inline actions (e.g. "Open Config"), as a user would. */
   async clickRowAction(page, { label, action }) {
     const row = viewBody(page).locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: exactText(label) }) }).first();
-    await row.hover();
-    await row.locator(`.actions .action-label[aria-label^="${action}"]`).click();
+    await row.hover({ timeout: STEP_TIMEOUT_MS });
+    await row.locator(`.actions .action-label[aria-label^="${action}"]`).click({ timeout: STEP_TIMEOUT_MS });
     return { clicked: `${label} → ${action}` };
   },
   /** The page's HTML, for writing new steps (DEBUG only). */
@@ -84,11 +88,11 @@ const STEPS = {
 /** The workbench shows a container's views once its activity-bar entry is selected. */
 async function openContainer(page) {
   const entry = page.locator('.part.activitybar .action-item').filter({ has: page.locator(`[aria-label^="${VIEW_CONTAINER}"]`) }).first();
-  await entry.waitFor({ state: 'visible', timeout: 30_000 });
+  await entry.waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
   if ((await entry.getAttribute('aria-selected')) !== 'true' && !(await entry.evaluate((e) => e.classList.contains('checked')))) {
-    await entry.click();
+    await entry.click({ timeout: STEP_TIMEOUT_MS });
   }
-  await viewBody(page).waitFor({ state: 'visible', timeout: 15_000 });
+  await viewBody(page).waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
 }
 
 /** The container has one view, so the sidebar showing the container shows that view's body. */
@@ -98,7 +102,7 @@ function viewBody(page) {
 
 async function readView(page) {
   const body = viewBody(page);
-  await body.waitFor({ state: 'visible', timeout: 15_000 });
+  await body.waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
   return body.evaluate((el) => {
     const rows = [...el.querySelectorAll('.monaco-list-row')].map((row) => ({
       label: row.querySelector('.label-name')?.textContent?.trim() ?? '',
