@@ -1,0 +1,205 @@
+// Claude Code's macOS Keychain item, reached only through /usr/bin/security: the item's ACL already
+// trusts that binary, so reading or updating through it neither prompts nor re-stamps the
+// partition list the way a write from another binary does (steipete/CodexBar#2588, Lcharvol/Claude-God
+// PR#49; failure-modes E9). Never `-A`/`-T` (they rewrite the ACL). Every call has a timeout
+// (a locked keychain over SSH can hang: failure-modes E8). The runner is injected: this path
+// cannot run off macOS, and unit tests drive it with a recording fake.
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Environment } from '../environment';
+
+export const SECURITY_PATH = '/usr/bin/security';
+/** Claude Code's own `security` timeout (10 s in 2.1.197's keychain prefetch). */
+export const SECURITY_TIMEOUT_MS = 10_000;
+
+/**
+ * Above this many bytes of JSON the Keychain blob is close to what Claude Code can store: it
+ * writes the item as hex through `security -i`, whose stdin line buffer is 4096 bytes, so about
+ * 2,013 bytes of JSON fit (anthropics/claude-code#28901, #30337); #28542 saw the blob cut at ~2,010
+ * bytes and every MCP login lost on restart. Versions with the argv fallback (#30337 fix) still
+ * lose large blobs (#92839).
+ */
+export const KEYCHAIN_NEAR_LIMIT_BYTES = 1800;
+
+/** `security -i` reads each command with a 4096-byte fgets; Claude Code keeps 64 bytes of headroom. */
+const SECURITY_STDIN_LINE_LIMIT = 4096 - 64;
+
+export interface CommandResult {
+  /** Exit code; null when killed (timeout). */
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+export type CommandRunner = (file: string, args: string[], options: { input?: string; timeoutMs: number }) => Promise<CommandResult>;
+
+/** Runs a program without a shell, feeding `input` on stdin, killing it after the timeout. */
+export const runCommand: CommandRunner = (file, args, { input, timeoutMs }) =>
+  new Promise((resolve) => {
+    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      resolve({ code: null, stdout, stderr: stderr + err.message, timedOut });
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, timedOut });
+    });
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(input ?? '');
+  });
+
+/**
+ * The item's service name, as Claude Code 2.1.197 computes it: `Claude Code-credentials`, plus
+ * `-<first 8 hex of sha256(dir)>` when `CLAUDE_CONFIG_DIR` (or `CLAUDE_SECURESTORAGE_CONFIG_DIR`)
+ * is set; the hash is of the path string as given (NFC), not a resolved path (read from the
+ * shipped binary; earlier versions: CLAUDE_CONFIG_DIR only, 21st-dev/1code#48, claude-code#87702).
+ */
+export function claudeKeychainService(e: Environment): string {
+  const secure = e.env.CLAUDE_SECURESTORAGE_CONFIG_DIR;
+  const isDefault = secure !== undefined ? !secure : !e.env.CLAUDE_CONFIG_DIR;
+  if (isDefault) return 'Claude Code-credentials';
+  const dir = (secure !== undefined ? secure : (e.env.CLAUDE_CONFIG_DIR ?? path.join(e.home, '.claude'))).normalize('NFC');
+  return `Claude Code-credentials-${createHash('sha256').update(dir).digest('hex').slice(0, 8)}`;
+}
+
+/** The account Claude Code 2.1.197 writes with: `$USER`, else the login name; odd names → `claude-code-user`. */
+export function claudeKeychainAccount(e: Environment): string {
+  let name: string;
+  try {
+    name = e.env.USER || os.userInfo().username;
+  } catch {
+    name = 'claude-code-user';
+  }
+  return /^[a-zA-Z0-9._-]+$/.test(name) ? name : 'claude-code-user';
+}
+
+export type KeychainLookup = { state: 'found'; account: string } | { state: 'absent' } | { state: 'unavailable'; reason: string };
+
+export class KeychainError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'KeychainError';
+  }
+}
+
+export class ClaudeKeychain {
+  constructor(
+    readonly service: string,
+    /** The account Claude Code would use; tried first, then any account under the service. */
+    readonly expectedAccount: string,
+    private readonly run: CommandRunner,
+    private readonly timeoutMs = SECURITY_TIMEOUT_MS,
+  ) {}
+
+  get label(): string {
+    return `Keychain item "${this.service}"`;
+  }
+
+  /**
+   * Finds the item by its attributes only (no secret, so no prompt even when locked), first with
+   * Claude Code's account, then by service alone: the account has been `$USER` in some builds and
+   * empty in others (claude-code#3065), and a write must update the item that exists.
+   */
+  async find(): Promise<KeychainLookup> {
+    const exact = await this.security(['find-generic-password', '-a', this.expectedAccount, '-s', this.service]);
+    if (exact.code === 0) return { state: 'found', account: parseAccount(exact.stdout) ?? this.expectedAccount };
+    if (exact.code !== 44) return { state: 'unavailable', reason: describeFailure(exact) };
+    const any = await this.security(['find-generic-password', '-s', this.service]);
+    if (any.code === 0) return { state: 'found', account: parseAccount(any.stdout) ?? '' };
+    if (any.code === 44) return { state: 'absent' };
+    return { state: 'unavailable', reason: describeFailure(any) };
+  }
+
+  /** The item's password (the JSON blob). */
+  async read(account: string): Promise<{ ok: true; value: string } | { ok: false; absent: boolean; reason: string }> {
+    const r = await this.security(['find-generic-password', ...accountArgs(account), '-s', this.service, '-w']);
+    if (r.code !== 0) return { ok: false, absent: r.code === 44, reason: describeFailure(r) };
+    return { ok: true, value: decodePassword(r.stdout) };
+  }
+
+  /**
+   * Updates the item in place (`-U`), as Claude Code does: hex (`-X`) on `security -i`'s stdin so
+   * the blob is not in any process list, or in argv when the line would overflow its buffer
+   * (claude-code#30337). Reads the item back to prove the write landed.
+   */
+  async write(account: string, value: string): Promise<void> {
+    const hex = Buffer.from(value, 'utf8').toString('hex');
+    const line = `add-generic-password -U -a "${account}" -s "${this.service}" -X "${hex}"\n`;
+    const quotable = !/["\\\n]/.test(account + this.service);
+    const r =
+      quotable && Buffer.byteLength(line) <= SECURITY_STDIN_LINE_LIMIT
+        ? await this.security(['-i'], line)
+        : await this.security(['add-generic-password', '-U', '-a', account, '-s', this.service, '-X', hex]);
+    if (r.code !== 0) throw new KeychainError(`Updating ${this.label} failed (${describeFailure(r)}).`);
+    const back = await this.read(account);
+    if (!back.ok || back.value !== value) {
+      throw new KeychainError(`${this.label} did not hold the new content after the update (${back.ok ? 'content differs' : back.reason}).`);
+    }
+  }
+
+  private security(args: string[], input?: string): Promise<CommandResult> {
+    return this.run(SECURITY_PATH, args, { timeoutMs: this.timeoutMs, ...(input !== undefined ? { input } : {}) });
+  }
+}
+
+function accountArgs(account: string): string[] {
+  // An item stored with an empty account is matched by service alone.
+  return account ? ['-a', account] : [];
+}
+
+/** `"acct"<blob>="name"`, `"acct"<blob>=0x6E616D65  "name"` or `"acct"<blob>=<NULL>`. */
+export function parseAccount(attributes: string): string | undefined {
+  const m = /"acct"<blob>=(?:"((?:[^"\\]|\\.)*)"|0x([0-9A-Fa-f]+)|<NULL>)/.exec(attributes);
+  if (!m) return undefined;
+  if (m[1] !== undefined) return m[1];
+  if (m[2] !== undefined) return Buffer.from(m[2], 'hex').toString('utf8');
+  return '';
+}
+
+/**
+ * `-w` prints the password; macOS 26 prints hex instead when it holds bytes it deems binary
+ * (zenn.dev "macOS Tahoe keychain hex encoding"). A JSON blob starts with `{`, never a hex digit.
+ */
+export function decodePassword(stdout: string): string {
+  const s = stdout.replace(/\r?\n$/, '');
+  if (/^(?:[0-9a-fA-F]{2})+$/.test(s)) {
+    const decoded = Buffer.from(s, 'hex').toString('utf8');
+    if (decoded.trimStart().startsWith('{')) return decoded;
+  }
+  return s;
+}
+
+/** `security` exit codes are the low byte of the OSStatus. */
+function describeFailure(r: CommandResult): string {
+  if (r.timedOut) return 'security did not answer in time';
+  switch (r.code) {
+    case 44:
+      return 'item not found';
+    case 36:
+      return 'the keychain is locked or cannot prompt here (errSecInteractionNotAllowed, e.g. over SSH)';
+    case 51:
+      return 'access was denied (errSecAuthFailed)';
+    case 128:
+      return 'the access prompt was cancelled';
+    case null:
+      return `security could not run: ${r.stderr.trim().replace(/[0-9a-fA-F]{16,}/g, '…') || 'unknown error'}`;
+    default: {
+      // stderr may echo a command line: drop anything hex-encoded (the blob) before showing it.
+      const first = r.stderr.trim().split('\n')[0]?.replace(/[0-9a-fA-F]{16,}/g, '…') ?? '';
+      return `security exited with ${r.code}${first ? `: ${first}` : ''}`;
+    }
+  }
+}

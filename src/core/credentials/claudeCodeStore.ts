@@ -1,0 +1,412 @@
+// Claude Code's credential store: one JSON blob holding the user's own login (`claudeAiOauth`) and
+// every MCP grant (`mcpOAuth`, keyed `<name>|<sha256-16>`). Linux/Windows: `.credentials.json` in
+// the config dir; macOS: a login-Keychain item, with that file as fallback when the item is absent
+// (createFallbackStorage in Claude Code's secureStorage). Because one blob holds everything, a write
+// here re-reads it under Claude Code's own lock, changes one entry and leaves every other byte alone
+// (seed 001, anthropics/claude-code#45551).
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { claudeConfigDir, type Environment } from '../environment';
+import type { Finding } from '../model';
+import { atomicWriteFile, withFileLock, type HeldLock } from './atomicWrite';
+import { diffEntries, snapshotStoreFor, type Snapshot, type SnapshotInfo, type SnapshotStore, type StoreShape } from './backups';
+import {
+  CLAUDE_STORE_LABEL,
+  editBlob,
+  fingerprintsOf,
+  nonEmpty,
+  omitUndefined,
+  parseClaudeBlob,
+  patchEntry,
+  shapeOf,
+  summaryOf,
+  type ParsedBlob,
+} from './claudeCodeBlob';
+import { entryFindings, keychainSizeFindings, keychainUnavailableFinding, lossFindings, needsAuthFindings, splitStoreFinding } from './claudeCodeFindings';
+import { ClaudeKeychain, KeychainError, claudeKeychainAccount, claudeKeychainService, runCommand, type CommandRunner } from './claudeCodeKeychain';
+import type { CredentialPatch, CredentialSecret, CredentialStore, CredentialSummary, RestoreOutcome, RestorePlan, StoreKind, StoreListing } from './store';
+import { MalformedStoreError, isPlainObject, parseJsonStore, readStoreText, type StoreText } from './storeFile';
+
+/**
+ * Claude Code 2.1.197 serialises every secure-storage write through proper-lockfile on
+ * `<storage dir>/.storage-write` (lock directory `.storage-write.lock`), `realpath: false`,
+ * `stale: 15000`, retries {10, 100–1000 ms} ≈ the 7.5 s budget of claude-code#24317 — read from
+ * the shipped binary (`strings claude.exe`, function around `[secureStorage] write lock`).
+ */
+export const CLAUDE_STORAGE_LOCK_STALE_MS = 15_000;
+/** Longer than Claude Code's own 7.5 s budget, so one of its writes in progress never fails ours. */
+export const CLAUDE_STORAGE_LOCK_TIMEOUT_MS = 10_000;
+
+/** Where the blob file and the lock live: `CLAUDE_SECURESTORAGE_CONFIG_DIR` if set, else the config dir. */
+export function claudeSecureStorageDir(e: Environment): string {
+  const secure = e.env.CLAUDE_SECURESTORAGE_CONFIG_DIR;
+  if (secure !== undefined) return path.resolve(secure ? secure.normalize('NFC') : path.join(e.home, '.claude'));
+  return claudeConfigDir(e);
+}
+
+export function claudeCredentialsFile(e: Environment): string {
+  return path.join(claudeSecureStorageDir(e), '.credentials.json');
+}
+
+/** The file Claude Code locks (it need not exist); the lock itself is `<this>.lock`. */
+export function claudeStorageLockTarget(e: Environment): string {
+  return path.join(claudeSecureStorageDir(e), '.storage-write');
+}
+
+export function claudeNeedsAuthCacheFile(e: Environment): string {
+  return path.join(claudeConfigDir(e), 'mcp-needs-auth-cache.json');
+}
+
+export interface ClaudeCodeStoreOptions {
+  /** Where snapshots go; default `snapshotStoreFor(e)`. */
+  backups?: SnapshotStore;
+  lockTimeoutMs?: number;
+  /** Tests only: Claude Code's stale time is fixed, and ours must match it. */
+  lockStaleMs?: number;
+  /** macOS: how to run /usr/bin/security (tests inject a fake). */
+  security?: CommandRunner;
+  now?: () => number;
+}
+
+interface Backend {
+  readonly kind: StoreKind;
+  readonly location: string;
+  readonly file?: string;
+  read(): Promise<StoreText>;
+  write(text: string, lock: HeldLock): Promise<void>;
+}
+
+class FileBackend implements Backend {
+  readonly kind = 'file';
+  constructor(readonly file: string) {}
+  get location(): string {
+    return this.file;
+  }
+  read(): Promise<StoreText> {
+    return readStoreText(this.file, CLAUDE_STORE_LABEL);
+  }
+  async write(text: string, lock: HeldLock): Promise<void> {
+    await fs.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
+    await atomicWriteFile(this.file, text, { mode: 0o600, beforeCommit: () => lock.assertHeld() });
+  }
+}
+
+class KeychainBackend implements Backend {
+  readonly kind = 'keychain';
+  constructor(
+    private readonly keychain: ClaudeKeychain,
+    private readonly account: string,
+  ) {}
+  get location(): string {
+    return this.keychain.label;
+  }
+  async read(): Promise<StoreText> {
+    const r = await this.keychain.read(this.account);
+    if (r.ok) return { state: 'present', text: r.value };
+    if (r.absent) return { state: 'absent' };
+    return { state: 'unreadable', finding: keychainUnavailableFinding(this.keychain.label, r.reason) };
+  }
+  async write(text: string, lock: HeldLock): Promise<void> {
+    lock.assertHeld();
+    await this.keychain.write(this.account, text);
+  }
+}
+
+/** The Keychain answered neither "found" nor "absent": read nothing, write nothing. */
+class UnavailableBackend implements Backend {
+  readonly kind = 'keychain';
+  constructor(
+    readonly location: string,
+    private readonly reason: string,
+  ) {}
+  async read(): Promise<StoreText> {
+    return { state: 'unreadable', finding: keychainUnavailableFinding(this.location, this.reason) };
+  }
+  async write(): Promise<void> {
+    throw new KeychainError(`${this.location} cannot be used (${this.reason}); nothing was written.`);
+  }
+}
+
+export class ClaudeCodeStore implements CredentialStore {
+  readonly client = 'claude-code';
+  private readonly backups: SnapshotStore;
+  private readonly keychain?: ClaudeKeychain;
+  private readonly fileBackend: FileBackend;
+  private current: Backend;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly e: Environment,
+    private readonly options: ClaudeCodeStoreOptions = {},
+  ) {
+    this.backups = options.backups ?? snapshotStoreFor(e);
+    this.now = options.now ?? Date.now;
+    this.fileBackend = new FileBackend(claudeCredentialsFile(e));
+    if (e.platform === 'darwin') {
+      this.keychain = new ClaudeKeychain(claudeKeychainService(e), claudeKeychainAccount(e), options.security ?? runCommand);
+      this.current = new UnavailableBackend(this.keychain.label, 'not looked up yet');
+    } else {
+      this.current = this.fileBackend;
+    }
+  }
+
+  /** Where the blob was last found (macOS: the Keychain item, or the file when the item is absent). */
+  get kind(): StoreKind {
+    return this.current.kind;
+  }
+  get location(): string {
+    return this.current.location;
+  }
+
+  async list(): Promise<StoreListing> {
+    const backend = await this.resolveBackend();
+    const read = await backend.read();
+    const findings: Finding[] = [];
+    let entries: CredentialSummary[] = [];
+    if (read.state === 'unreadable') {
+      findings.push(read.finding);
+    } else if (read.state === 'absent') {
+      findings.push(...lossFindings(await this.newestSnapshot(backend), backend.location, undefined));
+    } else {
+      const parsed = parseClaudeBlob(read.text, backend);
+      if (!parsed.ok) {
+        findings.push(parsed.finding);
+      } else {
+        const blob = parsed.blob;
+        entries = blob.entries.flatMap((p) => (p.entry ? [summaryOf(p.key, p.entry)] : []));
+        findings.push(...blob.entries.flatMap((p) => (p.problem ? [p.problem] : [])));
+        findings.push(...entryFindings(blob, backend), ...(await this.needsAuthFindings(entries)));
+        if (backend.kind === 'keychain') findings.push(...keychainSizeFindings(read.text, backend.location));
+        findings.push(...lossFindings(await this.newestSnapshot(backend), backend.location, shapeOf(blob.data)));
+      }
+      if (backend.kind === 'keychain') {
+        const file = await this.fileBackend.read();
+        if (file.state === 'present') {
+          const parsedFile = parseClaudeBlob(file.text, this.fileBackend);
+          findings.push(splitStoreFinding(backend.location, this.fileBackend.file, parsedFile.ok ? parsedFile.blob.entries.length : 0));
+        }
+      }
+    }
+    return { entries, findings };
+  }
+
+  async read(key: string): Promise<CredentialSummary | undefined> {
+    return (await this.list()).entries.find((s) => s.key === key);
+  }
+
+  async readSecret(key: string): Promise<CredentialSecret | undefined> {
+    const backend = await this.resolveBackend();
+    const read = await backend.read();
+    if (read.state !== 'present') return undefined;
+    const parsed = parseClaudeBlob(read.text, backend);
+    const entry = parsed.ok ? parsed.blob.entries.find((p) => p.key === key)?.entry : undefined;
+    if (!entry) return undefined;
+    return omitUndefined({
+      accessToken: nonEmpty(entry.accessToken),
+      refreshToken: nonEmpty(entry.refreshToken),
+      clientSecret: nonEmpty(entry.clientSecret),
+    });
+  }
+
+  async write(key: string, patch: CredentialPatch): Promise<void> {
+    assertKey(key);
+    await this.mutate('before-write', (blob) => {
+      const problem = blob?.entries.find((p) => p.key === key)?.problem;
+      if (problem) throw new MalformedStoreError(problem);
+      return patchEntry(blob, key, patch);
+    });
+  }
+
+  async delete(key: string): Promise<boolean> {
+    assertKey(key);
+    let removed = false;
+    await this.mutate('before-delete', (blob) => {
+      if (!blob?.entries.some((p) => p.key === key)) return undefined;
+      removed = true;
+      return editBlob(blob, [{ path: ['mcpOAuth', key], value: undefined }]);
+    });
+    return removed;
+  }
+
+  async backup(): Promise<SnapshotInfo | undefined> {
+    // No lock: each write replaces the blob atomically, so one read sees one whole version.
+    const backend = await this.resolveBackend();
+    const read = await backend.read();
+    if (read.state !== 'present') return undefined;
+    const parsed = parseClaudeBlob(read.text, backend);
+    return this.backups.save(snapshotOf(backend, read.text, parsed.ok ? parsed.blob : undefined, 'manual'));
+  }
+
+  async planRestore(snapshot: Snapshot, entryKey?: string): Promise<RestorePlan> {
+    const backend = this.restoreBackend(snapshot, await this.resolveBackend());
+    const target = this.restoreTarget(snapshot, backend, entryKey);
+    const read = await backend.read();
+    if (read.state === 'unreadable') throw new MalformedStoreError(read.finding);
+    const current = read.state === 'present' ? parseClaudeBlob(read.text, backend) : undefined;
+    return planOf(snapshot, backend, target, current, entryKey);
+  }
+
+  async restore(snapshot: Snapshot, entryKey?: string): Promise<RestoreOutcome> {
+    let plan: RestorePlan | undefined;
+    const previous = await this.mutate(
+      'before-restore',
+      (blob, read, backend) => {
+        const target = this.restoreTarget(snapshot, backend, entryKey);
+        const current = read.state === 'present' ? parseClaudeBlob(read.text, backend) : undefined;
+        plan = planOf(snapshot, backend, target, current, entryKey);
+        if (!entryKey) {
+          // The whole blob, byte for byte as it was; this also repairs a malformed store.
+          return read.state === 'present' && read.text === snapshot.raw ? undefined : { text: snapshot.raw!, shape: shapeOf(target.data) };
+        }
+        const value = (target.data.mcpOAuth as Record<string, unknown>)[entryKey];
+        if (!blob) {
+          const data = { mcpOAuth: { [entryKey]: value } };
+          return { text: JSON.stringify(data), shape: shapeOf(data) };
+        }
+        return editBlob(blob, [{ path: ['mcpOAuth', entryKey], value }]);
+      },
+      { allowMalformed: !entryKey, backendFor: (resolved) => this.restoreBackend(snapshot, resolved) },
+    );
+    return { plan: plan!, previous };
+  }
+
+  /**
+   * A snapshot of the Keychain item restores into the item even when it has since been deleted
+   * (logout or a reset deletes it: failure-modes E3); Claude Code then reads it again.
+   */
+  private restoreBackend(snapshot: Snapshot, resolved: Backend): Backend {
+    if (this.keychain && resolved.kind === 'file' && snapshot.storeKind === 'keychain' && snapshot.location === this.keychain.label) {
+      return new KeychainBackend(this.keychain, this.keychain.expectedAccount);
+    }
+    return resolved;
+  }
+
+  /** The snapshot's content, checked to belong to this store and to hold what is asked for. */
+  private restoreTarget(snapshot: Snapshot, backend: Backend, entryKey?: string): { data: Record<string, unknown> } {
+    if (snapshot.client !== 'claude-code') throw new Error(`Snapshot ${snapshot.id} is of ${snapshot.client}'s store, not Claude Code's.`);
+    if (snapshot.location !== backend.location) {
+      throw new Error(`Snapshot ${snapshot.id} was taken of ${snapshot.location}, but Claude Code's store is now ${backend.location}; nothing was written.`);
+    }
+    if (snapshot.raw === null) throw new Error(`Snapshot ${snapshot.id} recorded no store content; nothing to restore.`);
+    const parsed = parseJsonStore(snapshot.raw, { label: `Snapshot ${snapshot.id}`, consequence: 'It cannot be restored.' });
+    if (!parsed.ok) throw new Error(`${parsed.finding.title}: it cannot be restored.`);
+    if (entryKey !== undefined) {
+      const mcp = parsed.value.mcpOAuth;
+      if (!isPlainObject(mcp) || !(entryKey in mcp)) throw new Error(`Snapshot ${snapshot.id} has no entry "${entryKey}".`);
+    }
+    return { data: parsed.value };
+  }
+
+  /**
+   * The one write path: lock (Claude Code's own), resolve the backend, re-read, compute the new
+   * blob, snapshot the current one, replace atomically. Returns the snapshot taken.
+   */
+  private async mutate(
+    reason: string,
+    plan: (blob: ParsedBlob | undefined, read: StoreText, backend: Backend) => { text: string; shape: StoreShape } | undefined,
+    options: { allowMalformed?: boolean; backendFor?: (resolved: Backend) => Backend } = {},
+  ): Promise<SnapshotInfo | undefined> {
+    const dir = claudeSecureStorageDir(this.e);
+    // Claude Code creates this directory before locking too; the lock lives in it.
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    const lockTarget = claudeStorageLockTarget(this.e);
+    return withFileLock(
+      lockTarget,
+      async (lock) => {
+        const resolved = await this.resolveBackend();
+        const backend = options.backendFor ? options.backendFor(resolved) : resolved;
+        const read = await backend.read();
+        if (read.state === 'unreadable') throw new MalformedStoreError(read.finding);
+        let blob: ParsedBlob | undefined;
+        if (read.state === 'present') {
+          const parsed = parseClaudeBlob(read.text, backend);
+          if (parsed.ok) blob = parsed.blob;
+          else if (!options.allowMalformed) throw new MalformedStoreError(parsed.finding);
+        }
+        const next = plan(blob, read, backend);
+        if (!next) return undefined;
+        const previous =
+          read.state === 'present' ? await this.backups.save({ ...snapshotOf(backend, read.text, blob, reason), expectedAfter: next.shape }) : undefined;
+        await backend.write(next.text, lock);
+        return previous;
+      },
+      {
+        timeoutMs: this.options.lockTimeoutMs ?? CLAUDE_STORAGE_LOCK_TIMEOUT_MS,
+        lockfilePath: `${lockTarget}.lock`,
+        staleMs: this.options.lockStaleMs ?? CLAUDE_STORAGE_LOCK_STALE_MS,
+        realpath: false,
+      },
+    );
+  }
+
+  private async newestSnapshot(backend: Backend): Promise<Snapshot | undefined> {
+    // A backup folder we cannot read must not hide the store's own findings.
+    return this.backups.newest('claude-code', backend.location).catch(() => undefined);
+  }
+
+  private async needsAuthFindings(entries: CredentialSummary[]): Promise<Finding[]> {
+    const file = claudeNeedsAuthCacheFile(this.e);
+    const read = await readStoreText(file, 'mcp-needs-auth-cache.json');
+    return read.state === 'present' ? needsAuthFindings(file, read.text, entries, this.now()) : [];
+  }
+
+  /** macOS: the Keychain item when it exists, else the file (as Claude Code falls back). */
+  private async resolveBackend(): Promise<Backend> {
+    if (!this.keychain) return this.current;
+    const found = await this.keychain.find();
+    if (found.state === 'found') this.current = new KeychainBackend(this.keychain, found.account);
+    else if (found.state === 'absent') this.current = this.fileBackend;
+    else this.current = new UnavailableBackend(this.keychain.label, found.reason);
+    return this.current;
+  }
+
+}
+
+export function claudeCodeStore(e: Environment, options: ClaudeCodeStoreOptions = {}): ClaudeCodeStore {
+  return new ClaudeCodeStore(e, options);
+}
+
+function snapshotOf(backend: Backend, raw: string, blob: ParsedBlob | undefined, reason: string): Omit<Snapshot, 'id' | 'createdAt'> {
+  return {
+    client: 'claude-code',
+    storeKind: backend.kind,
+    location: backend.location,
+    reason,
+    raw,
+    entries: blob ? blob.entries.map((p) => fingerprintsOf(p.key, p.raw)) : [],
+    topLevelKeys: blob ? Object.keys(blob.data) : [],
+  };
+}
+
+function planOf(
+  snapshot: Snapshot,
+  backend: Backend,
+  target: { data: Record<string, unknown> },
+  current: { ok: true; blob: ParsedBlob } | { ok: false; finding: Finding } | undefined,
+  entryKey?: string,
+): RestorePlan {
+  const currentData = current?.ok ? current.blob.data : {};
+  const fingerprintsIn = (data: Record<string, unknown>) =>
+    Object.entries(isPlainObject(data.mcpOAuth) ? data.mcpOAuth : {}).map(([k, v]) => fingerprintsOf(k, v));
+  let entries = diffEntries(fingerprintsIn(currentData), fingerprintsIn(target.data));
+  const otherChanges: string[] = [];
+  if (entryKey !== undefined) {
+    entries = entries.filter((c) => c.key === entryKey);
+  } else {
+    if (current && !current.ok) otherChanges.push(`the current store is replaced (${current.finding.title})`);
+    for (const k of [...new Set([...Object.keys(currentData), ...Object.keys(target.data)])]) {
+      if (k === 'mcpOAuth') continue;
+      const [was, will] = [currentData[k], target.data[k]];
+      if (was === undefined) otherChanges.push(`${k}: restored (missing now)`);
+      else if (will === undefined) otherChanges.push(`${k}: removed (not in the snapshot)`);
+      else if (!isDeepStrictEqual(was, will)) otherChanges.push(`${k}: replaced by the snapshot's version`);
+    }
+  }
+  return { snapshotId: snapshot.id, location: backend.location, ...(entryKey !== undefined ? { entryKey } : {}), entries, otherChanges };
+}
+
+function assertKey(key: string): void {
+  if (!key) throw new Error('An entry key is required.');
+}
+
