@@ -289,7 +289,8 @@ describe('Claude Code credential store (file)', () => {
       await put(blob);
       await store.delete(DOCS);
       assert.deepEqual((await store.list()).findings, []);
-      const { [LAB]: _gone, ...rest } = blob.mcpOAuth;
+      const rest: Record<string, unknown> = { ...blob.mcpOAuth };
+      delete rest[LAB];
       await put({ ...blob, mcpOAuth: rest });
       const findings = (await store.list()).findings;
       assert.deepEqual(
