@@ -243,6 +243,7 @@ describe('Claude Code credential store (file)', () => {
         assert.equal(finding.severity, 'error');
         assert.equal(finding.location?.file, file);
         if (c.line) assert.equal(finding.location?.line, c.line);
+        if (c.name.startsWith('truncated')) assert.match(finding.title, /cut off/);
         const before = await snapshotOfDir(path.dirname(file));
         await assert.rejects(store.write(LAB, { accessToken: mint() }), MalformedStoreError);
         await assert.rejects(store.delete(LAB), MalformedStoreError);

@@ -112,7 +112,8 @@ export function parseJsonStore(text: string, origin: StoreOrigin): { ok: true; v
     const first = errors[0];
     const offset = first?.offset ?? text.length;
     const why = first ? printParseErrorCode(first.error) : 'InvalidJSON';
-    const truncated = offset >= text.trimEnd().length - 1;
+    // The first error runs to the end of the text (an unterminated string or object): cut short.
+    const truncated = first !== undefined && first.offset + first.length >= text.trimEnd().length;
     return malformed(
       origin,
       STORE_FINDING.invalidJson,
