@@ -75,7 +75,8 @@ for (const stage of STAGES) {
   const counts = counted ? `${outcome.passed} passed, ${outcome.failed} failed${outcome.pending ? `, ${outcome.pending} pending` : ''}` : outcome.ok ? 'ok' : 'FAILED';
   rows.push([stage.name, `${counts}${outcome.note ? ` — ${outcome.note}` : ''} (${secs})`]);
   if (!outcome.ok) {
-    console.error(`\ntest: stage "${stage.name}" failed${outcome.note ? `: ${outcome.note}` : ''}; later stages not run.`);
+    const why = outcome.failed > 0 ? `${outcome.failed} test(s) failed` : outcome.note;
+    console.error(`\ntest: stage "${stage.name}" failed${why ? `: ${why}` : ''}; later stages not run.`);
     stopped = true;
   }
 }
@@ -96,8 +97,11 @@ async function steps(commands, timeoutMs) {
 
 /** Runs mocha with its spec reporter and reads the counts from its summary. */
 async function mochaStage(args, timeoutMs) {
-  const { code, output } = await run(npx, args, timeoutMs);
-  const count = (word) => Number(new RegExp(`^\\s*(\\d+) ${word}\\b`, 'm').exec(output)?.[1] ?? 0);
+  const { code, output: raw } = await run(npx, args, timeoutMs);
+  // eslint-disable-next-line no-control-regex -- strips the colours mocha may print
+  const output = raw.replace(/\u001b\[[0-9;]*m/g, '');
+  // The last match is mocha's summary (a test title could contain the same words).
+  const count = (word) => Number([...output.matchAll(new RegExp(`^\\s*(\\d+) ${word}\\b`, 'gm'))].at(-1)?.[1] ?? 0);
   const outcome = { passed: count('passing'), failed: count('failing'), pending: count('pending') };
   if (code !== 0 && outcome.failed === 0) return { ...outcome, ok: false, note: `mocha exited ${code}` };
   if (outcome.passed + outcome.failed === 0) return { ...outcome, ok: false, note: 'mocha ran no tests' };
