@@ -9,7 +9,12 @@
 // HOME, workspace and server process, because HOME is fixed per server. While a suite runs, its
 // tests ask for UI checks through a bridge directory (suite/uiBridge.ts); uiDriver.mjs answers on
 // the same page. Exit code: 0 when every suite passed.
-/* global process, console, setTimeout, clearTimeout -- eslint.config.mjs declares no Node (or, in uiDriver, page) globals for .mjs */
+//
+// Output: the suite's own lines (mocha's reporter, note() in suite/helpers.ts) and a count per
+// suite; the whole workbench and host log goes to .test-output/vscode-<suite>.log (DEBUG=1 prints
+// it too); screenshots to .test-output/screenshots/. Network: loopback only (the window resolves
+// no other host; the extension gallery is off).
+/* global process, console, setTimeout, clearTimeout -- Node globals; eslint.config.mjs declares none for .mjs */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -221,10 +226,10 @@ async function runScenario(scenario) {
   } else {
     outcome.error ??= `the suite ended with code ${outcome.exitCode} and wrote no results`;
     console.log(`[${scenario.suite}] no results; last lines of the VS Code server:\n  ${serverLog.slice(-20).join('\n  ')}`);
-    console.log(`[${scenario.suite}] full log: ${path.relative(root, logFile)}`);
   }
   log.end();
   if (!outcome.error && outcome.exitCode !== 0 && counts.failed === 0) outcome.error = `run() ended with code ${outcome.exitCode}`;
+  if (counts.failed > 0 || outcome.error) console.log(`[${scenario.suite}] workbench and host log: ${path.relative(root, logFile)}`);
   if (outcome.error && counts.failed === 0) counts.failed = 1;
   if (!process.env.KEEP_TMP) fs.rmSync(tmp, { recursive: true, force: true });
   return { suite: scenario.suite, ...counts, exitCode: outcome.exitCode, error: outcome.error, wallMs: Date.now() - started };

@@ -1,7 +1,7 @@
 // The Playwright half of the UI checks: answers the requests extension-host tests write into the
 // bridge directory (see suite/uiBridge.ts) by looking at the real workbench on the same page.
 // Steps read what a user sees (rows, welcome text) and save screenshots; the tests assert.
-/* global console, setTimeout, getComputedStyle -- eslint.config.mjs declares no Node (or, in uiDriver, page) globals for .mjs */
+/* global console, setTimeout, getComputedStyle -- Node, and the page for evaluate(); eslint.config.mjs declares none for .mjs */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
