@@ -387,9 +387,12 @@ function planOf(
   entryKey?: string,
 ): RestorePlan {
   const currentData = current?.ok ? current.blob.data : {};
-  const fingerprintsIn = (data: Record<string, unknown>) =>
-    Object.entries(isPlainObject(data.mcpOAuth) ? data.mcpOAuth : {}).map(([k, v]) => fingerprintsOf(k, v));
-  let entries = diffEntries(fingerprintsIn(currentData), fingerprintsIn(target.data));
+  const entriesOf = (data: Record<string, unknown>) => (isPlainObject(data.mcpOAuth) ? data.mcpOAuth : {});
+  const fingerprintsIn = (data: Record<string, unknown>) => Object.entries(entriesOf(data)).map(([k, v]) => fingerprintsOf(k, v));
+  let entries = diffEntries(fingerprintsIn(currentData), fingerprintsIn(target.data)).map((c) =>
+    // Same fingerprints can still differ elsewhere (client id, scope, discovery state).
+    c.change === 'unchanged' && !isDeepStrictEqual(entriesOf(currentData)[c.key], entriesOf(target.data)[c.key]) ? { ...c, change: 'changed' as const } : c,
+  );
   const otherChanges: string[] = [];
   if (entryKey !== undefined) {
     entries = entries.filter((c) => c.key === entryKey);
