@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { SnapshotStore, defaultBackupDir, diffEntries, type NewSnapshot } from '../../src/core/credentials/backups';
-import { mint, mode, sandboxEnv, tempDir } from './credentialsHelpers';
+import { deadPid, mint, mode, sandboxEnv, tempDir } from './credentialsHelpers';
 
 function snap(location: string, raw: string, client: 'claude-code' | 'codex' = 'claude-code'): NewSnapshot {
   return { client, storeKind: 'file', location, reason: 'manual', raw, entries: [{ key: 'a|1', serverName: 'a' }], topLevelKeys: ['mcpOAuth'] };
@@ -68,6 +68,13 @@ describe('snapshot store', () => {
       [codex.id],
     );
     assert.equal((await fs.readdir(dir)).length, 4);
+  });
+
+  it('removes a half-written snapshot a killed process left behind', async () => {
+    const orphan = path.join(dir, `.20261122T100000000Z-codex-0123abcd-ffffff.json.mcp-auth-doctor-${await deadPid()}-abcdef.tmp`);
+    await fs.writeFile(orphan, '{"raw":"half');
+    await new SnapshotStore(dir).save(snap('/x', '{}'));
+    await assert.rejects(fs.stat(orphan), { code: 'ENOENT' });
   });
 
   it('names files it cannot read instead of failing', async () => {

@@ -148,6 +148,26 @@ export async function sweepOrphanTempFiles(realTarget: string): Promise<number> 
   return removed;
 }
 
+/** Same as sweepOrphanTempFiles, for every target in a folder (a folder of write-once files). */
+export async function sweepOrphanTempFilesIn(dir: string): Promise<number> {
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    const m = /^\..+\.mcp-auth-doctor-(\d+)-[0-9a-f]+\.tmp$/.exec(name);
+    if (!m || Number(m[1]) === process.pid || isProcessAlive(Number(m[1]))) continue;
+    await fs.unlink(path.join(dir, name)).then(
+      () => removed++,
+      () => undefined,
+    );
+  }
+  return removed;
+}
+
 function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import type { Environment } from '../environment';
 import type { ClientId } from '../model';
-import { atomicWriteFile } from './atomicWrite';
+import { atomicWriteFile, sweepOrphanTempFilesIn } from './atomicWrite';
 import type { StoreKind } from './store';
 
 export const DEFAULT_SNAPSHOT_KEEP = 20;
@@ -200,6 +200,9 @@ export class SnapshotStore {
     await fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
     // Our own folder: tighten it even if someone created it with a looser umask.
     await fs.chmod(this.dir, 0o700);
+    // Each snapshot file is written once, so a killed writer's temp file would never be swept
+    // by a later write to the same name: sweep the folder instead.
+    await sweepOrphanTempFilesIn(this.dir);
   }
 }
 
