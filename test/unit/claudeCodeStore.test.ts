@@ -299,6 +299,8 @@ describe('Claude Code credential store (file)', () => {
         ['credentials.entries-lost'],
       );
       assert.match(findings[0]!.detail, /lab \(lab\|0273820822139ec6\)/);
+      await store.backup();
+      assert.deepEqual((await store.list()).findings, [], 'a backup accepts the current state');
     });
 
     it('tells when the whole store is gone', async () => {
@@ -309,6 +311,10 @@ describe('Claude Code credential store (file)', () => {
         (await store.list()).findings.map((f) => f.code),
         ['credentials.store-gone'],
       );
+      // A backup now records the absence: the user has accepted it.
+      assert.ok(await store.backup());
+      assert.deepEqual((await store.list()).findings, []);
+      assert.equal(await store.backup(), undefined, 'nothing more to record');
     });
 
     it('points at entries registered but never logged in, or cleared', async () => {

@@ -87,7 +87,7 @@ export function lossFindings(snap: Snapshot | undefined, location: string, now: 
   const keptTop = snap.topLevelKeys.filter((k) => expected.topLevelKeys.includes(k));
   const keptEntries = snap.entries.filter((x) => expected.entryKeys.includes(x.key));
   const when = `snapshot ${snap.id} (${snap.createdAt})`;
-  const restoreHint = `restored tokens may since have been rotated; log in again if the server refuses them`;
+  const restoreHint = `restored tokens may since have been rotated; log in again if the server refuses them. If the change was yours, \`mcp-auth-doctor backup\` accepts the current state`;
   if (!now) {
     if (keptTop.length === 0) return [];
     return [

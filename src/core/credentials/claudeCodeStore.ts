@@ -233,6 +233,12 @@ export class ClaudeCodeStore implements CredentialStore {
     // No lock: each write replaces the blob atomically, so one read sees one whole version.
     const backend = await this.resolveBackend();
     const read = await backend.read();
+    if (read.state === 'absent') {
+      // Record that the store is gone only when our last snapshot had one: the user accepts the loss.
+      const last = await this.newestSnapshot(backend);
+      if (!last || last.raw === null) return undefined;
+      return this.backups.save({ client: 'claude-code', storeKind: backend.kind, location: backend.location, reason: 'manual', raw: null, entries: [], topLevelKeys: [] });
+    }
     if (read.state !== 'present') return undefined;
     const parsed = parseClaudeBlob(read.text, backend);
     return this.backups.save(snapshotOf(backend, read.text, parsed.ok ? parsed.blob : undefined, 'manual'));
