@@ -1,9 +1,15 @@
 // mcp-auth-doctor: the command-line twin of the extension, over the same core.
+import { backup } from './commands/backup';
+import { backups } from './commands/backups';
+import { restore } from './commands/restore';
 import { status } from './commands/status';
 import { EXIT_USAGE, UsageError, type CliCommand, type CliIo } from './io';
 
 const COMMANDS: Record<string, CliCommand> = {
   status,
+  backup,
+  backups,
+  restore,
 };
 
 const USAGE = `Usage: mcp-auth-doctor <command> [options]
@@ -11,6 +17,13 @@ const USAGE = `Usage: mcp-auth-doctor <command> [options]
 Commands:
   status [--json] [--cwd DIR] [--client claude-code|codex]
       List every MCP server Claude Code and Codex are configured with, and problems found.
+  backup [--client claude-code|codex]
+      Snapshot the credential stores now (kept in ~/.mcp-auth-doctor/backups, 0700/0600).
+  backups [--client claude-code|codex]
+      List snapshots: id, time, client and entries by token fingerprint.
+  restore <id> [--entry <key>] [--yes]
+      Put a snapshot (or one entry of it) back, under the client's lock, after a snapshot of
+      the current state. Without --yes it prints what would change and exits 1.
 
 Honours HOME, CLAUDE_CONFIG_DIR and CODEX_HOME. Exit code: 0 healthy, 1 a finding is an
 error, 2 the command could not run.
