@@ -5,6 +5,8 @@ import type { ClientId } from '../model';
 import { snapshotStoreFor, type SnapshotStore } from './backups';
 import type { CommandRunner } from './claudeCodeKeychain';
 import { claudeCodeStore } from './claudeCodeStore';
+import { codexCredentialSettings, CodexCredentialSettingsSchema } from './codexSettings';
+import { codexStore } from './codexStore';
 import type { CredentialStore } from './store';
 
 export interface CredentialStoreOptions {
@@ -22,9 +24,12 @@ export function credentialStoresFor(e: Environment, codexSettings?: unknown, opt
   const stores: CredentialStore[] = [];
   if (wanted('claude-code')) stores.push(claudeCodeStore(e, { backups, ...(options.security ? { security: options.security } : {}) }));
 
-  // ── Codex store (issue 3, part 2): add it here, e.g.
-  //    if (wanted('codex')) stores.push(codexStore(e, codexSettings, { backups }));
-  void codexSettings;
+  if (wanted('codex')) {
+    // Settings from the Codex config reader; without them the store reads config.toml itself.
+    const parsed = CodexCredentialSettingsSchema.safeParse(codexSettings);
+    const settings = parsed.success && codexSettings !== undefined ? codexCredentialSettings(parsed.data, e.platform) : undefined;
+    stores.push(codexStore(e, { backups, ...(settings ? { settings } : {}) }));
+  }
 
   return stores;
 }

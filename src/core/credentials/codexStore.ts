@@ -1,0 +1,823 @@
+// Codex's MCP OAuth credential store: the fallback file `$CODEX_HOME/.credentials.json` and the OS
+// keyring (service "Codex MCP Credentials"), chosen per grant the way Codex 0.169 chooses
+// (codex-rs/rmcp-client/src/oauth/resolved_store.rs `resolve_oauth_tokens_from_store_policy`):
+// - `file`: only the file.
+// - `keyring`: only the keyring; a keyring error is an error (no file fallback).
+// - `auto` (default): the keyring entry if there is one; no entry, or a keyring error (including
+//   an unreadable value), falls back to the file. Logins save to the keyring and then remove the
+//   file copy; only when the keyring save fails do they go to the file (oauth.rs
+//   `save_oauth_tokens_with_keyring_with_fallback_to_file`).
+// A grant is read from one place; the other copy, if any, is what the drift findings are about.
+// Every write takes Codex's per-server refresh lock and, for the file, its store lock (codexLocks.ts),
+// re-reads, changes one entry, snapshots the previous state and replaces the data atomically.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { codexHome, type Environment } from '../environment';
+import type { Finding } from '../model';
+import { storageKey } from '../storageKey';
+import { atomicWriteFile, LockTimeoutError } from './atomicWrite';
+import { diffEntries, snapshotStoreFor, type EntryFingerprints, type Snapshot, type SnapshotInfo, type SnapshotStore } from './backups';
+import {
+  FallbackEntrySchema,
+  StoredTokensSchema,
+  describeIssues,
+  fingerprintsOfView,
+  patchFallbackEntry,
+  patchStoredTokens,
+  summaryOfView,
+  viewOfFallback,
+  viewOfStored,
+  type CodexCredentialSummary,
+  type CodexStoreKind,
+  type GrantView,
+} from './codexFormat';
+import { CODEX_KEYRING_SERVICE, childKeyringRunner, type KeyringOp, type KeyringRunner } from './codexKeyring';
+import { CODEX_LOCK_TIMEOUT_MS, acquireFlock, codexFileStoreLockPath, codexRefreshLockPath, type FlockTool, type HeldFlock } from './codexLocks';
+import { codexCredentialSettings, readCodexCredentialSettings, type CodexCredentialSettings, type CodexOAuthStoreMode } from './codexSettings';
+import type { CredentialPatch, CredentialSecret, CredentialStore, RestoreOutcome, RestorePlan, StoreKind, StoreListing } from './store';
+import { MalformedStoreError, locationIn, malformed, offsetOfPath, parseJsonStore, readStoreText, type StoreOrigin } from './storeFile';
+
+export const CODEX_FINDING = {
+  invalidEntry: 'credentials.invalid-entry',
+  storeDrift: 'credentials.store-drift',
+  keyringUnavailable: 'credentials.keyring-unavailable',
+  keyringValueInvalid: 'credentials.keyring-value-invalid',
+  keyringAmbiguous: 'credentials.keyring-ambiguous',
+  encryptedSecrets: 'credentials.encrypted-secrets',
+  notConfigured: 'credentials.not-configured',
+  needsLogin: 'credentials.needs-login',
+  symlinkNotWritable: 'credentials.symlink-not-writable',
+  filePermissions: 'credentials.file-permissions',
+} as const;
+
+const FILE_LABEL = "Codex's credentials file";
+const FILE_CONSEQUENCE =
+  'Codex cannot read any MCP login from it (it parses the whole file at once) and its logins and token refreshes fail until it is fixed; nothing will be written to it.';
+
+export function codexCredentialsFile(e: Environment): string {
+  return path.join(codexHome(e), '.credentials.json');
+}
+
+/** Codex's encrypted secrets file, used instead of keyring items when `secret_auth_storage` is on. */
+export function codexSecretsFile(e: Environment): string {
+  return path.join(codexHome(e), 'secrets', 'mcp_oauth.age');
+}
+
+export function codexKeyringLabel(platform: NodeJS.Platform): string {
+  const where = platform === 'darwin' ? 'Keychain' : platform === 'win32' ? 'Credential Manager' : 'Secret Service';
+  return `${where} items "${CODEX_KEYRING_SERVICE}"`;
+}
+
+export interface CodexStoreOptions {
+  /** Codex's settings; default: read from `$CODEX_HOME/config.toml` on every call. */
+  settings?: CodexCredentialSettings;
+  /** Storage keys to look up in the keyring besides configured servers and file entries. */
+  extraKeys?: string[];
+  backups?: SnapshotStore;
+  /** How keyring calls run (tests inject fakes); default a killable child process. */
+  keyring?: KeyringRunner;
+  keyringTimeoutMs?: number;
+  lockTimeoutMs?: number;
+  /** Which flock helper holds Codex's locks (tests cover both). */
+  flockTool?: FlockTool;
+  now?: () => number;
+}
+
+type FileEntry = { raw: Record<string, unknown>; view: GrantView };
+
+type FileState =
+  | { state: 'absent' }
+  | { state: 'broken'; finding: Finding; text?: string }
+  | { state: 'present'; text: string; entries: Map<string, FileEntry> };
+
+type KeyringCopy =
+  | { state: 'present'; text: string; raw: Record<string, unknown>; view: GrantView }
+  | { state: 'absent' }
+  | { state: 'invalid'; text: string; reason: string }
+  | { state: 'error'; reason: string; ambiguous: boolean };
+
+interface KeyringState {
+  /** false: not consulted (encrypted secrets backend) or out of reach. */
+  reachable: boolean;
+  reason?: string;
+  consulted: boolean;
+  copies: Map<string, KeyringCopy>;
+}
+
+/** Where Codex reads one grant from, and why. */
+type Resolution = { store: CodexStoreKind } | { store: 'none' } | { store: 'error'; reason: string } | { store: 'unknown' };
+
+interface Picture {
+  settings: CodexCredentialSettings;
+  file: FileState;
+  keyring: KeyringState;
+  keys: string[];
+}
+
+export interface CodexListing extends StoreListing {
+  entries: CodexCredentialSummary[];
+  /** Every copy in either store, also those Codex does not read. */
+  copies: CodexCredentialSummary[];
+  mode: CodexOAuthStoreMode;
+}
+
+export class CodexStore implements CredentialStore {
+  readonly client = 'codex';
+  readonly file: string;
+  private readonly backups: SnapshotStore;
+  private readonly keyringRunner: KeyringRunner;
+  private readonly now: () => number;
+  private primary: StoreKind;
+  private readonly keyringLabel: string;
+
+  constructor(
+    private readonly e: Environment,
+    private readonly options: CodexStoreOptions = {},
+  ) {
+    this.file = codexCredentialsFile(e);
+    this.backups = options.backups ?? snapshotStoreFor(e);
+    this.now = options.now ?? Date.now;
+    this.keyringLabel = codexKeyringLabel(e.platform);
+    this.keyringRunner =
+      options.keyring ?? childKeyringRunner({ env: e.env, platform: e.platform, ...(options.keyringTimeoutMs ? { timeoutMs: options.keyringTimeoutMs } : {}) });
+    this.primary = options.settings?.mode === 'file' ? 'file' : 'keyring';
+  }
+
+  /** Where Codex saves new logins: the file in `file` mode (or when the keyring was out of reach in `auto`), else the keyring. */
+  get kind(): StoreKind {
+    return this.primary;
+  }
+  get location(): string {
+    return this.primary === 'file' ? this.file : this.keyringLabel;
+  }
+
+  async list(): Promise<CodexListing> {
+    const pic = await this.picture();
+    const now = this.now();
+    const entries: CodexCredentialSummary[] = [];
+    const copies: CodexCredentialSummary[] = [];
+    for (const key of pic.keys) {
+      const f = fileEntry(pic.file, key);
+      const k = pic.keyring.copies.get(key);
+      if (f) copies.push(summaryOfView(key, f.view, 'file', now));
+      if (k?.state === 'present') copies.push(summaryOfView(key, k.view, 'keyring', now));
+      const r = resolve(pic, key);
+      if (r.store === 'file' && f) entries.push(summaryOfView(key, f.view, 'file', now));
+      else if (r.store === 'keyring' && k?.state === 'present') entries.push(summaryOfView(key, k.view, 'keyring', now));
+      else if (r.store === 'unknown' && f) entries.push(summaryOfView(key, f.view, 'file', now));
+    }
+    return { entries, copies, findings: await this.findings(pic, entries), mode: pic.settings.mode };
+  }
+
+  async read(key: string): Promise<CodexCredentialSummary | undefined> {
+    return (await this.list()).entries.find((s) => s.key === key);
+  }
+
+  async readSecret(key: string): Promise<CredentialSecret | undefined> {
+    const pic = await this.picture([key]);
+    const r = resolve(pic, key);
+    const view = r.store === 'file' || r.store === 'unknown' ? fileEntry(pic.file, key)?.view : r.store === 'keyring' ? keyringView(pic, key) : undefined;
+    if (!view) return undefined;
+    return {
+      ...(view.accessToken ? { accessToken: view.accessToken } : {}),
+      ...(view.refreshToken ? { refreshToken: view.refreshToken } : {}),
+    };
+  }
+
+  /**
+   * Changes one grant where Codex reads it (a new grant goes where Codex would save a login),
+   * under Codex's refresh lock for that key and, for the file, its store lock.
+   */
+  async write(key: string, patch: CredentialPatch): Promise<void> {
+    assertKey(key);
+    await this.withRefreshLock(key, async () => {
+      const pic = await this.picture([key], undefined, { forWrite: true });
+      const target = this.writeTarget(pic, key);
+      if (target === 'file') await this.mutateFile('before-write', (entries) => entries.set(key, patchFallbackEntry(entries.get(key), patch)));
+      else await this.mutateKeyring(key, 'before-write', (current) => patchStoredTokens(current, patch, this.now()));
+    });
+  }
+
+  /** Removes a grant from the keyring and the file, as `codex mcp logout` does (oauth.rs `delete_oauth_tokens_from_keyring_and_file`). */
+  async delete(key: string): Promise<boolean> {
+    assertKey(key);
+    return this.withRefreshLock(key, async () => {
+      const settings = await this.settings();
+      let removed = false;
+      if (!usesSecretsBackend(settings)) {
+        const pic = await this.picture([key], settings, { forWrite: true });
+        const copy = pic.keyring.copies.get(key);
+        if (!pic.keyring.reachable || copy?.state === 'error') {
+          // Codex gives up too unless it is in file mode, where keyring errors are ignored.
+          if (settings.mode !== 'file') {
+            throw new Error(`${this.keyringLabel} cannot be used (${pic.keyring.reason ?? (copy?.state === 'error' ? copy.reason : 'unknown')}); nothing was deleted.`);
+          }
+        } else if (copy && copy.state !== 'absent') {
+          removed = (await this.mutateKeyring(key, 'before-delete', () => undefined, { replaceInvalid: true })) === true;
+        }
+      }
+      let fileRemoved = false;
+      await this.mutateFile(
+        'before-delete',
+        (entries) => {
+          fileRemoved = entries.delete(key);
+        },
+        { skipIfAbsent: true },
+      );
+      return removed || fileRemoved;
+    });
+  }
+
+  /** Snapshots the file and the keyring items we know of; returns the snapshot of the store Codex saves to. */
+  async backup(): Promise<SnapshotInfo | undefined> {
+    const infos = await this.backupAll();
+    return infos.find((i) => i.storeKind === this.primary) ?? infos[0];
+  }
+
+  /** Snapshots both stores (each that holds anything). */
+  async backupAll(): Promise<SnapshotInfo[]> {
+    const pic = await this.picture();
+    const out: SnapshotInfo[] = [];
+    if (pic.file.state !== 'absent' && pic.file.text !== undefined) out.push(await this.backups.save(this.fileSnapshot(pic.file.text, pic.file, 'manual')));
+    const items = keyringItems(pic.keyring);
+    if (Object.keys(items).length > 0) out.push(await this.backups.save(this.keyringSnapshot(items, 'manual')));
+    return out;
+  }
+
+  async planRestore(snapshot: Snapshot, entryKey?: string): Promise<RestorePlan> {
+    const target = this.restoreTarget(snapshot, entryKey);
+    if (snapshot.storeKind === 'file') {
+      const file = await this.readFile();
+      if (file.state === 'broken' && entryKey) throw new MalformedStoreError(file.finding);
+      return this.filePlan(snapshot, file, target, entryKey);
+    }
+    const pic = await this.picture(Object.keys(target));
+    return this.keyringPlan(snapshot, pic.keyring, target, entryKey);
+  }
+
+  async restore(snapshot: Snapshot, entryKey?: string): Promise<RestoreOutcome> {
+    const target = this.restoreTarget(snapshot, entryKey);
+    let plan: RestorePlan | undefined;
+    let previous: SnapshotInfo | undefined;
+    if (snapshot.storeKind === 'file') {
+      if (entryKey) {
+        await this.withRefreshLock(entryKey, async () => {
+          previous = await this.mutateFile(
+            'before-restore',
+            (entries, file) => {
+              plan = this.filePlan(snapshot, file, target, entryKey);
+              entries.set(entryKey, target[entryKey] as Record<string, unknown>);
+            },
+          );
+        });
+      } else {
+        // The whole file, byte for byte as it was; this also repairs a malformed file.
+        previous = await this.withStoreLock(async () => {
+          const file = await this.readFile();
+          plan = this.filePlan(snapshot, file, target);
+          if (file.state === 'present' && file.text === snapshot.raw) return undefined;
+          const before = file.state !== 'absent' && file.text !== undefined ? await this.backups.save(this.fileSnapshot(file.text, file, 'before-restore')) : undefined;
+          await fs.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
+          await atomicWriteFile(this.file, snapshot.raw!, { mode: 0o600 });
+          return before;
+        });
+      }
+    } else {
+      const keys = entryKey ? [entryKey] : Object.keys(target);
+      for (const key of keys) {
+        await this.withRefreshLock(key, async () => {
+          const pic = await this.picture([key], undefined, { forWrite: true });
+          plan ??= this.keyringPlan(snapshot, pic.keyring, target, entryKey);
+          const before = await this.mutateKeyring(key, 'before-restore', () => target[key] as Record<string, unknown>, { returnSnapshot: true, replaceInvalid: true });
+          if (typeof before === 'object') previous ??= before;
+        });
+      }
+    }
+    return { plan: plan!, previous };
+  }
+
+  // ── reading ──────────────────────────────────────────────────────────────────────────────
+
+  private async settings(): Promise<CodexCredentialSettings> {
+    const s = this.options.settings ? codexCredentialSettings(this.options.settings, this.e.platform) : await readCodexCredentialSettings(this.e);
+    if (s.mode === 'file') this.primary = 'file';
+    return s;
+  }
+
+  /** Both stores as they are now, for the keys we know of (plus `keys`). */
+  private async picture(keys: string[] = [], known?: CodexCredentialSettings, options: { forWrite?: boolean } = {}): Promise<Picture> {
+    const settings = known ?? (await this.settings());
+    // Writers re-read the file under the exclusive lock; the look here only picks the target.
+    const file = options.forWrite ? await this.readFile() : await this.readFileShared();
+    const wanted = new Set<string>([...keys, ...(this.options.extraKeys ?? [])]);
+    for (const s of settings.servers ?? []) wanted.add(codexKey(s.name, s.url));
+    if (file.state === 'present') for (const k of file.entries.keys()) wanted.add(k);
+    const keyring = usesSecretsBackend(settings) ? { reachable: false, consulted: false, copies: new Map() } : await this.readKeyring([...wanted]);
+    for (const k of keyring.copies.keys()) wanted.add(k);
+    if (settings.mode !== 'file') this.primary = keyring.consulted && !keyring.reachable && settings.mode === 'auto' ? 'file' : 'keyring';
+    return { settings, file, keyring, keys: [...wanted].sort() };
+  }
+
+  private async readFile(): Promise<FileState> {
+    const read = await readStoreText(this.file, FILE_LABEL);
+    if (read.state === 'absent') return { state: 'absent' };
+    if (read.state === 'unreadable') return { state: 'broken', finding: read.finding };
+    return parseFallbackFile(read.text, this.file);
+  }
+
+  /**
+   * Codex rewrites the file in place (truncate, then write) under its store lock and reads under a
+   * shared one; reading without it could catch a half-written file and call it broken.
+   */
+  private async readFileShared(): Promise<FileState> {
+    let held: HeldFlock | undefined;
+    try {
+      held = await acquireFlock(codexFileStoreLockPath(codexHome(this.e)), { mode: 'shared', timeoutMs: 2_000, ...this.flockTool() });
+    } catch {
+      // Busy for long, or no flock helper: read anyway; a torn read shows as a finding, never a write.
+    }
+    try {
+      return await this.readFile();
+    } finally {
+      await held?.release();
+    }
+  }
+
+  private async readKeyring(keys: string[]): Promise<KeyringState> {
+    const ops: KeyringOp[] = [{ op: 'find' }, ...keys.map((account) => ({ op: 'get' as const, account }))];
+    const batch = await this.keyringRunner(ops);
+    const copies = new Map<string, KeyringCopy>();
+    if (!batch.reachable) return { reachable: false, reason: batch.reason, consulted: true, copies };
+    const [found, ...gets] = batch.results;
+    keys.forEach((key, i) => {
+      const r = gets[i];
+      if (!r) return;
+      if (!r.ok) copies.set(key, { state: 'error', reason: r.error, ambiguous: !!r.ambiguous });
+      else if (r.value === null || r.value === undefined) copies.set(key, { state: 'absent' });
+      else copies.set(key, parseKeyringValue(r.value));
+    });
+    // Items no configured server or file entry pointed us at (where the platform can list them).
+    if (found?.ok && found.found) {
+      for (const item of found.found) if (!copies.has(item.account)) copies.set(item.account, parseKeyringValue(item.password));
+    }
+    for (const [k, c] of copies) if (c.state === 'absent' && !keys.includes(k)) copies.delete(k);
+    return { reachable: true, consulted: true, copies };
+  }
+
+  // ── writing ──────────────────────────────────────────────────────────────────────────────
+
+  /** Where Codex would read this grant, or save it if it has none. */
+  private writeTarget(pic: Picture, key: string): CodexStoreKind {
+    const { mode } = pic.settings;
+    if (mode === 'file') return 'file';
+    if (usesSecretsBackend(pic.settings)) {
+      throw new Error(
+        `Codex keeps MCP tokens in its encrypted secrets file (${codexSecretsFile(this.e)}) here, which MCP Auth Doctor cannot write; nothing was written.`,
+      );
+    }
+    const copy = pic.keyring.copies.get(key);
+    if (mode === 'keyring') {
+      if (!pic.keyring.reachable) throw new Error(`${this.keyringLabel} cannot be used (${pic.keyring.reason}); Codex is set to keyring only, so nothing was written.`);
+      if (copy?.state === 'error') throw new Error(`${this.keyringLabel}: ${copy.reason}; nothing was written.`);
+      return 'keyring';
+    }
+    // auto
+    if (!pic.keyring.reachable || copy?.state === 'error' || copy?.state === 'invalid') return 'file';
+    if (copy?.state === 'present') return 'keyring';
+    return fileEntry(pic.file, key) ? 'file' : 'keyring';
+  }
+
+  /**
+   * Read-modify-write of the file under Codex's store lock: re-read, refuse a malformed file,
+   * apply `change` to the entry map, snapshot, replace atomically (Codex deletes the file once
+   * it holds no entry; so do we). Returns the snapshot taken, if any.
+   */
+  private async mutateFile(
+    reason: string,
+    change: (entries: Map<string, Record<string, unknown>>, file: FileState) => void,
+    options: { skipIfAbsent?: boolean } = {},
+  ): Promise<SnapshotInfo | undefined> {
+    return this.withStoreLock(async () => {
+      const file = await this.readFile();
+      if (file.state === 'broken') throw new MalformedStoreError(file.finding);
+      if (file.state === 'absent' && options.skipIfAbsent) return undefined;
+      const entries = new Map<string, Record<string, unknown>>(file.state === 'present' ? [...file.entries].map(([k, v]) => [k, v.raw]) : []);
+      const before = JSON.stringify([...entries]);
+      change(entries, file);
+      if (JSON.stringify([...entries]) === before) return undefined;
+      const previous = file.state === 'present' ? await this.backups.save({ ...this.fileSnapshot(file.text, file, reason), expectedAfter: { topLevelKeys: [], entryKeys: [...entries.keys()].sort() } }) : undefined;
+      if (entries.size === 0) {
+        await fs.unlink(this.file).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'ENOENT') throw err;
+        });
+        return previous;
+      }
+      await fs.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
+      // serde_json::to_string of a BTreeMap: compact, keys in byte order.
+      const sorted = Object.fromEntries([...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+      await atomicWriteFile(this.file, JSON.stringify(sorted), { mode: 0o600 });
+      return previous;
+    });
+  }
+
+  /**
+   * One keyring item: read, compute (undefined = delete), snapshot the old value, write.
+   * Returns whether anything changed (or the snapshot taken, with `returnSnapshot`).
+   */
+  private async mutateKeyring(
+    key: string,
+    reason: string,
+    compute: (current: Record<string, unknown> | undefined) => Record<string, unknown> | undefined,
+    options: { returnSnapshot?: boolean; replaceInvalid?: boolean } = {},
+  ): Promise<boolean | SnapshotInfo | undefined> {
+    const batch = await this.keyringRunner([{ op: 'get', account: key }]);
+    if (!batch.reachable) throw new Error(`${this.keyringLabel} cannot be used (${batch.reason}); nothing was written.`);
+    const got = batch.results[0];
+    if (!got?.ok) throw new Error(`${this.keyringLabel}: ${got?.error ?? 'no answer'}; nothing was written.`);
+    const oldText = got.value ?? undefined;
+    let current: Record<string, unknown> | undefined;
+    if (oldText !== undefined) {
+      const copy = parseKeyringValue(oldText);
+      if (copy.state === 'present') current = copy.raw;
+      else if (!options.replaceInvalid) {
+        throw new MalformedStoreError({
+          code: CODEX_FINDING.keyringValueInvalid,
+          severity: 'error',
+          title: `The keyring item for ${key} is not valid Codex credentials`,
+          detail: `${copy.state === 'invalid' ? copy.reason : 'unreadable'}. Nothing was written; log in again with \`codex mcp login\` or delete the item.`,
+        });
+      }
+    }
+    const next = compute(current);
+    if (next === undefined && oldText === undefined) return false;
+    const nextText = next === undefined ? undefined : JSON.stringify(next);
+    if (nextText === oldText) return false;
+    const snap = oldText !== undefined ? await this.backups.save(this.keyringSnapshot({ [key]: oldText }, reason)) : undefined;
+    const op: KeyringOp = nextText === undefined ? { op: 'delete', account: key } : { op: 'set', account: key, value: nextText };
+    const done = await this.keyringRunner([op]);
+    if (!done.reachable) throw new Error(`${this.keyringLabel} cannot be used (${done.reason}); the write may not have happened.`);
+    const r = done.results[0];
+    if (!r?.ok) throw new Error(`${this.keyringLabel}: ${r?.error ?? 'no answer'}; nothing was written.`);
+    return options.returnSnapshot ? snap : true;
+  }
+
+  private flockTool(): { tool?: FlockTool } {
+    return this.options.flockTool ? { tool: this.options.flockTool } : {};
+  }
+
+  private async withRefreshLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const held = await this.lock(codexRefreshLockPath(codexHome(this.e), key));
+    try {
+      return await fn();
+    } finally {
+      await held.release();
+    }
+  }
+
+  private async withStoreLock<T>(fn: () => Promise<T>): Promise<T> {
+    const held = await this.lock(codexFileStoreLockPath(codexHome(this.e)));
+    try {
+      return await fn();
+    } finally {
+      await held.release();
+    }
+  }
+
+  private async lock(lockFile: string): Promise<HeldFlock> {
+    const timeoutMs = this.options.lockTimeoutMs ?? CODEX_LOCK_TIMEOUT_MS;
+    try {
+      return await acquireFlock(lockFile, { timeoutMs, ...this.flockTool() });
+    } catch (err) {
+      if (err instanceof LockTimeoutError) throw new LockTimeoutError(this.file, lockFile, timeoutMs);
+      throw err;
+    }
+  }
+
+  // ── snapshots and restore ────────────────────────────────────────────────────────────────
+
+  private fileSnapshot(raw: string, file: FileState, reason: string): Omit<Snapshot, 'id' | 'createdAt'> {
+    const entries = file.state === 'present' ? [...file.entries].map(([k, v]) => fingerprintsOfView(k, v.view)) : [];
+    return { client: 'codex', storeKind: 'file', location: this.file, reason, raw, entries, topLevelKeys: [] };
+  }
+
+  private keyringSnapshot(items: Record<string, string>, reason: string): Omit<Snapshot, 'id' | 'createdAt'> {
+    const entries = Object.entries(items).map(([k, text]) => {
+      const c = parseKeyringValue(text);
+      return fingerprintsOfView(k, c.state === 'present' ? c.view : undefined);
+    });
+    return { client: 'codex', storeKind: 'keyring', location: this.keyringLabel, reason, raw: JSON.stringify(items), entries, topLevelKeys: [] };
+  }
+
+  /** The snapshot's entries (file: raw entry objects; keyring: parsed item values), checked. */
+  private restoreTarget(snapshot: Snapshot, entryKey?: string): Record<string, unknown> {
+    if (snapshot.client !== 'codex') throw new Error(`Snapshot ${snapshot.id} is of ${snapshot.client}'s store, not Codex's.`);
+    const here = snapshot.storeKind === 'file' ? this.file : this.keyringLabel;
+    if (snapshot.location !== here) throw new Error(`Snapshot ${snapshot.id} was taken of ${snapshot.location}, but Codex's store is now ${here}; nothing was written.`);
+    if (snapshot.raw === null) throw new Error(`Snapshot ${snapshot.id} recorded no store content; nothing to restore.`);
+    const parsed = parseJsonStore(snapshot.raw, { label: `Snapshot ${snapshot.id}`, consequence: 'It cannot be restored.' });
+    if (!parsed.ok) throw new Error(`${parsed.finding.title}: it cannot be restored.`);
+    let target: Record<string, unknown> = parsed.value;
+    if (snapshot.storeKind === 'keyring') {
+      target = {};
+      for (const [k, text] of Object.entries(parsed.value)) {
+        const c = typeof text === 'string' ? parseKeyringValue(text) : undefined;
+        if (c?.state === 'present') target[k] = c.raw;
+      }
+    }
+    if (entryKey !== undefined && !(entryKey in target)) throw new Error(`Snapshot ${snapshot.id} has no entry "${entryKey}".`);
+    return target;
+  }
+
+  private filePlan(snapshot: Snapshot, file: FileState, target: Record<string, unknown>, entryKey?: string): RestorePlan {
+    const current = file.state === 'present' ? [...file.entries].map(([k, v]) => fingerprintsOfView(k, v.view)) : [];
+    let entries = diffEntries(current, fingerprintsOfRaw(target));
+    const otherChanges: string[] = [];
+    if (entryKey !== undefined) entries = entries.filter((c) => c.key === entryKey);
+    else if (file.state === 'broken') otherChanges.push(`the current file is replaced (${file.finding.title})`);
+    return { snapshotId: snapshot.id, location: this.file, ...(entryKey !== undefined ? { entryKey } : {}), entries, otherChanges };
+  }
+
+  private keyringPlan(snapshot: Snapshot, keyring: KeyringState, target: Record<string, unknown>, entryKey?: string): RestorePlan {
+    if (!keyring.reachable) throw new Error(`${this.keyringLabel} cannot be used (${keyring.reason ?? 'not consulted'}); nothing to compare with.`);
+    const keys = entryKey !== undefined ? [entryKey] : Object.keys(target);
+    const current = keys.flatMap((k) => {
+      const c = keyring.copies.get(k);
+      return c?.state === 'present' ? [fingerprintsOfView(k, c.view)] : [];
+    });
+    const wanted = fingerprintsOfRaw(Object.fromEntries(keys.map((k) => [k, target[k]])), true);
+    // A keyring restore only sets the snapshot's items; other items stay as they are.
+    return { snapshotId: snapshot.id, location: this.keyringLabel, ...(entryKey !== undefined ? { entryKey } : {}), entries: diffEntries(current, wanted), otherChanges: [] };
+  }
+
+  // ── findings ─────────────────────────────────────────────────────────────────────────────
+
+  private async findings(pic: Picture, used: CodexCredentialSummary[]): Promise<Finding[]> {
+    const findings: Finding[] = [];
+    const { mode } = pic.settings;
+    if (pic.file.state === 'broken') findings.push(pic.file.finding);
+    findings.push(...(await this.fileFindings()));
+
+    if (usesSecretsBackend(pic.settings)) {
+      const exists = await fs.stat(codexSecretsFile(this.e)).then(
+        () => true,
+        () => false,
+      );
+      findings.push({
+        code: CODEX_FINDING.encryptedSecrets,
+        severity: 'info',
+        title: "Codex keeps MCP logins in its encrypted secrets file",
+        detail: `With the secret_auth_storage feature on (the default on Windows), Codex's ${mode} store is ${codexSecretsFile(this.e)} (${exists ? 'present' : 'not created yet'}), encrypted with a key in the OS keyring. MCP Auth Doctor cannot read or change the grants in it${mode === 'auto' ? '; only grants in the fallback file are shown' : ''}.`,
+      });
+    } else if (pic.keyring.consulted && !pic.keyring.reachable && mode !== 'file') {
+      findings.push({
+        code: CODEX_FINDING.keyringUnavailable,
+        severity: mode === 'keyring' ? 'error' : 'warning',
+        title: `${this.keyringLabel} cannot be reached`,
+        detail:
+          `${pic.keyring.reason}. ` +
+          (mode === 'keyring'
+            ? 'Codex is set to mcp_oauth_credentials_store = "keyring", so it can neither read nor save MCP logins until the keyring answers. Unlock or start the keyring, or set mcp_oauth_credentials_store = "file" (plain-text tokens in a 0600 file).'
+            : 'Codex (mcp_oauth_credentials_store = "auto") then reads and saves MCP logins in its credentials file instead; logins kept in the keyring are not seen until it answers again.'),
+      });
+    }
+
+    const configured = pic.settings.servers;
+    for (const key of pic.keys) {
+      const f = fileEntry(pic.file, key);
+      const k = pic.keyring.copies.get(key);
+      const name = f?.view.serverName ?? (k?.state === 'present' ? k.view.serverName : key.split('|')[0]);
+      if (k?.state === 'invalid' || (k?.state === 'error' && mode !== 'file')) {
+        findings.push(keyringEntryFinding(key, name ?? key, k, mode, !!f, this.keyringLabel));
+      }
+      findings.push(...driftFindings(pic, key, name ?? key, f, k, this.file, this.keyringLabel));
+      if (configured && (f || k?.state === 'present')) {
+        const view = f?.view ?? (k?.state === 'present' ? k.view : undefined);
+        const isConfigured = configured.some((s) => codexKey(s.name, s.url) === key || (view && s.name === view.serverName && s.url === view.serverUrl));
+        if (!isConfigured && !view?.executorOwned) {
+          const where = [f ? this.file : undefined, k?.state === 'present' ? this.keyringLabel : undefined].filter(Boolean).join(' and ');
+          findings.push({
+            code: CODEX_FINDING.notConfigured,
+            severity: 'info',
+            title: `Codex credentials for "${name}", which is no longer configured`,
+            detail: `${where} hold${f && k?.state === 'present' ? '' : 's'} a grant under ${key} (${view?.serverUrl ?? 'unknown URL'}), but no server in config.toml has that name and URL: the server was removed, renamed or moved. \`codex mcp logout\` only works for configured servers; this entry can be removed here.`,
+            ...(f ? { location: locationIn(this.file, (pic.file as { text: string }).text, offsetOfPath((pic.file as { text: string }).text, [key])) } : {}),
+          });
+        }
+      }
+    }
+    for (const s of used) {
+      if (s.usable || s.executorOwned) continue;
+      findings.push({
+        code: CODEX_FINDING.needsLogin,
+        severity: 'warning',
+        title: `Codex will ask to log in to "${s.serverName ?? s.key}" again`,
+        detail: `The grant Codex reads (${s.store === 'file' ? this.file : this.keyringLabel}, ${s.key}) cannot be used: ${s.unusableReason}. Run \`codex mcp login ${s.serverName ?? s.key.split('|')[0]}\`.`,
+      });
+    }
+    return findings;
+  }
+
+  private async fileFindings(): Promise<Finding[]> {
+    let st;
+    try {
+      st = await fs.lstat(this.file);
+    } catch {
+      return [];
+    }
+    const findings: Finding[] = [];
+    if (st.isSymbolicLink()) {
+      // oauth.rs `open_fallback_file_for_write`: O_NOFOLLOW, then "credentials path is not a regular file".
+      findings.push({
+        code: CODEX_FINDING.symlinkNotWritable,
+        severity: 'warning',
+        title: "Codex's credentials file is a symbolic link",
+        detail: `${this.file} points to ${await fs.readlink(this.file).catch(() => '?')}. Codex reads through the link but refuses to write through it (it opens the file with O_NOFOLLOW), so its MCP logins and token refreshes fail. Replace the link with the file itself.`,
+        location: { file: this.file, line: 1, column: 1 },
+      });
+      st = await fs.stat(this.file).catch(() => undefined);
+    }
+    if (st && process.platform !== 'win32' && (st.mode & 0o077) !== 0) {
+      findings.push({
+        code: CODEX_FINDING.filePermissions,
+        severity: 'warning',
+        title: "Codex's credentials file is readable by other users",
+        detail: `${this.file} has mode ${(st.mode & 0o777).toString(8)}; it holds live tokens, and Codex itself creates it 0600. Run \`chmod 600 ${this.file}\`.`,
+        location: { file: this.file, line: 1, column: 1 },
+      });
+    }
+    return findings;
+  }
+}
+
+export function codexStore(e: Environment, options: CodexStoreOptions = {}): CodexStore {
+  return new CodexStore(e, options);
+}
+
+/** oauth.rs `compute_store_key`: always type "http" and empty headers. */
+export function codexKey(name: string, url: string): string {
+  return storageKey(name, 'http', url, {});
+}
+
+function usesSecretsBackend(s: CodexCredentialSettings): boolean {
+  return s.secretAuthStorage && s.mode !== 'file';
+}
+
+function fileEntry(file: FileState, key: string): FileEntry | undefined {
+  return file.state === 'present' ? file.entries.get(key) : undefined;
+}
+
+function keyringView(pic: Picture, key: string): GrantView | undefined {
+  const c = pic.keyring.copies.get(key);
+  return c?.state === 'present' ? c.view : undefined;
+}
+
+function keyringItems(k: KeyringState): Record<string, string> {
+  const items: Record<string, string> = {};
+  for (const [key, c] of k.copies) if (c.state === 'present' || c.state === 'invalid') items[key] = c.text;
+  return items;
+}
+
+/** resolved_store.rs `resolve_oauth_tokens_from_store_policy`, for one grant. */
+function resolve(pic: Picture, key: string): Resolution {
+  const { mode } = pic.settings;
+  const inFile = !!fileEntry(pic.file, key);
+  if (mode === 'file') return inFile ? { store: 'file' } : pic.file.state === 'broken' ? { store: 'error', reason: 'the file cannot be read' } : { store: 'none' };
+  // The encrypted secrets file is opaque to us: in auto mode a file grant may or may not be shadowed.
+  if (usesSecretsBackend(pic.settings)) return mode === 'auto' && inFile ? { store: 'unknown' } : { store: 'none' };
+  const copy = pic.keyring.copies.get(key);
+  const keyringError = !pic.keyring.reachable ? pic.keyring.reason ?? 'unreachable' : copy?.state === 'error' ? copy.reason : copy?.state === 'invalid' ? copy.reason : undefined;
+  if (mode === 'keyring') {
+    if (keyringError) return { store: 'error', reason: keyringError };
+    return copy?.state === 'present' ? { store: 'keyring' } : { store: 'none' };
+  }
+  if (!keyringError && copy?.state === 'present') return { store: 'keyring' };
+  return inFile ? { store: 'file' } : { store: 'none' };
+}
+
+export function parseFallbackFile(text: string, file: string): FileState {
+  const origin: StoreOrigin = { label: FILE_LABEL, file, consequence: FILE_CONSEQUENCE };
+  const parsed = parseJsonStore(text, origin);
+  if (!parsed.ok) return { state: 'broken', finding: parsed.finding, text };
+  const entries = new Map<string, FileEntry>();
+  for (const [key, value] of Object.entries(parsed.value)) {
+    const r = FallbackEntrySchema.safeParse(value);
+    if (!r.success) {
+      const bad = malformed(
+        origin,
+        CODEX_FINDING.invalidEntry,
+        `${FILE_LABEL} has an entry Codex cannot read`,
+        `The entry ${key} in ${file} is not what Codex expects (${describeIssues(r.error)}). ${FILE_CONSEQUENCE}`,
+        offsetOfPath(text, [key]),
+        text,
+      );
+      return { state: 'broken', finding: bad.finding, text };
+    }
+    entries.set(key, { raw: value as Record<string, unknown>, view: viewOfFallback(r.data) });
+  }
+  return { state: 'present', text, entries };
+}
+
+function parseKeyringValue(text: string): KeyringCopy {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { state: 'invalid', text, reason: 'its value is not JSON' };
+  }
+  const r = StoredTokensSchema.safeParse(json);
+  if (!r.success) return { state: 'invalid', text, reason: `its value is not Codex's token record (${describeIssues(r.error)})` };
+  return { state: 'present', text, raw: json as Record<string, unknown>, view: viewOfStored(r.data) };
+}
+
+function fingerprintsOfRaw(target: Record<string, unknown>, stored = false): EntryFingerprints[] {
+  return Object.entries(target).map(([k, v]) => {
+    if (stored) {
+      const r = StoredTokensSchema.safeParse(v);
+      return fingerprintsOfView(k, r.success ? viewOfStored(r.data) : undefined);
+    }
+    const r = FallbackEntrySchema.safeParse(v);
+    return fingerprintsOfView(k, r.success ? viewOfFallback(r.data) : undefined);
+  });
+}
+
+function keyringEntryFinding(key: string, name: string, copy: Extract<KeyringCopy, { state: 'invalid' | 'error' }>, mode: CodexOAuthStoreMode, inFile: boolean, label: string): Finding {
+  const what = copy.state === 'invalid' ? copy.reason : copy.reason;
+  const effect =
+    mode === 'keyring'
+      ? 'Codex (keyring only) fails to load this server\'s login; log in again with `codex mcp login`.'
+      : inFile
+        ? 'Codex (auto) ignores it and uses the copy in its credentials file.'
+        : 'Codex (auto) ignores it and finds no login for this server.';
+  if (copy.state === 'error' && copy.ambiguous) {
+    return {
+      code: CODEX_FINDING.keyringAmbiguous,
+      severity: 'error',
+      title: `Several keyring items match "${name}"`,
+      detail: `More than one item in ${label} has account ${key}, so the keyring refuses to pick one (${what}). ${effect} Remove the extra items (e.g. with Seahorse or secret-tool), then log in again.`,
+    };
+  }
+  return {
+    code: CODEX_FINDING.keyringValueInvalid,
+    severity: mode === 'keyring' ? 'error' : 'warning',
+    title: copy.state === 'invalid' ? `The keyring item for "${name}" is not valid Codex credentials` : `The keyring item for "${name}" cannot be read`,
+    detail: `${label}, account ${key}: ${what}. ${effect}`,
+  };
+}
+
+/** The store Codex would read differs from where a token actually is (failure-modes E10). */
+function driftFindings(pic: Picture, key: string, name: string, f: FileEntry | undefined, k: KeyringCopy | undefined, file: string, label: string): Finding[] {
+  const { mode } = pic.settings;
+  if (usesSecretsBackend(pic.settings)) return [];
+  const inKeyring = k?.state === 'present' ? k : undefined;
+  const at = f && pic.file.state === 'present' ? { location: locationIn(file, pic.file.text, offsetOfPath(pic.file.text, [key])) } : {};
+  const describe = (v: GrantView) => `token ${v.accessToken ? fingerprintsOfView(key, v).accessToken : 'empty'}, ${v.expiresAt ? `expires ${new Date(v.expiresAt).toISOString()}` : 'no expiry'}`;
+  const same = (a: GrantView, b: GrantView) => a.accessToken === b.accessToken && a.refreshToken === b.refreshToken && a.expiresAt === b.expiresAt;
+  if (mode === 'file' && inKeyring && !f) {
+    return [
+      {
+        code: CODEX_FINDING.storeDrift,
+        severity: 'warning',
+        title: `Codex's login for "${name}" is in the keyring, but Codex reads only the file`,
+        detail: `mcp_oauth_credentials_store = "file", yet the grant for ${key} (${describe(inKeyring.view)}) is in ${label} and not in ${file}, so Codex reports "${name}" as not logged in. Log in again (\`codex mcp login ${name}\`) or set the store back to "auto".`,
+      },
+    ];
+  }
+  if (mode === 'keyring' && f && (!inKeyring || k?.state === 'absent')) {
+    if (!pic.keyring.reachable) return [];
+    return [
+      {
+        code: CODEX_FINDING.storeDrift,
+        severity: 'warning',
+        title: `Codex's login for "${name}" is in the credentials file, but Codex reads only the keyring`,
+        detail: `mcp_oauth_credentials_store = "keyring", yet the grant for ${key} (${describe(f.view)}) is only in ${file}, so Codex reports "${name}" as not logged in. Log in again (\`codex mcp login ${name}\`) or set the store to "auto".`,
+        ...at,
+      },
+    ];
+  }
+  if (f && inKeyring) {
+    const used = mode === 'file' ? 'file' : 'keyring';
+    const differ = !same(f.view, inKeyring.view);
+    const usedView = used === 'file' ? f.view : inKeyring.view;
+    const otherView = used === 'file' ? inKeyring.view : f.view;
+    return [
+      {
+        code: CODEX_FINDING.storeDrift,
+        severity: differ ? 'warning' : 'info',
+        title: differ ? `Two different Codex logins for "${name}"` : `Codex's login for "${name}" is stored twice`,
+        detail:
+          `${key} is in ${label} (${describe(inKeyring.view)}) and in ${file} (${describe(f.view)}). With mcp_oauth_credentials_store = "${mode}" Codex uses the ${used === 'file' ? 'file' : 'keyring'} copy (${describe(usedView)}); the other is ignored` +
+          (differ
+            ? `${otherView.expiresAt && usedView.expiresAt && otherView.expiresAt > usedView.expiresAt ? ' although it is newer' : ''}, and would be used if the store setting or the keyring's availability changed, possibly with a refresh token the server has already rotated. Log out and in once (\`codex mcp logout ${name}\`, then \`codex mcp login ${name}\`) to leave one copy.`
+            : '. Remove the unused copy to avoid drift later.'),
+        ...at,
+      },
+    ];
+  }
+  return [];
+}
+
+function assertKey(key: string): void {
+  if (!key) throw new Error('An entry key is required.');
+}
+
+export type { CodexCredentialSummary } from './codexFormat';
