@@ -1,8 +1,10 @@
 // Wires the VS Code layer: one context object owns state and disposables; commands are plain
 // functions over it (rust-analyzer's shape, see shared/docs/style-anchors.md).
+import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { scanConfigs } from '../core/config/scan';
+import { claudeConfigDir, codexHome, type Environment } from '../core/environment';
 import type { ConfigScan, SourceLocation } from '../core/model';
+import { collectStatus, type StatusReport } from '../core/status';
 import { ConfigWatcher } from './configWatcher';
 import { editorEnvironment } from './environment';
 import { ServerTreeProvider, type TreeNode, type TreeSnapshotNode } from './serverTree';
@@ -16,25 +18,27 @@ export interface ExtensionApi {
 class Ctx {
   readonly tree = new ServerTreeProvider();
   readonly watcher = new ConfigWatcher(() => void this.rescan());
-  private scanning: Promise<ConfigScan> | undefined;
+  private scanning: Promise<StatusReport> | undefined;
   private again = false;
 
   /** Runs one scan at a time; a request during a scan runs once more after it. */
-  rescan(): Promise<ConfigScan> {
+  rescan(): Promise<StatusReport> {
     if (this.scanning) {
       this.again = true;
       return this.scanning;
     }
     this.scanning = (async () => {
-      let scan: ConfigScan;
+      let report: StatusReport;
       do {
         this.again = false;
-        scan = await scanConfigs(editorEnvironment());
-        this.tree.update(scan);
-        this.watcher.watch(scan.files);
+        const e = editorEnvironment();
+        report = await collectStatus(e);
+        this.tree.update(report);
+        // Credential stores change too (a login in a terminal): watch them beside the configs.
+        this.watcher.watch([...report.scan.files, ...credentialFiles(e)]);
       } while (this.again);
       await vscode.commands.executeCommand('setContext', 'mcpAuth.scanned', true);
-      return scan;
+      return report;
     })().finally(() => (this.scanning = undefined));
     return this.scanning;
   }
@@ -57,9 +61,14 @@ export async function activateExtension(context: vscode.ExtensionContext): Promi
   // Reading the config files is all activation does; no network.
   void ctx.rescan();
   return {
-    rescan: () => ctx.rescan(),
+    rescan: async () => (await ctx.rescan()).scan,
     treeSnapshot: async () => ctx.tree.snapshot(),
   };
+}
+
+/** The credential files the clients write on Linux and Windows (Keychain and keyrings can't be watched). */
+function credentialFiles(e: Environment): string[] {
+  return [path.join(claudeConfigDir(e), '.credentials.json'), path.join(codexHome(e), '.credentials.json')];
 }
 
 async function openLocation(at: SourceLocation): Promise<void> {

@@ -1,13 +1,15 @@
 // The sidebar tree: client → server → findings, plus a node for config files that failed to load.
 import * as vscode from 'vscode';
-import type { ClientId, ConfigScan, Finding, McpServer, Severity } from '../core/model';
+import type { ClientId, Finding, McpServer, Severity } from '../core/model';
+import type { ServerStatus, StatusReport } from '../core/status';
+import { describeToken, type TokenStatus } from '../core/tokenStatus';
 import { CLIENT_LABELS } from '../core/model';
 import { ALL_CLIENTS } from '../core/config/scan';
 import { displayUrl, serverWhere, sourceLabel, worstSeverity } from '../core/present/describe';
 
 export type TreeNode =
-  | { kind: 'client'; client: ClientId; servers: McpServer[] }
-  | { kind: 'server'; server: McpServer }
+  | { kind: 'client'; client: ClientId; servers: ServerStatus[] }
+  | { kind: 'server'; server: McpServer; token?: TokenStatus; at: number }
   | { kind: 'finding'; finding: Finding }
   | { kind: 'problems'; findings: Finding[] };
 
@@ -30,10 +32,10 @@ const SEVERITY_ICON: Record<Severity, [string, string]> = {
 export class ServerTreeProvider implements vscode.TreeDataProvider<TreeNode> {
   private readonly changed = new vscode.EventEmitter<TreeNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
-  private scan: ConfigScan = { servers: [], findings: [], files: [] };
+  private report: Pick<StatusReport, 'servers' | 'findings' | 'at'> = { servers: [], findings: [], at: 0 };
 
-  update(scan: ConfigScan): void {
-    this.scan = scan;
+  update(report: StatusReport): void {
+    this.report = report;
     this.changed.fire(undefined);
   }
 
@@ -42,13 +44,13 @@ export class ServerTreeProvider implements vscode.TreeDataProvider<TreeNode> {
       const clients: TreeNode[] = ALL_CLIENTS.map((client) => ({
         kind: 'client' as const,
         client,
-        servers: this.scan.servers.filter((s) => s.client === client),
+        servers: this.report.servers.filter((s) => s.server.client === client),
       })).filter((n) => n.servers.length > 0);
-      return this.scan.findings.length > 0 ? [...clients, { kind: 'problems', findings: this.scan.findings }] : clients;
+      return this.report.findings.length > 0 ? [...clients, { kind: 'problems', findings: this.report.findings }] : clients;
     }
     switch (node.kind) {
       case 'client':
-        return node.servers.map((server) => ({ kind: 'server', server }));
+        return node.servers.map(({ server, token }) => ({ kind: 'server', server, ...(token ? { token } : {}), at: this.report.at }));
       case 'server':
         return node.server.findings.map((finding) => ({ kind: 'finding', finding }));
       case 'problems':
@@ -69,7 +71,7 @@ export class ServerTreeProvider implements vscode.TreeDataProvider<TreeNode> {
         return item;
       }
       case 'server':
-        return serverItem(node.server);
+        return serverItem(node.server, node.token, node.at);
       case 'finding':
         return findingItem(node.finding);
       case 'problems': {
@@ -100,15 +102,24 @@ export class ServerTreeProvider implements vscode.TreeDataProvider<TreeNode> {
   }
 }
 
-function serverItem(s: McpServer): vscode.TreeItem {
+const TOKEN_ICON: Record<TokenStatus['state'], [string, string] | undefined> = {
+  missing: ['circle-large-outline', 'disabledForeground'],
+  'not-logged-in': ['circle-large-outline', 'disabledForeground'],
+  expired: ['warning', 'list.warningForeground'],
+  expiring: ['watch', 'list.warningForeground'],
+  stored: undefined,
+};
+
+function serverItem(s: McpServer, token: TokenStatus | undefined, at: number): vscode.TreeItem {
   const collapsible = s.findings.length > 0 ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None;
   const item = new vscode.TreeItem(s.name, collapsible);
   item.id = `server:${s.client}:${s.scope}:${s.projectPath ?? ''}:${s.name}`;
-  item.description = serverWhere(s) + (s.enabled ? '' : ' · disabled');
+  const tokenWords = token ? describeToken(token, at) : undefined;
+  item.description = serverWhere(s) + (s.enabled ? '' : ' · disabled') + (tokenWords ? ` — ${tokenWords}` : '');
   const worst = worstSeverity(s.findings);
-  item.iconPath = worst
-    ? new vscode.ThemeIcon(SEVERITY_ICON[worst][0], new vscode.ThemeColor(SEVERITY_ICON[worst][1]))
-    : new vscode.ThemeIcon(TRANSPORT_ICON[s.transport]);
+  const tokenIcon = token ? TOKEN_ICON[token.state] : undefined;
+  const icon = worst ? SEVERITY_ICON[worst] : tokenIcon;
+  item.iconPath = icon ? new vscode.ThemeIcon(icon[0], new vscode.ThemeColor(icon[1])) : new vscode.ThemeIcon(TRANSPORT_ICON[s.transport]);
   item.contextValue = s.transport === 'stdio' ? 'server.stdio' : 'server.remote';
   const tooltip = new vscode.MarkdownString(undefined, true);
   tooltip.appendText(`${s.name} (${CLIENT_LABELS[s.client]}, ${s.scope} scope)\n\n`);
@@ -117,6 +128,11 @@ function serverItem(s: McpServer): vscode.TreeItem {
   else if (s.command) tooltip.appendText(`stdio: ${s.command}\n\n`);
   if (s.headerNames.length > 0) tooltip.appendText(`Headers: ${s.headerNames.join(', ')}\n\n`);
   if (s.storageKey) tooltip.appendText(`Credential key: ${s.storageKey}\n\n`);
+  if (token) {
+    tooltip.appendText(`Token: ${tokenWords}${token.fingerprint ? ` (${token.fingerprint})` : ''}\n\n`);
+    if (token.expiresAt !== null) tooltip.appendText(`Expires: ${new Date(token.expiresAt).toLocaleString()}\n\n`);
+    tooltip.appendText(`Stored in ${token.store}\n\n`);
+  }
   tooltip.appendText(`Defined in ${sourceLabel(s)}`);
   item.tooltip = tooltip;
   item.accessibilityInformation = { label: `${s.name}, ${CLIENT_LABELS[s.client]} ${s.scope} scope, ${serverWhere(s)}` };

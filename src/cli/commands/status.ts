@@ -1,7 +1,9 @@
 // `mcp-auth-doctor status [--json] [--cwd DIR] [--client claude-code|codex]`
 import { parseArgs } from 'node:util';
-import { scanConfigs, ALL_CLIENTS } from '../../core/config/scan';
-import type { ClientId, ConfigScan, Finding, McpServer } from '../../core/model';
+import { ALL_CLIENTS } from '../../core/config/scan';
+import type { ClientId, Finding, McpServer } from '../../core/model';
+import { collectStatus, type StatusReport } from '../../core/status';
+import { describeToken, type TokenStatus } from '../../core/tokenStatus';
 import { CLIENT_LABELS } from '../../core/model';
 import { displayUrl, serverWhere } from '../../core/present/describe';
 import { cliEnvironment } from '../environment';
@@ -18,9 +20,9 @@ export async function status(args: string[], io: CliIo): Promise<number> {
     strict: true,
   });
   const clients = parseClients(values.client);
-  const scan = await scanConfigs(cliEnvironment(io, values.cwd), clients);
-  io.stdout(values.json ? JSON.stringify(statusJson(scan), null, 2) + '\n' : statusTable(scan));
-  const anyError = [...scan.findings, ...scan.servers.flatMap((s) => s.findings)].some((f) => f.severity === 'error');
+  const report = await collectStatus(cliEnvironment(io, values.cwd), { clients });
+  io.stdout(values.json ? JSON.stringify(statusJson(report), null, 2) + '\n' : statusTable(report));
+  const anyError = [...report.findings, ...report.scan.servers.flatMap((s) => s.findings)].some((f) => f.severity === 'error');
   return anyError ? EXIT_FINDINGS : EXIT_OK;
 }
 
@@ -33,9 +35,9 @@ function parseClients(given: string[] | undefined): ClientId[] {
 }
 
 /** The `status --json` document; its schema is documented in the README. */
-export function statusJson(scan: ConfigScan) {
+export function statusJson(report: StatusReport) {
   return {
-    servers: scan.servers.map((s) => ({
+    servers: report.servers.map(({ server: s, token }) => ({
       client: s.client,
       scope: s.scope,
       name: s.name,
@@ -44,9 +46,22 @@ export function statusJson(scan: ConfigScan) {
       enabled: s.enabled,
       key: s.storageKey ?? null,
       source: { file: s.source.file, line: s.source.line, column: s.source.column },
+      token: token ? tokenJson(token) : null,
       findings: s.findings.map(findingJson),
     })),
-    findings: scan.findings.map(findingJson),
+    findings: report.findings.map(findingJson),
+  };
+}
+
+function tokenJson(t: TokenStatus) {
+  return {
+    state: t.state,
+    expiresAt: t.expiresAt === null ? null : new Date(t.expiresAt).toISOString(),
+    fingerprint: t.fingerprint,
+    hasRefreshToken: t.hasRefreshToken,
+    store: t.store,
+    clientId: t.clientId,
+    scopes: t.scopes,
   };
 }
 
@@ -60,20 +75,27 @@ function findingJson(f: Finding) {
   };
 }
 
-function statusTable(scan: ConfigScan): string {
+function statusTable(report: StatusReport): string {
   const lines: string[] = [];
+  const scan = report.scan;
   if (scan.servers.length === 0) lines.push('No MCP servers found in Claude Code or Codex configs.');
   for (const client of ALL_CLIENTS) {
-    const servers = scan.servers.filter((s) => s.client === client);
+    const rowsOf = report.servers.filter((r) => r.server.client === client);
+    const servers = rowsOf.map((r) => r.server);
     if (servers.length === 0) continue;
     lines.push(`${CLIENT_LABELS[client]} (${servers.length})`);
-    const rows = servers.map((s) => [s.name + (s.enabled ? '' : ' (disabled)'), serverWhere(s), s.storageKey ?? '', sourceOf(s)]);
+    const rows = rowsOf.map(({ server: s, token }) => [
+      s.name + (s.enabled ? '' : ' (disabled)'),
+      serverWhere(s),
+      token ? describeToken(token, report.at) : '',
+      sourceOf(s),
+    ]);
     lines.push(...alignColumns(rows).map((r) => '  ' + r));
     for (const s of servers) for (const f of s.findings) lines.push(`    ${s.name}: ${findingLine(f)}`);
   }
-  if (scan.findings.length > 0) {
-    lines.push('Config problems');
-    for (const f of scan.findings) lines.push('  ' + findingLine(f));
+  if (report.findings.length > 0) {
+    lines.push('Problems');
+    for (const f of report.findings) lines.push('  ' + findingLine(f));
   }
   return lines.join('\n') + '\n';
 }

@@ -1,0 +1,117 @@
+// What each server has stored, judged by the stored expiry alone (the live check is the probe's).
+import type { ClientId, Finding, McpServer } from './model';
+import type { CredentialStore, CredentialSummary, StoreKind } from './credentials/store';
+
+/**
+ * missing: nothing stored under the server's key; not-logged-in: an entry without an access
+ * token (a registration stub, or cleared); expired / expiring: by the stored expiry;
+ * stored: a token whose stored expiry is beyond the margin, or that has none.
+ */
+export type TokenState = 'missing' | 'not-logged-in' | 'expired' | 'expiring' | 'stored';
+
+export interface TokenStatus {
+  state: TokenState;
+  /** Epoch ms, or null when the store has none. */
+  expiresAt: number | null;
+  /** SHA-256 prefix of the access token; never the token. */
+  fingerprint: string | null;
+  hasRefreshToken: boolean;
+  /** Where it is kept, for people: a file path or a keychain/keyring item. */
+  store: string;
+  storeKind: StoreKind;
+  clientId: string | null;
+  scopes: string[];
+}
+
+/** Default margin within which a token counts as expiring. */
+export const DEFAULT_EXPIRY_MARGIN_MS = 5 * 60 * 1000;
+
+export function judgeToken(
+  entry: CredentialSummary | undefined,
+  store: Pick<CredentialStore, 'location' | 'kind'>,
+  now: number,
+  marginMs = DEFAULT_EXPIRY_MARGIN_MS,
+): TokenStatus {
+  const base = { store: store.location, storeKind: store.kind };
+  if (!entry) {
+    return { ...base, state: 'missing', expiresAt: null, fingerprint: null, hasRefreshToken: false, clientId: null, scopes: [] };
+  }
+  // Claude Code writes expiresAt 0 for a stub; treat 0 as "none".
+  const expiresAt = entry.expiresAt ? entry.expiresAt : null;
+  let state: TokenState;
+  if (!entry.hasAccessToken) state = 'not-logged-in';
+  else if (expiresAt !== null && expiresAt <= now) state = 'expired';
+  else if (expiresAt !== null && expiresAt - now <= marginMs) state = 'expiring';
+  else state = 'stored';
+  return {
+    ...base,
+    state,
+    expiresAt,
+    fingerprint: entry.accessTokenFingerprint ?? null,
+    hasRefreshToken: entry.hasRefreshToken,
+    clientId: entry.clientId ?? null,
+    scopes: entry.scopes,
+  };
+}
+
+export interface StoreReading {
+  client: ClientId;
+  store: CredentialStore;
+  entries: Map<string, CredentialSummary>;
+  findings: Finding[];
+}
+
+/** Lists every store once; a store that fails to list becomes a finding, never an exception. */
+export async function readStores(stores: CredentialStore[]): Promise<StoreReading[]> {
+  return Promise.all(
+    stores.map(async (store) => {
+      try {
+        const listing = await store.list();
+        return { client: store.client, store, entries: new Map(listing.entries.map((e) => [e.key, e])), findings: listing.findings };
+      } catch (err) {
+        const finding: Finding = {
+          code: 'credentials.unreadable',
+          severity: 'error',
+          title: `Could not read ${store.location}`,
+          detail: err instanceof Error ? err.message : String(err),
+        };
+        return { client: store.client, store, entries: new Map(), findings: [finding] };
+      }
+    }),
+  );
+}
+
+/** The token status of one remote server, from its client's store; undefined for stdio servers. */
+export function tokenFor(server: McpServer, readings: StoreReading[], now: number, marginMs?: number): TokenStatus | undefined {
+  if (server.transport === 'stdio' || !server.storageKey) return undefined;
+  const reading = readings.find((r) => r.client === server.client);
+  if (!reading) return undefined;
+  return judgeToken(reading.entries.get(server.storageKey), reading.store, now, marginMs);
+}
+
+/** "expired 3 h ago · refresh token present", as the tree and the CLI table say it. */
+export function describeToken(t: TokenStatus, now: number): string {
+  const rt = t.hasRefreshToken ? 'refresh token present' : 'no refresh token';
+  switch (t.state) {
+    case 'missing':
+      return 'not logged in';
+    case 'not-logged-in':
+      return t.clientId ? 'registered, not logged in' : 'not logged in';
+    case 'expired':
+      return `expired ${ago(now - (t.expiresAt ?? now))} ago · ${rt}`;
+    case 'expiring':
+      return `expires in ${ago((t.expiresAt ?? now) - now)} · ${rt}`;
+    case 'stored':
+      return t.expiresAt === null ? `token stored (no expiry) · ${rt}` : `valid ${ago(t.expiresAt - now)} more · ${rt}`;
+  }
+}
+
+function ago(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 90) return `${s} s`;
+  const m = Math.round(s / 60);
+  if (m < 90) return `${m} min`;
+  const h = Math.round(m / 60);
+  if (h < 48) return `${h} h`;
+  return `${Math.round(h / 24)} d`;
+}
