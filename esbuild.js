@@ -16,6 +16,9 @@ const common = {
   minify: production,
   logLevel: 'warning',
   external: ['vscode'],
+  // ESM entry first: jsonc-parser's `main` is a UMD build whose inner requires esbuild cannot
+  // follow ("Cannot find module './impl/format'" at activation; microsoft/node-jsonc-parser#57).
+  mainFields: ['module', 'main'],
 };
 
 function listTests(dir) {
