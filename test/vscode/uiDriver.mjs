@@ -9,6 +9,7 @@ const VIEW_CONTAINER = 'MCP Auth';
 const VIEW_CONTAINER_ID = 'mcpAuth';
 /** Under the tests' own timeout, so a missing element fails the step with Playwright's reason. */
 const STEP_TIMEOUT_MS = 10_000;
+const SCREENSHOT_SIDEBAR_WIDTH = 560;
 
 /**
  * Polls `bridge` for `<id>.request.json` and answers each with `<id>.response.json`, one at a time.
@@ -61,8 +62,10 @@ const STEPS = {
   async screenshot(page, { name }, { screenshotDir, suite }) {
     if (!/^[\w-]+$/.test(name ?? '')) throw new Error(`bad screenshot name ${name}`);
     fs.mkdirSync(screenshotDir, { recursive: true });
+    await widenSidebar(page, SCREENSHOT_SIDEBAR_WIDTH);
     // Off the view, so no row shows its hover state.
-    await page.mouse.move(800, 400);
+    await page.mouse.move(1000, 400);
+    await page.waitForTimeout(500); // the sash's hover highlight fades
     const window = path.join(screenshotDir, `${suite}-${name}.png`);
     const sidebar = path.join(screenshotDir, `${suite}-${name}-sidebar.png`);
     await page.screenshot({ path: window });
@@ -84,6 +87,17 @@ const STEPS = {
     return { file };
   },
 };
+
+/** Drags the sidebar's edge so descriptions (host · scope · token state) are not cut off. */
+async function widenSidebar(page, width) {
+  const box = await page.locator('.part.sidebar').boundingBox();
+  if (!box || box.width >= width) return;
+  const y = box.y + box.height / 2;
+  await page.mouse.move(box.x + box.width + 1, y);
+  await page.mouse.down();
+  await page.mouse.move(box.x + width, y, { steps: 5 });
+  await page.mouse.up();
+}
 
 /** The workbench shows a container's views once its activity-bar entry is selected. */
 async function openContainer(page) {
