@@ -414,6 +414,17 @@ describe('Codex credential store', function () {
       assert.deepEqual(snaps.map((x) => x.storeKind).sort(), ['file', 'keyring']);
     });
 
+    it('no Codex on this machine: no keyring call, no finding, and CODEX_HOME is not created', async () => {
+      await fs.rm(codexHomeDir, { recursive: true });
+      const kr = fakeKeyring({}, { unreachable: 'no D-Bus session bus' });
+      const listing = await new CodexStore(e, { settings: { mode: 'auto', secretAuthStorage: false, servers: [] }, backups, keyring: kr.runner }).list();
+      assert.deepEqual([listing.entries, listing.findings, kr.calls], [[], [], []]);
+      await assert.rejects(fs.stat(codexHomeDir), { code: 'ENOENT' });
+      // With a configured server the same unreachable keyring is worth a warning.
+      const withServer = await store({ mode: 'auto' }, kr).list();
+      assert.ok(withServer.findings.some((f) => f.code === CODEX_FINDING.keyringUnavailable));
+    });
+
     it('encrypted secrets backend: says so and writes nothing to the keyring', async () => {
       const kr = fakeKeyring();
       const s = store({ mode: 'keyring', secretAuthStorage: true }, kr);

@@ -65,7 +65,7 @@ export function codexSecretsFile(e: Environment): string {
 
 export function codexKeyringLabel(platform: NodeJS.Platform): string {
   const where = platform === 'darwin' ? 'Keychain' : platform === 'win32' ? 'Credential Manager' : 'Secret Service';
-  return `${where} items "${CODEX_KEYRING_SERVICE}"`;
+  return `${where} (service "${CODEX_KEYRING_SERVICE}")`;
 }
 
 export interface CodexStoreOptions {
@@ -112,6 +112,8 @@ interface Picture {
   file: FileState;
   keyring: KeyringState;
   keys: string[];
+  /** Grants we had reason to look up (configured servers, file entries) before asking the keyring. */
+  lookedFor: number;
 }
 
 export interface CodexListing extends StoreListing {
@@ -312,10 +314,14 @@ export class CodexStore implements CredentialStore {
     const wanted = new Set<string>([...keys, ...(this.options.extraKeys ?? [])]);
     for (const s of settings.servers ?? []) wanted.add(codexKey(s.name, s.url));
     if (file.state === 'present') for (const k of file.entries.keys()) wanted.add(k);
-    const keyring = usesSecretsBackend(settings) ? { reachable: false, consulted: false, copies: new Map() } : await this.readKeyring([...wanted]);
+    const lookedFor = wanted.size;
+    // No Codex here at all (no CODEX_HOME, nothing configured): do not wake the OS keyring.
+    const codexPresent = lookedFor > 0 || (await exists(codexHome(this.e)));
+    const keyring: KeyringState =
+      usesSecretsBackend(settings) || !codexPresent ? { reachable: false, consulted: false, copies: new Map() } : await this.readKeyring([...wanted]);
     for (const k of keyring.copies.keys()) wanted.add(k);
     if (settings.mode !== 'file') this.primary = keyring.consulted && !keyring.reachable && settings.mode === 'auto' ? 'file' : 'keyring';
-    return { settings, file, keyring, keys: [...wanted].sort() };
+    return { settings, file, keyring, keys: [...wanted].sort(), lookedFor };
   }
 
   private async readFile(): Promise<FileState> {
@@ -330,6 +336,8 @@ export class CodexStore implements CredentialStore {
    * shared one; reading without it could catch a half-written file and call it broken.
    */
   private async readFileShared(): Promise<FileState> {
+    // Locking would create CODEX_HOME and its lock folder; nothing to read means nothing to lock.
+    if (!(await exists(this.file))) return this.readFile();
     let held: HeldFlock | undefined;
     try {
       held = await acquireFlock(codexFileStoreLockPath(codexHome(this.e)), { mode: 'shared', timeoutMs: 2_000, ...this.flockTool() });
@@ -568,7 +576,7 @@ export class CodexStore implements CredentialStore {
         title: "Codex keeps MCP logins in its encrypted secrets file",
         detail: `With the secret_auth_storage feature on (the default on Windows), Codex's ${mode} store is ${codexSecretsFile(this.e)} (${exists ? 'present' : 'not created yet'}), encrypted with a key in the OS keyring. MCP Auth Doctor cannot read or change the grants in it${mode === 'auto' ? '; only grants in the fallback file are shown' : ''}.`,
       });
-    } else if (pic.keyring.consulted && !pic.keyring.reachable && mode !== 'file') {
+    } else if (pic.keyring.consulted && !pic.keyring.reachable && mode !== 'file' && pic.lookedFor > 0) {
       findings.push({
         code: CODEX_FINDING.keyringUnavailable,
         severity: mode === 'keyring' ? 'error' : 'warning',
@@ -656,6 +664,13 @@ export function codexStore(e: Environment, options: CodexStoreOptions = {}): Cod
 /** oauth.rs `compute_store_key`: always type "http" and empty headers. */
 export function codexKey(name: string, url: string): string {
   return storageKey(name, 'http', url, {});
+}
+
+async function exists(p: string): Promise<boolean> {
+  return fs.lstat(p).then(
+    () => true,
+    () => false,
+  );
 }
 
 function usesSecretsBackend(s: CodexCredentialSettings): boolean {
