@@ -512,6 +512,23 @@ describe('Codex credential store', function () {
       assert.deepEqual(await readCodexCredentialSettings(sandboxEnv(home, {}, 'win32')), { mode: 'auto', secretAuthStorage: true }, 'Windows builds default to encrypted secrets');
     });
 
+    it("counts an open project's .codex/config.toml servers as configured", async () => {
+      await fs.writeFile(path.join(codexHomeDir, 'config.toml'), `[mcp_servers.lab]\nurl = "${LAB_URL}"\n`);
+      const project = path.join(home, 'proj');
+      await fs.mkdir(path.join(project, '.codex'), { recursive: true });
+      await fs.writeFile(path.join(project, '.codex', 'config.toml'), `[mcp_servers.docs]\nurl = "${DOCS_URL}"\n`);
+      await writeFile({ [LAB]: fileEntry('lab', LAB_URL), [DOCS]: fileEntry('docs', DOCS_URL) });
+      const withProject = { ...e, projectDirs: [project] };
+      const s = new CodexStore(withProject, { backups, keyring: fakeKeyring().runner });
+      assert.deepEqual((await s.list()).findings.filter((f) => f.code === CODEX_FINDING.notConfigured), []);
+      const without = new CodexStore({ ...e, projectDirs: [] }, { backups, keyring: fakeKeyring().runner });
+      const orphans = (await without.list()).findings.filter((f) => f.code === CODEX_FINDING.notConfigured);
+      assert.deepEqual(
+        orphans.map((f) => f.title),
+        ['Codex credentials for "docs", which is no longer configured'],
+      );
+    });
+
     it('the factory returns a Codex store that reads this CODEX_HOME', async () => {
       const custom = path.join(home, 'custom-codex');
       await fs.mkdir(custom);

@@ -161,6 +161,25 @@ describe('Codex credential store: keyring items in a real Secret Service', funct
     assert.notEqual(ss.secretTool(['lookup', 'service', CODEX_KEYRING_SERVICE, 'username', LAB]).status, 0);
   });
 
+  it('restores an item from a snapshot, and snapshots what it replaces', async () => {
+    const s = store('keyring');
+    const first = mint('at');
+    await s.write(LAB, { serverName: 'lab', serverUrl: LAB_URL, clientId: 'c', accessToken: first });
+    const backups = new SnapshotStore(path.join(home, 'backups'));
+    const manual = (await s.backup())!;
+    assert.equal(manual.storeKind, 'keyring');
+    await s.write(LAB, { accessToken: mint('at') });
+    const snap = (await backups.read(manual.id))!;
+    const plan = await s.planRestore(snap, LAB);
+    assert.deepEqual(
+      plan.entries.map((c) => [c.key, c.change, c.after?.accessToken]),
+      [[LAB, 'changed', fingerprint(first)]],
+    );
+    const outcome = await s.restore(snap, LAB);
+    assert.equal(JSON.parse(ss.secretTool(['lookup', 'service', CODEX_KEYRING_SERVICE, 'username', LAB]).stdout).token_response.access_token, first);
+    assert.equal(outcome.previous?.reason, 'before-restore');
+  });
+
   it('an absent session bus: a finding with the reason, and the file copy in auto mode', async () => {
     const dead = sandboxEnv(home, { DBUS_SESSION_BUS_ADDRESS: `unix:path=${path.join(home, 'no-bus')}` });
     const started = Date.now();

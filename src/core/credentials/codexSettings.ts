@@ -42,32 +42,21 @@ export function codexCredentialSettings(input: z.input<typeof CodexCredentialSet
 
 /**
  * Reads the settings from `$CODEX_HOME/config.toml`. A missing file means Codex's defaults; a
- * broken one too (Codex itself refuses to start then, and the config reader reports it).
+ * broken one too (Codex itself refuses to start then, and the config reader reports it). Servers
+ * also come from the open projects' `.codex/config.toml`, trusted or not: a superset keeps a
+ * project's grants from being called "no longer configured".
  */
 export async function readCodexCredentialSettings(e: Environment): Promise<CodexCredentialSettings> {
-  let text: string;
-  try {
-    text = await fs.readFile(path.join(codexHome(e), 'config.toml'), 'utf8');
-  } catch {
-    return codexCredentialSettings(undefined, e.platform);
-  }
-  let doc: Record<string, unknown>;
-  try {
-    // smol-toml ships types for its ESM entry only; a dynamic import satisfies Node16 resolution.
-    const { parse } = await import('smol-toml');
-    doc = parse(text) as Record<string, unknown>;
-  } catch {
-    return codexCredentialSettings(undefined, e.platform);
-  }
+  const doc = await readToml(path.join(codexHome(e), 'config.toml'));
+  if (!doc) return codexCredentialSettings(undefined, e.platform);
   const mode = ModeSchema.safeParse(doc.mcp_oauth_credentials_store);
   const features = z.object({ secret_auth_storage: z.boolean().optional() }).loose().safeParse(doc.features);
-  const servers: { name: string; url: string }[] = [];
-  const table = z.record(z.string(), z.unknown()).safeParse(doc.mcp_servers);
-  if (table.success) {
-    for (const [name, value] of Object.entries(table.data)) {
-      const url = z.object({ url: z.string() }).loose().safeParse(value);
-      if (url.success) servers.push({ name, url: url.data.url });
-    }
+  const servers = serversIn(doc);
+  for (const dir of e.projectDirs) {
+    // A project at $HOME has the user's own config as its `.codex/config.toml`.
+    if (path.resolve(dir, '.codex') === path.resolve(codexHome(e))) continue;
+    const project = await readToml(path.join(dir, '.codex', 'config.toml'));
+    for (const s of project ? serversIn(project) : []) if (!servers.some((x) => x.name === s.name && x.url === s.url)) servers.push(s);
   }
   return codexCredentialSettings(
     {
@@ -77,4 +66,31 @@ export async function readCodexCredentialSettings(e: Environment): Promise<Codex
     },
     e.platform,
   );
+}
+
+async function readToml(file: string): Promise<Record<string, unknown> | undefined> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    // smol-toml ships types for its ESM entry only; a dynamic import satisfies Node16 resolution.
+    const { parse } = await import('smol-toml');
+    return parse(text) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+function serversIn(doc: Record<string, unknown>): { name: string; url: string }[] {
+  const servers: { name: string; url: string }[] = [];
+  const table = z.record(z.string(), z.unknown()).safeParse(doc.mcp_servers);
+  if (!table.success) return servers;
+  for (const [name, value] of Object.entries(table.data)) {
+    const url = z.object({ url: z.string() }).loose().safeParse(value);
+    if (url.success) servers.push({ name, url: url.data.url });
+  }
+  return servers;
 }

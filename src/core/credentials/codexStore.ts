@@ -286,10 +286,9 @@ export class CodexStore implements CredentialStore {
       }
     } else {
       const keys = entryKey ? [entryKey] : Object.keys(target);
+      plan = this.keyringPlan(snapshot, (await this.picture(keys, undefined, { forWrite: true })).keyring, target, entryKey);
       for (const key of keys) {
         await this.withRefreshLock(key, async () => {
-          const pic = await this.picture([key], undefined, { forWrite: true });
-          plan ??= this.keyringPlan(snapshot, pic.keyring, target, entryKey);
           const before = await this.mutateKeyring(key, 'before-restore', () => target[key] as Record<string, unknown>, { returnSnapshot: true, replaceInvalid: true });
           if (typeof before === 'object') previous ??= before;
         });
