@@ -12,7 +12,8 @@ export function worstSeverity(findings: Finding[]): Severity | undefined {
 
 /** Host (or `stdio`) and scope, e.g. `api.example.com · user`. */
 export function serverWhere(s: McpServer): string {
-  const where = s.transport === 'stdio' ? 'stdio' : hostOf(s.rawUrl ?? s.url);
+  // The expanded URL gives a real host even when the file says ${HOST}; hosts are not secrets.
+  const where = s.transport === 'stdio' ? 'stdio' : hostOf(s.url || s.rawUrl);
   return `${where} · ${s.scope}`;
 }
 
