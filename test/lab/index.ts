@@ -1,0 +1,156 @@
+// The loopback OAuth + MCP lab: a real authorization server (oidc-provider) and a real MCP
+// server (@modelcontextprotocol/sdk) on 127.0.0.1 random ports, for tests that drive the real
+// Claude Code and Codex, and for the demo (test/lab/cli.ts).
+//
+// Approval needs no UI: GET the authorization URL and follow redirects carrying cookies
+// (`lab.approve(url)` does it and returns the redirect to the client's redirect_uri, code included).
+import { DEFAULT_BEHAVIOUR, type LabBehaviour } from './behaviour';
+import { followAuthorization } from './approve';
+import { startAuthorizationServer } from './authorizationServer';
+import { startMcpServer } from './mcpServer';
+import { AuthorizationServerMetadata, authorizationCodeFlow, refreshRequest, registerClient, type TokenResult } from './oauthClient';
+
+export type { LabBehaviour } from './behaviour';
+export type { TokenResult } from './oauthClient';
+
+export interface LabOptions extends Partial<LabBehaviour> {
+  /** Path of the MCP endpoint (default `/mcp`). */
+  mcpPath?: string;
+  /** Receives one line per request and every server-side error (default: nowhere). */
+  log?: (line: string) => void;
+}
+
+export interface RegisteredClient {
+  clientId: string;
+  clientName?: string;
+  redirectUris: string[];
+  grantTypes: string[];
+}
+
+export interface MintedTokens {
+  clientId: string;
+  redirectUri: string;
+  accessToken: string;
+  refreshToken?: string;
+  /** Seconds, as the token response said. */
+  expiresIn: number;
+  scope: string;
+}
+
+export interface Lab {
+  /** The MCP endpoint, e.g. `http://127.0.0.1:40123/mcp`: also the resource indicator and token audience. */
+  mcpUrl: string;
+  /** The AS issuer, e.g. `http://127.0.0.1:40124`. */
+  issuer: string;
+  /** RFC 9728 metadata URL named in the 401 challenge. */
+  protectedResourceMetadataUrl: string;
+  /** The behaviour in force (read-only view; change it with configure). */
+  readonly behaviour: Readonly<LabBehaviour>;
+  /** Switches behaviours between requests (TTL, rotation, token format, DCR on/off, ...). */
+  configure(patch: Partial<LabBehaviour>): void;
+  /** Clients registered through DCR so far. */
+  registrations(): number;
+  /** Access tokens issued so far (code exchanges and refreshes). */
+  tokensIssued(): number;
+  /** Successful refresh_token grants so far. */
+  refreshes(): number;
+  /** MCP requests with a good token / answered 401. */
+  mcpRequests(): { authorized: number; rejected: number };
+  /** Clients the AS knows now (registered by DCR), without secrets. */
+  clients(): RegisteredClient[];
+  /** The AS metadata document as served (RFC 8414). */
+  metadata(): AuthorizationServerMetadata;
+  /** Follows an authorization URL through the auto-approval; returns the redirect to the client (code or error). */
+  approve(authorizationUrl: string): Promise<string>;
+  /**
+   * A fresh access + refresh token by the real code flow (PKCE, resource = mcpUrl). With a
+   * clientId, for that registered client and its first redirect URI; without, for a new client
+   * registered by DCR (which counts in registrations()).
+   */
+  mintTokens(options?: { clientId?: string; scope?: string }): Promise<MintedTokens>;
+  /** A refresh_token grant as a public client would send it. */
+  refresh(clientId: string, refreshToken: string): Promise<TokenResult>;
+  /** Stops both servers and drops every connection. */
+  close(): Promise<void>;
+}
+
+export async function startLab(options: LabOptions = {}): Promise<Lab> {
+  const { mcpPath, log = () => undefined, ...overrides } = options;
+  const behaviour: LabBehaviour = { ...DEFAULT_BEHAVIOUR, ...overrides, scopes: [...(overrides.scopes ?? DEFAULT_BEHAVIOUR.scopes)] };
+  const mcp = await startMcpServer({ behaviour, log, path: mcpPath });
+  let as;
+  try {
+    as = await startAuthorizationServer({ resource: mcp.mcpUrl, behaviour, log });
+  } catch (err) {
+    await mcp.close();
+    throw err;
+  }
+  const authorizationServer = as;
+  const metadata = () => AuthorizationServerMetadata.parse(authorizationServer.metadata());
+  const m = metadata();
+  mcp.trust({
+    issuer: authorizationServer.issuer,
+    audience: mcp.mcpUrl,
+    jwksUri: m.jwks_uri ?? `${authorizationServer.issuer}/jwks`,
+    introspectionEndpoint: m.introspection_endpoint ?? `${authorizationServer.issuer}/token/introspection`,
+    clientId: authorizationServer.resourceServerClient.clientId,
+    clientSecret: authorizationServer.resourceServerClient.clientSecret,
+  });
+
+  const clients = (): RegisteredClient[] =>
+    authorizationServer.store
+      .list('Client')
+      .filter((c) => c.client_id !== authorizationServer.resourceServerClient.clientId)
+      .map((c) => ({
+        clientId: String(c.client_id),
+        clientName: typeof c.client_name === 'string' ? c.client_name : undefined,
+        redirectUris: Array.isArray(c.redirect_uris) ? c.redirect_uris.map(String) : [],
+        grantTypes: Array.isArray(c.grant_types) ? c.grant_types.map(String) : [],
+      }));
+
+  let closed = false;
+  return {
+    mcpUrl: mcp.mcpUrl,
+    issuer: authorizationServer.issuer,
+    protectedResourceMetadataUrl: mcp.protectedResourceMetadataUrl,
+    behaviour,
+    configure(patch) {
+      Object.assign(behaviour, patch);
+    },
+    registrations: () => authorizationServer.counters.registrations,
+    tokensIssued: () => authorizationServer.counters.accessTokens,
+    refreshes: () => authorizationServer.counters.refreshes,
+    mcpRequests: () => ({ ...mcp.counters }),
+    clients,
+    metadata,
+    approve: (url) => followAuthorization(url),
+    async mintTokens(o = {}) {
+      let clientId = o.clientId;
+      let redirectUri: string | undefined;
+      if (clientId) {
+        redirectUri = clients().find((c) => c.clientId === clientId)?.redirectUris[0];
+        if (!redirectUri) throw new Error(`the lab has no client ${clientId} with a redirect URI`);
+      } else {
+        redirectUri = 'http://127.0.0.1:1/callback';
+        clientId = (await registerClient(metadata(), { redirect_uris: [redirectUri], client_name: 'lab mintTokens' })).client_id;
+      }
+      const scope = o.scope ?? [...behaviour.scopes, 'offline_access'].join(' ');
+      const r = await authorizationCodeFlow(metadata(), { clientId, redirectUri, scope, resource: mcp.mcpUrl });
+      if (!r.tokens) throw new Error(`mintTokens: ${r.error ?? 'no tokens'} ${r.errorDescription ?? ''}`);
+      return {
+        clientId,
+        redirectUri,
+        accessToken: r.tokens.access_token,
+        refreshToken: r.tokens.refresh_token,
+        expiresIn: r.tokens.expires_in ?? behaviour.accessTokenTtl,
+        scope: r.tokens.scope ?? scope,
+      };
+    },
+    refresh: (clientId, refreshToken) => refreshRequest(metadata(), clientId, refreshToken),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.all([authorizationServer.close(), mcp.close()]);
+    },
+  };
+}
