@@ -18,7 +18,7 @@ const HOUR = 3600_000;
 const LAB_URL = 'http://127.0.0.1:38423/mcp';
 const LAB = codexKey('lab', LAB_URL);
 
-/** Attributes and label keyring-rs 3.6.3 (Codex 0.169) gives a new item. */
+/** Attributes keyring-rs 3.6.3 (Codex 0.169) gives a new item (seen on a real login's item). */
 function keyringRsAttributes(account: string): string[] {
   return ['service', CODEX_KEYRING_SERVICE, 'username', account, 'target', 'default', 'application', 'rust-keyring'];
 }
@@ -112,7 +112,8 @@ describe('Codex credential store: keyring items in a real Secret Service', funct
       token_response: { access_token: at, token_type: 'bearer', expires_in: 3599, refresh_token: mint('rt'), scope: 'mcp:tools' },
       expires_at: Date.now() + HOUR,
     });
-    const label = `keyring-rs v3.6.3 for target 'default', service '${CODEX_KEYRING_SERVICE}', user '${LAB}'`;
+    // The label a real `codex mcp login` (0.169.0, keyring-rs 3.6.3) gave its item here.
+    const label = `${LAB}@${CODEX_KEYRING_SERVICE}:default (keyring v3.6.3)`;
     assert.equal(ss.secretTool(['store', `--label=${label}`, ...keyringRsAttributes(LAB)], value).status, 0);
 
     const s = store('keyring');
