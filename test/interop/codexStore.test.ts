@@ -13,7 +13,7 @@ import type { CodexOAuthStoreMode } from '../../src/core/credentials/codexSettin
 import { CodexStore, codexCredentialsFile, codexKey } from '../../src/core/credentials/codexStore';
 import type { Environment } from '../../src/core/environment';
 import { REPO, mint, sandboxEnv, tempDir } from '../unit/credentialsHelpers';
-import { secretServiceToolsMissing, startSecretService, type PrivateSecretService } from '../unit/codexStoreSecretService';
+import { secretServiceUnavailable, startPrivateSecretService, type PrivateSecretService } from '../support/secretService';
 
 const CODEX = path.join(REPO, 'node_modules', '.bin', 'codex');
 const HOUR = 3600_000;
@@ -53,7 +53,7 @@ describe('Codex credential store with the real Codex 0.169.0', function () {
 
   before(async () => {
     await fs.access(CODEX);
-    if (!secretServiceToolsMissing()) ss = await startSecretService();
+    if (!secretServiceUnavailable()) ss = await startPrivateSecretService();
   });
   after(async () => {
     await ss?.stop();

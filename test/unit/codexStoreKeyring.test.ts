@@ -4,6 +4,7 @@
 // within the timeout instead of hanging.
 import { strict as assert } from 'node:assert';
 import { promises as fs } from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { SnapshotStore } from '../../src/core/credentials/backups';
 import { CODEX_KEYRING_SERVICE, childKeyringRunner } from '../../src/core/credentials/codexKeyring';
@@ -12,7 +13,7 @@ import type { CodexOAuthStoreMode } from '../../src/core/credentials/codexSettin
 import type { Environment } from '../../src/core/environment';
 import { fingerprint } from '../../src/core/storageKey';
 import { mint, sandboxEnv, tempDir } from './credentialsHelpers';
-import { secretServiceToolsMissing, silentBus, startSecretService, type PrivateSecretService } from './codexStoreSecretService';
+import { secretServiceUnavailable, startPrivateSecretService, type PrivateSecretService } from '../support/secretService';
 
 const HOUR = 3600_000;
 const LAB_URL = 'http://127.0.0.1:38423/mcp';
@@ -47,12 +48,12 @@ describe('Codex credential store: keyring items in a real Secret Service', funct
   let e: Environment;
 
   before(async function () {
-    const missing = secretServiceToolsMissing();
+    const missing = secretServiceUnavailable();
     if (missing) {
       console.log(`    (skipped: ${missing})`);
       this.skip();
     }
-    ss = await startSecretService();
+    ss = await startPrivateSecretService();
   });
   after(async () => {
     await ss?.stop();
@@ -222,3 +223,23 @@ describe('Codex credential store: keyring items in a real Secret Service', funct
     assert.deepEqual(batch.results, [{ ok: true }, { ok: true, value: secret }, { ok: true, value: null }, { ok: true, deleted: true }, { ok: true, deleted: false }]);
   });
 });
+
+/** A D-Bus "session bus" that accepts connections and never answers: what a wedged bus looks like. */
+async function silentBus(dir: string): Promise<{ address: string; close(): Promise<void> }> {
+  const socket = path.join(dir, 'silent-bus');
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    s.on('error', () => undefined);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(socket, resolve));
+  return {
+    address: `unix:path=${socket}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
