@@ -3,7 +3,7 @@
 // `FallbackTokenEntry` has 9 fields and `StoredOAuthTokens` 6, matching the shipped binary's serde
 // strings "struct FallbackTokenEntry with 9 elements" / "struct StoredOAuthTokens with 6 elements").
 import { z } from 'zod';
-import { fingerprint } from '../storageKey';
+import { fingerprint, storageKey } from '../storageKey';
 import type { EntryFingerprints } from './backups';
 import type { CredentialPatch, CredentialSummary } from './store';
 
@@ -251,4 +251,9 @@ export function describeIssues(error: z.ZodError): string {
 export function omitUndefined<T extends object>(o: T): T {
   for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
   return o;
+}
+
+/** oauth.rs `compute_store_key`: always type "http" and empty headers. */
+export function codexKey(name: string, url: string): string {
+  return storageKey(name, 'http', url, {});
 }

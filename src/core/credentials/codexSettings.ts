@@ -94,3 +94,8 @@ function serversIn(doc: Record<string, unknown>): { name: string; url: string }[
   }
   return servers;
 }
+
+/** Keyring mode goes through the encrypted secrets file, which we cannot read. */
+export function usesSecretsBackend(s: CodexCredentialSettings): boolean {
+  return s.secretAuthStorage && s.mode !== 'file';
+}

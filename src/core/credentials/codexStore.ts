@@ -13,13 +13,12 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { codexHome, type Environment } from '../environment';
-import type { Finding } from '../model';
-import { storageKey } from '../storageKey';
 import { atomicWriteFile, LockTimeoutError } from './atomicWrite';
 import { diffEntries, snapshotStoreFor, type EntryFingerprints, type Snapshot, type SnapshotInfo, type SnapshotStore } from './backups';
 import {
   FallbackEntrySchema,
   StoredTokensSchema,
+  codexKey,
   describeIssues,
   fingerprintsOfView,
   patchFallbackEntry,
@@ -33,22 +32,10 @@ import {
 } from './codexFormat';
 import { CODEX_KEYRING_SERVICE, childKeyringRunner, type KeyringOp, type KeyringRunner } from './codexKeyring';
 import { CODEX_LOCK_TIMEOUT_MS, acquireFlock, codexFileStoreLockPath, codexRefreshLockPath, type FlockTool, type HeldFlock } from './codexLocks';
-import { codexCredentialSettings, readCodexCredentialSettings, type CodexCredentialSettings, type CodexOAuthStoreMode } from './codexSettings';
+import { CODEX_FINDING, codexFindings, fileEntry, type FileEntry, type FileState, type KeyringCopy, type KeyringState, type Picture } from './codexFindings';
+import { codexCredentialSettings, readCodexCredentialSettings, usesSecretsBackend, type CodexCredentialSettings, type CodexOAuthStoreMode } from './codexSettings';
 import type { CredentialPatch, CredentialSecret, CredentialStore, RestoreOutcome, RestorePlan, StoreKind, StoreListing } from './store';
-import { MalformedStoreError, locationIn, malformed, offsetOfPath, parseJsonStore, readStoreText, type StoreOrigin } from './storeFile';
-
-export const CODEX_FINDING = {
-  invalidEntry: 'credentials.invalid-entry',
-  storeDrift: 'credentials.store-drift',
-  keyringUnavailable: 'credentials.keyring-unavailable',
-  keyringValueInvalid: 'credentials.keyring-value-invalid',
-  keyringAmbiguous: 'credentials.keyring-ambiguous',
-  encryptedSecrets: 'credentials.encrypted-secrets',
-  notConfigured: 'credentials.not-configured',
-  needsLogin: 'credentials.needs-login',
-  symlinkNotWritable: 'credentials.symlink-not-writable',
-  filePermissions: 'credentials.file-permissions',
-} as const;
+import { MalformedStoreError, malformed, offsetOfPath, parseJsonStore, readStoreText, type StoreOrigin } from './storeFile';
 
 const FILE_LABEL = "Codex's credentials file";
 const FILE_CONSEQUENCE =
@@ -83,38 +70,8 @@ export interface CodexStoreOptions {
   now?: () => number;
 }
 
-type FileEntry = { raw: Record<string, unknown>; view: GrantView };
-
-type FileState =
-  | { state: 'absent' }
-  | { state: 'broken'; finding: Finding; text?: string }
-  | { state: 'present'; text: string; entries: Map<string, FileEntry> };
-
-type KeyringCopy =
-  | { state: 'present'; text: string; raw: Record<string, unknown>; view: GrantView }
-  | { state: 'absent' }
-  | { state: 'invalid'; text: string; reason: string }
-  | { state: 'error'; reason: string; ambiguous: boolean };
-
-interface KeyringState {
-  /** false: not consulted (encrypted secrets backend) or out of reach. */
-  reachable: boolean;
-  reason?: string;
-  consulted: boolean;
-  copies: Map<string, KeyringCopy>;
-}
-
 /** Where Codex reads one grant from, and why. */
 type Resolution = { store: CodexStoreKind } | { store: 'none' } | { store: 'error'; reason: string } | { store: 'unknown' };
-
-interface Picture {
-  settings: CodexCredentialSettings;
-  file: FileState;
-  keyring: KeyringState;
-  keys: string[];
-  /** Grants we had reason to look up (configured servers, file entries) before asking the keyring. */
-  lookedFor: number;
-}
 
 export interface CodexListing extends StoreListing {
   entries: CodexCredentialSummary[];
@@ -168,7 +125,8 @@ export class CodexStore implements CredentialStore {
       else if (r.store === 'keyring' && k?.state === 'present') entries.push(summaryOfView(key, k.view, 'keyring', now));
       else if (r.store === 'unknown' && f) entries.push(summaryOfView(key, f.view, 'file', now));
     }
-    return { entries, copies, findings: await this.findings(pic, entries), mode: pic.settings.mode };
+    const places = { file: this.file, keyringLabel: this.keyringLabel, secretsFile: codexSecretsFile(this.e) };
+    return { entries, copies, findings: await codexFindings(pic, entries, places), mode: pic.settings.mode };
   }
 
   async read(key: string): Promise<CodexCredentialSummary | undefined> {
@@ -556,113 +514,10 @@ export class CodexStore implements CredentialStore {
     return { snapshotId: snapshot.id, location: this.keyringLabel, ...(entryKey !== undefined ? { entryKey } : {}), entries: diffEntries(current, wanted), otherChanges: [] };
   }
 
-  // ── findings ─────────────────────────────────────────────────────────────────────────────
-
-  private async findings(pic: Picture, used: CodexCredentialSummary[]): Promise<Finding[]> {
-    const findings: Finding[] = [];
-    const { mode } = pic.settings;
-    if (pic.file.state === 'broken') findings.push(pic.file.finding);
-    findings.push(...(await this.fileFindings()));
-
-    if (usesSecretsBackend(pic.settings)) {
-      const exists = await fs.stat(codexSecretsFile(this.e)).then(
-        () => true,
-        () => false,
-      );
-      findings.push({
-        code: CODEX_FINDING.encryptedSecrets,
-        severity: 'info',
-        title: "Codex keeps MCP logins in its encrypted secrets file",
-        detail: `With the secret_auth_storage feature on (the default on Windows), Codex's ${mode} store is ${codexSecretsFile(this.e)} (${exists ? 'present' : 'not created yet'}), encrypted with a key in the OS keyring. MCP Auth Doctor cannot read or change the grants in it${mode === 'auto' ? '; only grants in the fallback file are shown' : ''}.`,
-      });
-    } else if (pic.keyring.consulted && !pic.keyring.reachable && mode !== 'file' && pic.lookedFor > 0) {
-      findings.push({
-        code: CODEX_FINDING.keyringUnavailable,
-        severity: mode === 'keyring' ? 'error' : 'warning',
-        title: `${this.keyringLabel} cannot be reached`,
-        detail:
-          `${pic.keyring.reason}. ` +
-          (mode === 'keyring'
-            ? 'Codex is set to mcp_oauth_credentials_store = "keyring", so it can neither read nor save MCP logins until the keyring answers. Unlock or start the keyring, or set mcp_oauth_credentials_store = "file" (plain-text tokens in a 0600 file).'
-            : 'Codex (mcp_oauth_credentials_store = "auto") then reads and saves MCP logins in its credentials file instead; logins kept in the keyring are not seen until it answers again.'),
-      });
-    }
-
-    const configured = pic.settings.servers;
-    for (const key of pic.keys) {
-      const f = fileEntry(pic.file, key);
-      const k = pic.keyring.copies.get(key);
-      const name = f?.view.serverName ?? (k?.state === 'present' ? k.view.serverName : key.split('|')[0]);
-      if (k?.state === 'invalid' || (k?.state === 'error' && mode !== 'file')) {
-        findings.push(keyringEntryFinding(key, name ?? key, k, mode, !!f, this.keyringLabel));
-      }
-      findings.push(...driftFindings(pic, key, name ?? key, f, k, this.file, this.keyringLabel));
-      if (configured && (f || k?.state === 'present')) {
-        const view = f?.view ?? (k?.state === 'present' ? k.view : undefined);
-        const isConfigured = configured.some((s) => codexKey(s.name, s.url) === key || (view && s.name === view.serverName && s.url === view.serverUrl));
-        if (!isConfigured && !view?.executorOwned) {
-          const where = [f ? this.file : undefined, k?.state === 'present' ? this.keyringLabel : undefined].filter(Boolean).join(' and ');
-          findings.push({
-            code: CODEX_FINDING.notConfigured,
-            severity: 'info',
-            title: `Codex credentials for "${name}", which is no longer configured`,
-            detail: `${where} hold${f && k?.state === 'present' ? '' : 's'} a grant under ${key} (${view?.serverUrl ?? 'unknown URL'}), but no server in config.toml has that name and URL: the server was removed, renamed or moved. \`codex mcp logout\` only works for configured servers; this entry can be removed here.`,
-            ...(f ? { location: locationIn(this.file, (pic.file as { text: string }).text, offsetOfPath((pic.file as { text: string }).text, [key])) } : {}),
-          });
-        }
-      }
-    }
-    for (const s of used) {
-      if (s.usable || s.executorOwned) continue;
-      findings.push({
-        code: CODEX_FINDING.needsLogin,
-        severity: 'warning',
-        title: `Codex will ask to log in to "${s.serverName ?? s.key}" again`,
-        detail: `The grant Codex reads (${s.store === 'file' ? this.file : this.keyringLabel}, ${s.key}) cannot be used: ${s.unusableReason}. Run \`codex mcp login ${s.serverName ?? s.key.split('|')[0]}\`.`,
-      });
-    }
-    return findings;
-  }
-
-  private async fileFindings(): Promise<Finding[]> {
-    let st;
-    try {
-      st = await fs.lstat(this.file);
-    } catch {
-      return [];
-    }
-    const findings: Finding[] = [];
-    if (st.isSymbolicLink()) {
-      // oauth.rs `open_fallback_file_for_write`: O_NOFOLLOW, then "credentials path is not a regular file".
-      findings.push({
-        code: CODEX_FINDING.symlinkNotWritable,
-        severity: 'warning',
-        title: "Codex's credentials file is a symbolic link",
-        detail: `${this.file} points to ${await fs.readlink(this.file).catch(() => '?')}. Codex reads through the link but refuses to write through it (it opens the file with O_NOFOLLOW), so its MCP logins and token refreshes fail. Replace the link with the file itself.`,
-        location: { file: this.file, line: 1, column: 1 },
-      });
-      st = await fs.stat(this.file).catch(() => undefined);
-    }
-    if (st && process.platform !== 'win32' && (st.mode & 0o077) !== 0) {
-      findings.push({
-        code: CODEX_FINDING.filePermissions,
-        severity: 'warning',
-        title: "Codex's credentials file is readable by other users",
-        detail: `${this.file} has mode ${(st.mode & 0o777).toString(8)}; it holds live tokens, and Codex itself creates it 0600. Run \`chmod 600 ${this.file}\`.`,
-        location: { file: this.file, line: 1, column: 1 },
-      });
-    }
-    return findings;
-  }
 }
 
 export function codexStore(e: Environment, options: CodexStoreOptions = {}): CodexStore {
   return new CodexStore(e, options);
-}
-
-/** oauth.rs `compute_store_key`: always type "http" and empty headers. */
-export function codexKey(name: string, url: string): string {
-  return storageKey(name, 'http', url, {});
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -670,14 +525,6 @@ async function exists(p: string): Promise<boolean> {
     () => true,
     () => false,
   );
-}
-
-function usesSecretsBackend(s: CodexCredentialSettings): boolean {
-  return s.secretAuthStorage && s.mode !== 'file';
-}
-
-function fileEntry(file: FileState, key: string): FileEntry | undefined {
-  return file.state === 'present' ? file.entries.get(key) : undefined;
 }
 
 function keyringView(pic: Picture, key: string): GrantView | undefined {
@@ -754,84 +601,10 @@ function fingerprintsOfRaw(target: Record<string, unknown>, stored = false): Ent
   });
 }
 
-function keyringEntryFinding(key: string, name: string, copy: Extract<KeyringCopy, { state: 'invalid' | 'error' }>, mode: CodexOAuthStoreMode, inFile: boolean, label: string): Finding {
-  const what = copy.state === 'invalid' ? copy.reason : copy.reason;
-  const effect =
-    mode === 'keyring'
-      ? 'Codex (keyring only) fails to load this server\'s login; log in again with `codex mcp login`.'
-      : inFile
-        ? 'Codex (auto) ignores it and uses the copy in its credentials file.'
-        : 'Codex (auto) ignores it and finds no login for this server.';
-  if (copy.state === 'error' && copy.ambiguous) {
-    return {
-      code: CODEX_FINDING.keyringAmbiguous,
-      severity: 'error',
-      title: `Several keyring items match "${name}"`,
-      detail: `More than one item in ${label} has account ${key}, so the keyring refuses to pick one (${what}). ${effect} Remove the extra items (e.g. with Seahorse or secret-tool), then log in again.`,
-    };
-  }
-  return {
-    code: CODEX_FINDING.keyringValueInvalid,
-    severity: mode === 'keyring' ? 'error' : 'warning',
-    title: copy.state === 'invalid' ? `The keyring item for "${name}" is not valid Codex credentials` : `The keyring item for "${name}" cannot be read`,
-    detail: `${label}, account ${key}: ${what}. ${effect}`,
-  };
-}
-
-/** The store Codex would read differs from where a token actually is (failure-modes E10). */
-function driftFindings(pic: Picture, key: string, name: string, f: FileEntry | undefined, k: KeyringCopy | undefined, file: string, label: string): Finding[] {
-  const { mode } = pic.settings;
-  if (usesSecretsBackend(pic.settings)) return [];
-  const inKeyring = k?.state === 'present' ? k : undefined;
-  const at = f && pic.file.state === 'present' ? { location: locationIn(file, pic.file.text, offsetOfPath(pic.file.text, [key])) } : {};
-  const describe = (v: GrantView) => `token ${v.accessToken ? fingerprintsOfView(key, v).accessToken : 'empty'}, ${v.expiresAt ? `expires ${new Date(v.expiresAt).toISOString()}` : 'no expiry'}`;
-  const same = (a: GrantView, b: GrantView) => a.accessToken === b.accessToken && a.refreshToken === b.refreshToken && a.expiresAt === b.expiresAt;
-  if (mode === 'file' && inKeyring && !f) {
-    return [
-      {
-        code: CODEX_FINDING.storeDrift,
-        severity: 'warning',
-        title: `Codex's login for "${name}" is in the keyring, but Codex reads only the file`,
-        detail: `mcp_oauth_credentials_store = "file", yet the grant for ${key} (${describe(inKeyring.view)}) is in ${label} and not in ${file}, so Codex reports "${name}" as not logged in. Log in again (\`codex mcp login ${name}\`) or set the store back to "auto".`,
-      },
-    ];
-  }
-  if (mode === 'keyring' && f && (!inKeyring || k?.state === 'absent')) {
-    if (!pic.keyring.reachable) return [];
-    return [
-      {
-        code: CODEX_FINDING.storeDrift,
-        severity: 'warning',
-        title: `Codex's login for "${name}" is in the credentials file, but Codex reads only the keyring`,
-        detail: `mcp_oauth_credentials_store = "keyring", yet the grant for ${key} (${describe(f.view)}) is only in ${file}, so Codex reports "${name}" as not logged in. Log in again (\`codex mcp login ${name}\`) or set the store to "auto".`,
-        ...at,
-      },
-    ];
-  }
-  if (f && inKeyring) {
-    const used = mode === 'file' ? 'file' : 'keyring';
-    const differ = !same(f.view, inKeyring.view);
-    const usedView = used === 'file' ? f.view : inKeyring.view;
-    const otherView = used === 'file' ? inKeyring.view : f.view;
-    return [
-      {
-        code: CODEX_FINDING.storeDrift,
-        severity: differ ? 'warning' : 'info',
-        title: differ ? `Two different Codex logins for "${name}"` : `Codex's login for "${name}" is stored twice`,
-        detail:
-          `${key} is in ${label} (${describe(inKeyring.view)}) and in ${file} (${describe(f.view)}). With mcp_oauth_credentials_store = "${mode}" Codex uses the ${used === 'file' ? 'file' : 'keyring'} copy (${describe(usedView)}); the other is ignored` +
-          (differ
-            ? `${otherView.expiresAt && usedView.expiresAt && otherView.expiresAt > usedView.expiresAt ? ' although it is newer' : ''}, and would be used if the store setting or the keyring's availability changed, possibly with a refresh token the server has already rotated. Log out and in once (\`codex mcp logout ${name}\`, then \`codex mcp login ${name}\`) to leave one copy.`
-            : '. Remove the unused copy to avoid drift later.'),
-        ...at,
-      },
-    ];
-  }
-  return [];
-}
-
 function assertKey(key: string): void {
   if (!key) throw new Error('An entry key is required.');
 }
 
 export type { CodexCredentialSummary } from './codexFormat';
+export { CODEX_FINDING } from './codexFindings';
+export { codexKey } from './codexFormat';
