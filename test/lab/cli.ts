@@ -1,5 +1,5 @@
 // Starts the lab on its own until Ctrl+C, for the demo and for poking at it by hand:
-//   npx tsx test/lab/cli.ts [--json] [--verbose] [--access-token-ttl SECONDS] [--no-rotation] [--opaque]
+//   node --import tsx test/lab/cli.ts [--json] [--verbose] [--access-token-ttl SECONDS] [--no-rotation] [--opaque]
 // --json prints one line `{"mcpUrl":...,"issuer":...,"protectedResourceMetadataUrl":...}` for a
 // parent process to read; otherwise it prints the URLs and how to add the server to each client.
 import { parseArgs } from 'node:util';
