@@ -5,7 +5,6 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeDemoHome } from './demo/home.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const vsDir = path.join(root, '.vscode-test');
@@ -18,7 +17,12 @@ if (!fs.existsSync(node24) || !fs.existsSync(serverMain)) {
 execFileSync(process.execPath, [path.join(root, 'esbuild.js')], { cwd: root, stdio: 'inherit' });
 
 const demoRoot = path.join(root, '.demo');
-const { home, project } = writeDemoHome(demoRoot);
+// The lab and the demo HOME around it (scripts/demo/demo.ts); it prints one JSON line when ready.
+const demo = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/demo/demo.ts'), demoRoot], {
+  cwd: root,
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+const { home, project, mcpUrl, issuer } = await firstJsonLine(demo);
 const state = path.join(demoRoot, 'vscode');
 const port = Number(process.env.PORT) || (await freePort());
 
@@ -52,16 +56,44 @@ const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(project)}&pay
 await waitForPort(port);
 console.log(`\nMCP Auth Doctor demo: VS Code is running on loopback with the extension loaded.\n`);
 console.log(`  Open: ${url}\n`);
+console.log(`  Live lab: MCP server ${mcpUrl}, authorization server ${issuer} (loopback only)`);
 console.log(`  Sandbox HOME: ${home}  (edit its ~/.claude.json or ~/.codex/config.toml and watch the view)`);
 console.log(`  CLI on the same HOME: HOME=${home} node dist/cli.js status --cwd ${project}\n`);
 console.log('Press Ctrl+C to stop.');
 const stop = () => {
   server.kill();
+  demo.kill();
   process.exit(0);
 };
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
-server.on('exit', (code) => process.exit(code ?? 1));
+server.on('exit', (code) => {
+  demo.kill();
+  process.exit(code ?? 1);
+});
+demo.on('exit', (code) => {
+  console.error(`demo lab stopped (exit ${code})`);
+  server.kill();
+  process.exit(code ?? 1);
+});
+
+function firstJsonLine(child) {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    child.stdout.on('data', (d) => {
+      buf += d;
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) {
+        try {
+          resolve(JSON.parse(buf.slice(0, nl)));
+        } catch (err) {
+          reject(new Error(`demo lab printed something unexpected: ${buf.slice(0, 200)}`));
+        }
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`demo lab exited (${code}) before it was ready`)));
+  });
+}
 
 function freePort() {
   return new Promise((resolve, reject) => {

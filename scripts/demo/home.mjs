@@ -1,6 +1,7 @@
 // Writes the demo's sandbox HOME: servers of both clients in every scope the demo can show,
-// one stdio server, one disabled server, an unset ${VAR} and a broken project file, so a
-// newcomer sees each state of the tree at once. Nothing here is a real credential.
+// several on the live lab (scripts/demo/demo.ts stores their tokens), one stdio server, one
+// disabled server, an unset ${VAR} and a broken project file, so a newcomer sees each state of
+// the tree at once. Nothing here is a real credential.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -17,6 +18,8 @@ export function writeDemoHome(root, lab = {}) {
     numStartups: 3,
     mcpServers: {
       'lab-notes': { type: 'http', url: labUrl },
+      'lab-expired': { type: 'http', url: labUrl },
+      'lab-expiring': { type: 'http', url: labUrl },
       linear: { type: 'http', url: 'https://mcp.linear.app/mcp' },
       github: { type: 'http', url: 'https://api.githubcopilot.com/mcp/', headers: { Authorization: 'Bearer ${GITHUB_PAT}' } },
       filesystem: { type: 'stdio', command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem', project], env: {} },
@@ -36,7 +39,8 @@ export function writeDemoHome(root, lab = {}) {
     },
   });
   // A typo a user might make, so the demo shows a located config problem.
-  fs.writeFileSync(path.join(other, '.mcp.json'), '{\n  "mcpServers": {\n    "broken": { "type": "http", "url": }\n  }\n}\n');
+  // Claude Code also reads .mcp.json files in the folders above the project.
+  fs.writeFileSync(path.join(root, 'projects', '.mcp.json'), '{\n  "mcpServers": {\n    "broken": { "type": "http", "url": }\n  }\n}\n');
   fs.writeFileSync(
     path.join(home, '.codex', 'config.toml'),
     [
@@ -44,6 +48,9 @@ export function writeDemoHome(root, lab = {}) {
       'mcp_oauth_credentials_store = "file"',
       '',
       '[mcp_servers.lab-notes]',
+      `url = "${labUrl}"`,
+      '',
+      '[mcp_servers.lab-fresh]',
       `url = "${labUrl}"`,
       '',
       '[mcp_servers.notion]',

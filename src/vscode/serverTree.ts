@@ -115,7 +115,9 @@ function serverItem(s: McpServer, token: TokenStatus | undefined, at: number): v
   const item = new vscode.TreeItem(s.name, collapsible);
   item.id = `server:${s.client}:${s.scope}:${s.projectPath ?? ''}:${s.name}`;
   const tokenWords = token ? describeToken(token, at) : undefined;
-  item.description = serverWhere(s) + (s.enabled ? '' : ' · disabled') + (tokenWords ? ` — ${tokenWords}` : '');
+  // Token state first: it is what the user came to see, and the sidebar cuts long descriptions.
+  const where = serverWhere(s) + (s.enabled ? '' : ' · disabled');
+  item.description = tokenWords ? `${tokenWords} — ${where}` : where;
   const worst = worstSeverity(s.findings);
   const tokenIcon = token ? TOKEN_ICON[token.state] : undefined;
   const icon = worst ? SEVERITY_ICON[worst] : tokenIcon;

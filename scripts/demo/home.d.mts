@@ -1,0 +1,1 @@
+export function writeDemoHome(root: string, lab?: { mcpUrl?: string }): { home: string; project: string; other: string };
