@@ -36,6 +36,9 @@ export function writeFixtureHome(root) {
     path.join(home, '.codex', 'config.toml'),
     [
       'model = "gpt-5-codex"',
+      // Test machines have no Secret Service; with the default "auto" the view rightly reports
+      // the keyring as unreachable. Keyring paths are covered by the interop suite.
+      'mcp_oauth_credentials_store = "file"',
       '',
       '[mcp_servers.docs-search]',
       'url = "http://127.0.0.1:7404/mcp"',
