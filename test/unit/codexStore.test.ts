@@ -334,7 +334,7 @@ describe('Codex credential store', function () {
       assert.equal(listing.entries[0]?.store, 'file');
       const f = listing.findings.find((x) => x.code === CODEX_FINDING.keyringUnavailable);
       assert.ok(f);
-      assert.equal(f.severity, 'warning');
+      assert.equal(f.severity, 'info'); // auto falls back to the file: worth knowing, not a problem
       assert.match(f.detail, /org\.freedesktop\.secrets was not provided/);
       assert.equal(s.kind, 'file');
       const at = mint('at');

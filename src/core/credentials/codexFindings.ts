@@ -90,7 +90,8 @@ export async function codexFindings(pic: Picture, used: CodexCredentialSummary[]
   } else if (pic.keyring.consulted && !pic.keyring.reachable && mode !== 'file' && pic.lookedFor > 0) {
     findings.push({
       code: CODEX_FINDING.keyringUnavailable,
-      severity: mode === 'keyring' ? 'error' : 'warning',
+      // In auto mode Codex falls back to its file, so a machine without a keyring is normal, not a problem.
+      severity: mode === 'keyring' ? 'error' : 'info',
       title: `${at.keyringLabel} cannot be reached`,
       detail:
         `${pic.keyring.reason}. ` +
