@@ -152,13 +152,6 @@ export function offsetOfPath(text: string, path: JSONPath): number {
   return node?.parent?.type === 'property' ? node.parent.offset : (node?.offset ?? 0);
 }
 
-export function describeJson(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') return 'an object';
-  return `a ${typeof value}`;
-}
+import { describeJson, isPlainObject } from '../jsonShape';
 
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+export { describeJson, isPlainObject };
