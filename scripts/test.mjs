@@ -28,6 +28,7 @@ const STAGES = [
     run: () => mochaStage(['mocha', '--config', 'test/interop/.mocharc.json'], 20 * MIN),
   },
   { name: 'vscode', run: vscodeStage },
+  { name: 'vsix', run: vsixStage },
 ];
 
 /**
@@ -126,6 +127,14 @@ async function vscodeStage() {
   fs.rmSync(path.dirname(summary), { recursive: true, force: true });
   const pending = s.results.reduce((n, r) => n + r.pending, 0);
   return { ok: code === 0, passed: s.passed, failed: s.failed, pending, note: `VS Code ${s.vscodeVersion}` };
+}
+
+/** The packaged VSIX: size, contents, install into the VS Code server, the view (test/vscode/checkVsix.mjs). */
+async function vsixStage() {
+  const { code, output } = await run(process.execPath, ['test/vscode/checkVsix.mjs'], 10 * MIN);
+  const m = [...output.matchAll(/^checkVsix: (\d+) passed, (\d+) failed$/gm)].at(-1);
+  if (!m) return { ok: false, note: `checkVsix exited ${code} without a summary` };
+  return { ok: code === 0, passed: Number(m[1]), failed: Number(m[2]) };
 }
 
 /** Streams a child's output through and keeps it; kills it after `timeoutMs`. */

@@ -48,7 +48,7 @@ export function serveUiRequests(page, bridge, options) {
   return () => (stopped = true);
 }
 
-const STEPS = {
+export const STEPS = {
   /** Opens the MCP Auth container from the activity bar (as a user clicks it) and reads the view. */
   async showView(page) {
     await openContainer(page);

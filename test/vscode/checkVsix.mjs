@@ -1,0 +1,94 @@
+// The packaged extension, as a user installs it: `npm run package` yields a VSIX under 1 MiB that
+// holds only what .vscodeignore allows; `--install-extension` puts it into a real VS Code server;
+// opened with no development path, the MCP Auth view lists a sandbox HOME's server.
+// Prints `checkVsix: N passed, N failed` last (scripts/test.mjs reads it).
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { chromium } from 'playwright-core';
+import { freePort, node24, root, serverMain, spawnVsCodeServer, waitForPort } from '../../scripts/vscodeServer.mjs';
+import { STEPS } from './uiDriver.mjs';
+
+const MAX_BYTES = 1024 * 1024;
+const ALLOWED = /^(extension\.vsixmanifest|\[Content_Types\]\.xml|extension\/(package\.json|readme\.md|changelog\.md|LICENSE\.txt|dist\/(extension|cli)\.js|media\/.+|docs\/screenshots\/.+))$/;
+const results = [];
+const check = async (name, fn) => {
+  try {
+    await fn();
+    results.push([name, null]);
+    console.log(`  ✔ ${name}`);
+  } catch (err) {
+    results.push([name, err]);
+    console.log(`  ✘ ${name}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+};
+
+const vsix = path.join(root, 'mcp-auth-doctor.vsix');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-auth-vsix-'));
+let server;
+let browser;
+try {
+  execFileSync('npm', ['run', 'package'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], timeout: 180_000 });
+
+  await check('the VSIX is under 1 MiB', () => {
+    const size = fs.statSync(vsix).size;
+    if (size >= MAX_BYTES) throw new Error(`${size} bytes`);
+    console.log(`    ${(size / 1024).toFixed(0)} KiB`);
+  });
+
+  await check('the VSIX holds the bundles, media, README, CHANGELOG and LICENSE only', () => {
+    const names = spawnSync('unzip', ['-Z1', vsix], { encoding: 'utf8' }).stdout.split('\n').filter((n) => n && !n.endsWith('/'));
+    const stray = names.filter((n) => !ALLOWED.test(n));
+    if (stray.length) throw new Error(`unexpected files: ${stray.join(', ')}`);
+    for (const must of ['extension/dist/extension.js', 'extension/dist/cli.js', 'extension/package.json']) {
+      if (!names.includes(must)) throw new Error(`missing ${must}`);
+    }
+  });
+
+  const state = path.join(tmp, 'state');
+  await check('--install-extension installs it into the VS Code server', () => {
+    const out = execFileSync(node24, [serverMain, '--install-extension', vsix, '--extensions-dir', path.join(state, 'extensions'), '--server-data-dir', path.join(state, 'server-data'), '--accept-server-license-terms'], { encoding: 'utf8', timeout: 120_000 });
+    if (!/successfully installed/i.test(out)) throw new Error(out.trim());
+  });
+
+  await check('the installed extension shows the view with a HOME’s server', async () => {
+    const home = path.join(tmp, 'home');
+    const workspace = path.join(tmp, 'workspace');
+    fs.mkdirSync(workspace, { recursive: true });
+    fs.mkdirSync(home, { recursive: true });
+    fs.writeFileSync(path.join(home, '.claude.json'), JSON.stringify({ mcpServers: { 'vsix-check': { type: 'http', url: 'https://mcp.example.com/mcp' } } }));
+    const port = await freePort();
+    server = spawnVsCodeServer({ port, home, stateDir: state, detached: true });
+    if (!(await waitForPort(port, Date.now() + 30_000))) throw new Error('the VS Code server did not listen');
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    // No payload: the extension comes from the extensions folder, as for a user.
+    await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
+    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+    let view = await STEPS.showView(page);
+    for (let i = 0; i < 40 && !view.rows.some((r) => r.label === 'vsix-check'); i++) {
+      await page.waitForTimeout(250);
+      view = await STEPS.readView(page);
+    }
+    const row = view.rows.find((r) => r.label === 'vsix-check');
+    if (!row) throw new Error(`rows: ${JSON.stringify(view.rows.map((r) => r.label))}`);
+    if (!row.description.includes('mcp.example.com · user')) throw new Error(`description: ${row.description}`);
+  });
+} finally {
+  await browser?.close().catch(() => {});
+  if (server?.pid) {
+    try {
+      process.kill(-server.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
+const failed = results.filter(([, err]) => err).length;
+console.log(`checkVsix: ${results.length - failed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
