@@ -11,7 +11,7 @@ export type TreeNode =
   | { kind: 'client'; client: ClientId; servers: ServerStatus[] }
   | { kind: 'server'; server: McpServer; token?: TokenStatus; at: number }
   | { kind: 'finding'; finding: Finding }
-  | { kind: 'problems'; findings: Finding[] };
+  | { kind: 'problems'; label: string; findings: Finding[] };
 
 /** The tree exactly as shown, for the extension-host tests (and anything that reports on it). */
 export interface TreeSnapshotNode {
@@ -46,7 +46,14 @@ export class ServerTreeProvider implements vscode.TreeDataProvider<TreeNode> {
         client,
         servers: this.report.servers.filter((s) => s.server.client === client),
       })).filter((n) => n.servers.length > 0);
-      return this.report.findings.length > 0 ? [...clients, { kind: 'problems', findings: this.report.findings }] : clients;
+      // Broken config files and troubled credential stores are different jobs for the user.
+      const config = this.report.findings.filter((f) => !f.code.startsWith('credentials.'));
+      const stores = this.report.findings.filter((f) => f.code.startsWith('credentials.'));
+      return [
+        ...clients,
+        ...(config.length > 0 ? [{ kind: 'problems' as const, label: 'Config problems', findings: config }] : []),
+        ...(stores.length > 0 ? [{ kind: 'problems' as const, label: 'Credential stores', findings: stores }] : []),
+      ];
     }
     switch (node.kind) {
       case 'client':
@@ -75,11 +82,12 @@ export class ServerTreeProvider implements vscode.TreeDataProvider<TreeNode> {
       case 'finding':
         return findingItem(node.finding);
       case 'problems': {
-        const item = new vscode.TreeItem('Config problems', vscode.TreeItemCollapsibleState.Expanded);
-        item.id = 'problems';
+        const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.Expanded);
+        item.id = `problems:${node.label}`;
         item.description = plural(node.findings.length, 'problem');
         item.contextValue = 'problems';
-        item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
+        const worst = worstSeverity(node.findings) ?? 'info';
+        item.iconPath = new vscode.ThemeIcon(SEVERITY_ICON[worst][0], new vscode.ThemeColor(SEVERITY_ICON[worst][1]));
         return item;
       }
     }
