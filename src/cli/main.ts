@@ -21,9 +21,10 @@ Commands:
       Snapshot the credential stores now (kept in ~/.mcp-auth-doctor/backups, 0700/0600).
   backups [--client claude-code|codex]
       List snapshots: id, time, client and entries by token fingerprint.
-  restore <id> [--entry <key>] [--yes]
+  restore <id> [--entry <key>] [--yes] [--no-verify]
       Put a snapshot (or one entry of it) back, under the client's lock, after a snapshot of
-      the current state. Without --yes it prints what would change and exits 1.
+      the current state. Without --yes it prints what would change and exits 1. Afterwards each
+      restored access token is checked with its own server; exit 1 when one is dead.
 
 Honours HOME, CLAUDE_CONFIG_DIR and CODEX_HOME. Exit code: 0 healthy, 1 a finding is an
 error, 2 the command could not run.

@@ -85,7 +85,7 @@ describe('backup, backups and restore commands', () => {
     assert.equal(await fs.readFile(file, 'utf8'), clobbered);
 
     out = '';
-    assert.equal(await restore([id, '--yes'], io), 0);
+    assert.equal(await restore([id, '--yes', '--no-verify'], io), 0);
     assert.equal(await fs.readFile(file, 'utf8'), good);
     const previous = /The state before the restore is snapshot (\S+)\./.exec(out)?.[1];
     assert.ok(previous, out);
@@ -94,7 +94,7 @@ describe('backup, backups and restore commands', () => {
     assert.ok(out.startsWith(previous!), 'the pre-restore snapshot is the newest');
 
     out = '';
-    assert.equal(await restore([id, '--yes'], io), 0);
+    assert.equal(await restore([id, '--yes', '--no-verify'], io), 0);
     assert.match(out, /Nothing to restore/);
   });
 
@@ -112,7 +112,7 @@ describe('backup, backups and restore commands', () => {
     assert.equal(await restore([id, '--entry', LAB], io), 1);
     assert.match(out, new RegExp(`changed {2}${LAB.replace('|', '\\|')}`));
     assert.ok(!out.includes(DOCS), 'only the one entry is in the plan');
-    assert.equal(await restore([id, '--entry', LAB, '--yes'], io), 0);
+    assert.equal(await restore([id, '--entry', LAB, '--yes', '--no-verify'], io), 0);
     const after = JSON.parse(await fs.readFile(file, 'utf8'));
     assert.deepEqual(after.mcpOAuth[LAB], b.mcpOAuth[LAB]);
     assert.deepEqual(after.mcpOAuth[DOCS], now.mcpOAuth[DOCS]);

@@ -4,7 +4,8 @@
 import { parseArgs } from 'node:util';
 import { snapshotStoreFor } from '../../core/credentials/backups';
 import { credentialStoresFor } from '../../core/credentials/index';
-import type { RestorePlan } from '../../core/credentials/store';
+import type { CredentialStore, RestorePlan } from '../../core/credentials/store';
+import { checkAccessToken, describeVerdict } from '../../core/accessTokenCheck';
 import { CLIENT_LABELS } from '../../core/model';
 import { cliEnvironment } from '../environment';
 import { EXIT_FINDINGS, EXIT_OK, UsageError, type CliIo } from '../io';
@@ -13,7 +14,7 @@ import { entryLine } from './backups';
 export async function restore(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
-    options: { entry: { type: 'string' }, yes: { type: 'boolean', default: false } },
+    options: { entry: { type: 'string' }, yes: { type: 'boolean', default: false }, 'no-verify': { type: 'boolean', default: false } },
     allowPositionals: true,
     strict: true,
   });
@@ -39,10 +40,49 @@ export async function restore(args: string[], io: CliIo): Promise<number> {
   const outcome = await store.restore(snapshot, values.entry);
   io.stdout(
     `Restored ${outcome.plan.entryKey ? `entry ${outcome.plan.entryKey}` : 'the whole store'} into ${outcome.plan.location}.\n` +
-      (outcome.previous ? `The state before the restore is snapshot ${outcome.previous.id}.\n` : '') +
-      'Restored tokens may have been rotated since the snapshot; if a server refuses them, log in again (claude mcp login / codex mcp login).\n',
+      (outcome.previous ? `The state before the restore is snapshot ${outcome.previous.id}.\n` : ''),
   );
-  return EXIT_OK;
+  if (values['no-verify']) {
+    io.stdout('Restored tokens may have been revoked or rotated since the snapshot; not checked (--no-verify).\n');
+    return EXIT_OK;
+  }
+  const dead = await verifyRestored(store, outcome.plan, io);
+  return dead > 0 ? EXIT_FINDINGS : EXIT_OK;
+}
+
+/**
+ * A restored token may have been revoked, or its refresh token rotated away, since the snapshot:
+ * ask each restored entry's own server whether it accepts the access token now. Refresh tokens
+ * are not tried: using one rotates it, which is a repair, not a check.
+ */
+async function verifyRestored(store: CredentialStore, plan: RestorePlan, io: CliIo): Promise<number> {
+  const restored = plan.entries.filter((c) => c.change !== 'unchanged' && c.after).map((c) => c.after!.key);
+  if (restored.length === 0) return 0;
+  io.stdout('Checking the restored entries with their servers:\n');
+  let dead = 0;
+  const now = Date.now();
+  for (const key of restored) {
+    const summary = await store.read(key);
+    const secret = await store.readSecret(key);
+    const rt = summary?.hasRefreshToken ? 'refresh token present (not tried: using it would rotate it)' : 'no refresh token';
+    let verdict: string;
+    if (!summary || !secret?.accessToken) verdict = 'no access token stored';
+    else if (summary.expiresAt && summary.expiresAt <= now) {
+      verdict = `expired by its stored expiry; ${rt}`;
+      if (!summary.hasRefreshToken) dead++;
+    } else if (!summary.serverUrl) verdict = 'not checked: the entry has no server URL';
+    else {
+      const v = await checkAccessToken(summary.serverUrl, secret.accessToken);
+      verdict = describeVerdict(v);
+      if (v.state === 'rejected') {
+        dead++;
+        verdict += `; ${rt}`;
+      }
+    }
+    io.stdout(`  ${key} ${summary?.accessTokenFingerprint ?? ''}: ${verdict}\n`);
+  }
+  if (dead > 0) io.stdout(`${dead} restored ${dead === 1 ? 'entry is' : 'entries are'} dead: log in again (claude mcp login <name> / codex mcp login <name>).\n`);
+  return dead;
 }
 
 export const run = restore;
