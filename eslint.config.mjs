@@ -1,6 +1,7 @@
 // @ts-check
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import globals from 'globals';
 
 export default tseslint.config(
   { ignores: ['dist/', 'out/', 'node_modules/', '.vscode-test/', '.test-output/'] },
@@ -13,5 +14,7 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
+  // Plain JavaScript runners and build scripts run in Node.
+  { files: ['**/*.mjs', '**/*.js'], languageOptions: { globals: globals.node } },
   { files: ['src/vscode/**', 'src/extension.ts', 'test/vscode/**'], rules: { 'no-restricted-imports': 'off' } },
 );

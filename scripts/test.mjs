@@ -4,7 +4,6 @@
 //
 //   npm test                 all stages
 //   npm test -- unit vscode  only the named stages (build always runs first)
-/* global process, console, setTimeout, clearTimeout -- Node globals; eslint.config.mjs declares none for .mjs */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';

@@ -5,7 +5,6 @@
 //
 // Each scenario (test/vscode/fixture.mjs) gets its own sandbox HOME and profile. The Playwright UI
 // checks (suite/uiBridge.ts) have no driver here and skip; everything else is the same suite.
-/* global process, console, setTimeout -- Node globals; eslint.config.mjs declares none for .mjs */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';

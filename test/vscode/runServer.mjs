@@ -14,7 +14,6 @@
 // suite; the whole workbench and host log goes to .test-output/vscode-<suite>.log (DEBUG=1 prints
 // it too); screenshots to .test-output/screenshots/. Network: loopback only (the window resolves
 // no other host; the extension gallery is off).
-/* global process, console, setTimeout, clearTimeout -- Node globals; eslint.config.mjs declares none for .mjs */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';

@@ -1,7 +1,7 @@
 // The Playwright half of the UI checks: answers the requests extension-host tests write into the
 // bridge directory (see suite/uiBridge.ts) by looking at the real workbench on the same page.
 // Steps read what a user sees (rows, welcome text) and save screenshots; the tests assert.
-/* global console, setTimeout, getComputedStyle -- Node, and the page for evaluate(); eslint.config.mjs declares none for .mjs */
+/* global getComputedStyle -- the page's, inside evaluate() */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
