@@ -45,6 +45,8 @@ export interface OAuthSettings {
   callbackUrl?: string;
   authServerMetadataUrl?: string;
   scopes?: string[];
+  /** RFC 8707 resource the client sends at login (Codex `oauth_resource`). */
+  resource?: string;
 }
 
 export interface McpServer {
@@ -67,6 +69,8 @@ export interface McpServer {
   source: SourceLocation;
   /** For local and project scopes: the project directory the entry belongs to. */
   projectPath?: string;
+  /** Codex profile (`$CODEX_HOME/<profile>.config.toml`): the entry applies only under `codex --profile <profile>`. */
+  profile?: string;
   /** Credential storage key `<name>|<sha256-16>` exactly as the client computes it (remote servers). */
   storageKey?: string;
   oauth?: OAuthSettings;
