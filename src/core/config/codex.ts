@@ -1,270 +1,225 @@
-// Codex's MCP servers: `$CODEX_HOME/config.toml` (default ~/.codex) `[mcp_servers.<name>]`, and an
-// open project's `.codex/config.toml`, which Codex layers in only for trusted projects
-// (`[projects."<path>"] trust_level = "trusted"` in the user config; shared/docs/failure-modes.md §0).
-// Entry fields follow codex-rs McpServerConfig: stdio `command`/`args`/`env`/`cwd`, streamable
-// HTTP `url`/`bearer_token_env_var`/`http_headers`/`env_http_headers`, `enabled` (default true),
-// `[mcp_servers.<name>.oauth]` (`client_id`, `callback_port`, `callback_url`, `scopes`).
-// Codex has no SSE transport. Its credential key always hashes type "http" and empty headers
-// (codex-rs/rmcp-client/src/oauth.rs compute_store_key).
+// Codex's MCP servers, read the way Codex CLI 0.169 reads them (codex-rs sources, confirmed with
+// the 0.169.0 binary's `codex mcp add` / `codex mcp list --json` on a sandbox CODEX_HOME):
+// - user:    `[mcp_servers.<name>]` of `$CODEX_HOME/config.toml` (default ~/.codex), as table
+//            headers, dotted keys or inline tables;
+// - project: `.codex/config.toml` from each open folder's project root down to the folder, only when
+//            trusted (`[projects."<path>"] trust_level = "trusted"`, codexProjects.ts). Codex merges
+//            layers key by key (loader merge_toml_values), so a project entry may just override
+//            fields of a user entry. Untrusted files are listed here disabled, as Codex keeps them
+//            as disabled layers;
+// - profile: `$CODEX_HOME/<profile>.config.toml`, layered over the user file only under
+//            `codex --profile <profile>` (legacy `[profiles.x]` tables have no mcp_servers and
+//            0.169 rejects `profile = "x"`).
+// Entry rules and the McpServer mapping are in codexEntry.ts; client-wide OAuth settings
+// (mcp_oauth_credentials_store, mcp_oauth_callback_port/url) in codexClientSettings.ts.
+// `/etc/codex/config.toml` and enterprise-managed layers are not read.
 //
-// Finding codes: config.unreadable, config.invalid-toml, config.missing-servers (mcp_servers is not
-// a table), config.invalid-entry, config.missing-url (neither url nor command, or both),
-// config.invalid-url, config.unset-variable (env_http_headers / bearer_token_env_var),
-// config.untrusted-project, config.invalid-setting (mcp_oauth_credentials_store).
+// Finding codes (severity for the user file / trusted projects; untrusted files are one step
+// milder because Codex ignores them):
+// - config.unreadable        error    a config file exists but cannot be read
+// - config.invalid-toml      error    not TOML (file, line, column and the parser's reason)
+// - config.invalid-entry     error    mcp_servers or a server of the wrong type, a field of the wrong
+//                                      type, or a field the transport refuses (url with command, …)
+// - config.missing-url       error    a server with neither url nor command ("invalid transport")
+// - config.invalid-url       error    the url is not an absolute http(s) URL (Codex loads it, then
+//                                      fails to connect)
+// - config.unset-variable    warning  env_http_headers / bearer_token_env_var names an unset or empty
+//                                      variable (the name only, never a value)
+// - config.invalid-setting   error    mcp_oauth_credentials_store / _callback_port / _callback_url
+//                                      that Codex refuses
+// - config.untrusted-project info     a project file's server Codex ignores until the project is trusted
+// - config.project-override  info     a trusted project file overrides a user server of the same name
+// - config.profile-only      info     a server that applies only under `codex --profile <name>`
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { z } from 'zod';
 import type { Environment } from '../environment';
 import { codexHome } from '../environment';
-import type { ConfigScan, Finding, McpServer, Scope, SourceLocation } from '../model';
-import { storageKey } from '../storageKey';
-import { mcpServerPositions } from './codexTomlPositions';
-import { readConfigText } from './sourceText';
+import type { ConfigScan, Finding, McpServer } from '../model';
+import { codexSettingsFrom } from './codexClientSettings';
+import { checkCodexEntry, codexServer, type ServerPlace } from './codexEntry';
+import { projectChain } from './codexProjects';
+import { describeToml, isTable, locate, readCodexToml, type BrokenFileWording, type CodexTomlFile, type TomlTable } from './codexToml';
 
-const OAuthSchema = z
-  .object({
-    client_id: z.string().optional(),
-    callback_port: z.number().int().min(0).max(65535).optional(),
-    callback_url: z.string().optional(),
-    scopes: z.array(z.string()).optional(),
-  })
-  .loose();
+export { CODEX_CREDENTIAL_STORE_MODES, readCodexSettings, type CodexClientSettings, type CodexCredentialsStoreMode } from './codexClientSettings';
 
-const ServerSchema = z
-  .object({
-    command: z.string().optional(),
-    args: z.array(z.string()).optional(),
-    env: z.record(z.string(), z.string()).optional(),
-    cwd: z.string().optional(),
-    url: z.string().optional(),
-    bearer_token_env_var: z.string().optional(),
-    http_headers: z.record(z.string(), z.string()).optional(),
-    env_http_headers: z.record(z.string(), z.string()).optional(),
-    enabled: z.boolean().optional(),
-    oauth: OAuthSchema.optional(),
-  })
-  .loose();
+type OkFile = Extract<CodexTomlFile, { kind: 'ok' }>;
 
-export const CODEX_CREDENTIAL_STORE_MODES = ['auto', 'file', 'keyring'] as const;
+/** The names a profile file may have (codex ProfileV2Name: ASCII letters, digits, `_`, `-`). */
+const PROFILE_FILE = /^([A-Za-z0-9_-]+)\.config\.toml$/;
 
 export async function scanCodex(e: Environment): Promise<ConfigScan> {
-  const userFile = path.join(codexHome(e), 'config.toml');
-  const user = await readCodexToml(userFile);
-  const scan: ConfigScan = { servers: [], findings: [...user.findings], files: [userFile] };
-  if (user.doc) {
-    checkSettings(user.doc, userFile, user.text ?? '', scan.findings);
-    serversFrom(user.doc, user.text ?? '', userFile, 'user', undefined, e, scan);
+  const home = codexHome(e);
+  const userFile = path.join(home, 'config.toml');
+  const scan: ConfigScan = { servers: [], findings: [], files: [userFile] };
+  const emitted = new Set<string>();
+  const reported = new Set<string>();
+  const add = (r: EntryResult) => {
+    if (r.kind === 'problem') {
+      const id = `${r.finding.code}\0${r.finding.location?.file}\0${r.finding.location?.line}`;
+      if (!reported.has(id)) scan.findings.push(r.finding);
+      reported.add(id);
+      return;
+    }
+    const id = `${r.server.name}\0${r.server.source.file}\0${r.server.source.line}\0${r.server.profile ?? ''}`;
+    if (!emitted.has(id)) scan.servers.push(r.server);
+    emitted.add(id);
+  };
+  const fileProblem = (f: CodexTomlFile) => {
+    if (f.kind === 'broken' && !reported.has(f.file)) scan.findings.push(f.finding);
+    reported.add(f.file);
+  };
+
+  const user = await readCodexToml(userFile, { severity: 'error', consequence: 'Codex refuses to start until this is fixed; none of its servers load.' });
+  fileProblem(user);
+  const userOk = user.kind === 'ok' ? user : undefined;
+  const userConsequence: Wording = { severity: 'error', consequence: `Codex refuses to load ${userFile} while this entry is invalid, so none of its servers start.` };
+  const userServers = userOk ? serverTables(userOk, userConsequence, add) : new Map<string, unknown>();
+  if (userOk) scan.findings.push(...codexSettingsFrom(userOk).findings);
+  for (const [name, value] of userServers) {
+    add(entryResult(name, value, { name, scope: 'user', source: locate(userOk!, ['mcp_servers', name]) }, [userOk!], userConsequence, e));
   }
-  const trusted = trustedProjects(user.doc);
-  for (const dir of e.projectDirs) {
-    const file = path.join(dir, '.codex', 'config.toml');
-    // A project at $HOME: its .codex/config.toml is the user config itself.
-    if (path.resolve(file) === path.resolve(userFile)) continue;
-    scan.files.push(file);
-    const project = await readCodexToml(file);
-    scan.findings.push(...project.findings);
-    if (!project.doc) continue;
-    const before = scan.servers.length;
-    serversFrom(project.doc, project.text ?? '', file, 'project', dir, e, scan);
-    if (!trusted.has(path.resolve(dir))) {
-      for (const s of scan.servers.slice(before)) {
-        s.enabled = false;
-        s.findings.push({
-          code: 'config.untrusted-project',
+
+  for (const profile of await profileFiles(home)) {
+    const consequence = `Codex refuses to start with --profile ${profile.name} until this is fixed.`;
+    const read = await readCodexToml(profile.file, { severity: 'warning', consequence });
+    scan.files.push(profile.file);
+    fileProblem(read);
+    if (read.kind !== 'ok') continue;
+    const wording: Wording = { severity: 'warning', consequence };
+    for (const [name, value] of serverTables(read, wording, add)) {
+      const place: ServerPlace = { name, scope: 'user', source: locate(read, ['mcp_servers', name]), profile: profile.name };
+      const r = entryResult(name, mergeToml(userServers.get(name), value), place, [read, ...(userServers.has(name) ? [userOk!] : [])], wording, e);
+      if (r.kind === 'server') {
+        r.server.findings.push({
+          code: 'config.profile-only',
           severity: 'info',
-          title: `Codex ignores "${s.name}" until this project is trusted`,
-          detail: `Codex reads ${file} only for trusted projects. Trust the project in Codex (it asks on first run in the folder), or move the server to ${userFile}.`,
-          location: s.source,
+          title: `"${name}" applies only under codex --profile ${profile.name}`,
+          detail: `${profile.file} is layered over ${userFile} only when Codex is started with --profile ${profile.name}.`,
+          location: place.source,
         });
       }
+      add(r);
+    }
+  }
+
+  for (const folder of [...new Set(e.projectDirs.map((d) => path.resolve(d)))]) {
+    const chain = await projectChain(folder, userOk?.doc, userFile, home, e.platform);
+    for (const f of chain.candidates) if (!scan.files.includes(f)) scan.files.push(f);
+    // What Codex sees in this folder: the user's servers with each trusted layer merged over them.
+    const effective = new Map(userServers);
+    const writtenIn = new Map<string, OkFile[]>([...userServers.keys()].map((n) => [n, [userOk!]]));
+    const definedBy = new Map<string, { file: OkFile; dir: string }>();
+    for (const layer of chain.layers) {
+      const wording: Wording = layer.trusted
+        ? { severity: 'error', consequence: `Codex refuses to start in ${folder} until this is fixed.` }
+        : { severity: 'warning', consequence: `Codex ignores this file while the project is untrusted; once trusted, it would refuse to start there until this is fixed.` };
+      const read = await readCodexToml(layer.file, wording);
+      fileProblem(read);
+      if (read.kind !== 'ok') continue;
+      for (const [name, value] of serverTables(read, wording, add)) {
+        const merged = mergeToml(effective.get(name), value);
+        if (layer.trusted) {
+          effective.set(name, merged);
+          writtenIn.set(name, [read, ...(writtenIn.get(name) ?? [])]);
+          definedBy.set(name, { file: read, dir: layer.dir });
+          continue;
+        }
+        const place: ServerPlace = { name, scope: 'project', source: locate(read, ['mcp_servers', name]), projectPath: layer.dir };
+        const r = entryResult(name, merged, place, [read, ...(writtenIn.get(name) ?? [])], wording, e);
+        if (r.kind === 'server') {
+          r.server.enabled = false;
+          r.server.findings.push({
+            code: 'config.untrusted-project',
+            severity: 'info',
+            title: `Codex ignores "${name}" until ${layer.dir} is trusted`,
+            detail: `Codex loads ${layer.file} as a disabled layer. ${layer.untrustedReason ?? ''} Codex asks on the first run in the folder; or move the server to ${userFile}.`,
+            location: place.source,
+          });
+        }
+        add(r);
+      }
+    }
+    for (const [name, { file, dir }] of definedBy) {
+      const place: ServerPlace = { name, scope: 'project', source: locate(file, ['mcp_servers', name]), projectPath: dir };
+      const wording: Wording = { severity: 'error', consequence: `Codex refuses to start in ${folder} while this entry is invalid.` };
+      const r = entryResult(name, effective.get(name), place, writtenIn.get(name) ?? [file], wording, e);
+      if (r.kind === 'server' && userServers.has(name)) {
+        r.server.findings.push({
+          code: 'config.project-override',
+          severity: 'info',
+          title: `${file.file} overrides the user server "${name}" in this project`,
+          detail: `Codex merges the two entries key by key when it runs in ${folder}; elsewhere it uses the one in ${userFile}.`,
+          location: place.source,
+        });
+      }
+      add(r);
     }
   }
   return scan;
 }
 
-interface TomlRead {
-  doc?: Record<string, unknown>;
-  text?: string;
-  findings: Finding[];
-}
+type Wording = BrokenFileWording;
 
-async function readCodexToml(file: string): Promise<TomlRead> {
-  const read = await readConfigText(file);
-  if (read.kind === 'missing') return { findings: [] };
-  if (read.kind === 'unreadable') {
-    return {
-      findings: [
-        {
-          code: 'config.unreadable',
-          severity: 'error',
-          title: 'Codex config cannot be read',
-          detail: `${file} exists but cannot be read (${read.reason}). Codex will fail to start until it can.`,
-          location: { file, line: 1, column: 1 },
-        },
-      ],
-    };
-  }
-  try {
-    // smol-toml ships types for its ESM entry only; a dynamic import satisfies Node16 resolution.
-    const { parse } = await import('smol-toml');
-    return { doc: parse(read.text) as Record<string, unknown>, text: read.text, findings: [] };
-  } catch (err) {
-    const e = err as { line?: number; column?: number; message?: string };
-    const reason = (e.message ?? String(err)).split('\n')[0]?.replace(/^Invalid TOML document: /, '') ?? 'invalid TOML';
-    return {
-      text: read.text,
-      findings: [
-        {
-          code: 'config.invalid-toml',
-          severity: 'error',
-          title: 'Codex config is not valid TOML',
-          detail: `${file}:${e.line ?? 1}:${e.column ?? 1}: ${reason}. Codex refuses to start with a config it cannot parse; none of its servers load until this is fixed.`,
-          location: { file, line: e.line ?? 1, column: e.column ?? 1 },
-        },
-      ],
-    };
-  }
-}
+type EntryResult = { kind: 'server'; server: McpServer } | { kind: 'problem'; finding: Finding };
 
-function serversFrom(
-  doc: Record<string, unknown>,
-  text: string,
-  file: string,
-  scope: Scope,
-  projectPath: string | undefined,
-  e: Environment,
-  scan: ConfigScan,
-): void {
-  if (doc.mcp_servers === undefined) return;
-  const positions = mcpServerPositions(text);
-  const at = (name: string): SourceLocation => ({ file, line: positions.get(name)?.line ?? 1, column: positions.get(name)?.column ?? 1 });
-  if (!isTable(doc.mcp_servers)) {
-    scan.findings.push({
-      code: 'config.missing-servers',
-      severity: 'error',
-      title: '`mcp_servers` is not a table',
-      detail: `In ${file}, mcp_servers must be a table of servers ([mcp_servers.<name>]).`,
-      location: { file, line: 1, column: 1 },
-    });
-    return;
-  }
-  for (const [name, value] of Object.entries(doc.mcp_servers)) {
-    const source = at(name);
-    const parsed = ServerSchema.safeParse(value);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      scan.findings.push({
-        code: 'config.invalid-entry',
-        severity: 'error',
-        title: `Codex server "${name}" is not valid`,
-        detail: `${file}:${source.line}: ${issue ? `${issue.path.join('.') || 'entry'}: ${issue.message}` : 'not a table'}. Codex will not load this server.`,
-        location: source,
-      });
-      continue;
-    }
-    const entry = parsed.data;
-    if ((entry.url === undefined) === (entry.command === undefined)) {
-      scan.findings.push({
-        code: 'config.missing-url',
-        severity: 'error',
-        title: `Codex server "${name}" needs either url or command`,
-        detail: `${file}:${source.line}: a server has \`url\` (streamable HTTP) or \`command\` (stdio), ${entry.url === undefined ? 'and this one has neither' : 'not both'}.`,
-        location: source,
-      });
-      continue;
-    }
-    const server: McpServer = {
-      client: 'codex',
-      scope,
-      name,
-      transport: entry.url !== undefined ? 'http' : 'stdio',
-      headerNames: [...Object.keys(entry.http_headers ?? {}), ...Object.keys(entry.env_http_headers ?? {})],
-      headers: { ...(entry.http_headers ?? {}) },
-      enabled: entry.enabled ?? true,
-      source,
-      findings: [],
-      ...(projectPath ? { projectPath } : {}),
-    };
-    if (entry.command !== undefined) server.command = entry.command;
-    if (entry.url !== undefined) {
-      server.url = entry.url;
-      server.rawUrl = entry.url;
-      server.storageKey = storageKey(name, 'http', entry.url, {});
-      if (!isHttpUrl(entry.url)) {
-        server.findings.push({
-          code: 'config.invalid-url',
-          severity: 'error',
-          title: `"${name}" has a URL Codex cannot connect to`,
-          detail: `${file}:${source.line}: url must be an absolute http(s) URL.`,
-          location: source,
-        });
-      }
-    }
-    for (const [header, variable] of Object.entries(entry.env_http_headers ?? {})) {
-      const value = e.env[variable];
-      if (value === undefined) server.findings.push(unsetVariable(name, variable, `header ${header}`, source));
-      else server.headers[header] = value;
-    }
-    if (entry.bearer_token_env_var !== undefined) {
-      server.bearerTokenEnvVar = entry.bearer_token_env_var;
-      if (e.env[entry.bearer_token_env_var] === undefined) {
-        server.findings.push(unsetVariable(name, entry.bearer_token_env_var, 'its bearer token', source));
-      }
-    }
-    if (entry.oauth) {
-      const o = entry.oauth;
-      server.oauth = {
-        ...(o.client_id !== undefined ? { clientId: o.client_id } : {}),
-        ...(o.callback_port !== undefined ? { callbackPort: o.callback_port } : {}),
-        ...(o.callback_url !== undefined ? { callbackUrl: o.callback_url } : {}),
-        ...(o.scopes !== undefined ? { scopes: o.scopes } : {}),
-      };
-    }
-    scan.servers.push(server);
-  }
-}
-
-function checkSettings(doc: Record<string, unknown>, file: string, text: string, findings: Finding[]): void {
-  const mode = doc.mcp_oauth_credentials_store;
-  if (mode === undefined || (CODEX_CREDENTIAL_STORE_MODES as readonly unknown[]).includes(mode)) return;
-  const line = text.split(/\r?\n/).findIndex((l) => /^\s*mcp_oauth_credentials_store\s*=/.test(l)) + 1 || 1;
-  findings.push({
-    code: 'config.invalid-setting',
-    severity: 'error',
-    title: 'Unknown mcp_oauth_credentials_store',
-    detail: `${file}:${line}: mcp_oauth_credentials_store must be "auto", "file" or "keyring"; Codex refuses the config otherwise.`,
-    location: { file, line, column: 1 },
-  });
-}
-
-function trustedProjects(doc: Record<string, unknown> | undefined): Set<string> {
-  const trusted = new Set<string>();
-  const projects = doc?.projects;
-  if (!isTable(projects)) return trusted;
-  for (const [dir, settings] of Object.entries(projects)) {
-    if (isTable(settings) && settings.trust_level === 'trusted') trusted.add(path.resolve(dir));
-  }
-  return trusted;
-}
-
-function unsetVariable(server: string, variable: string, what: string, location: SourceLocation): Finding {
+/**
+ * Checks one (merged) server entry. `writtenIn` lists the files that contribute to it, highest
+ * precedence first: a bad field is located in the file that wins for it.
+ */
+function entryResult(name: string, value: unknown, place: ServerPlace, writtenIn: OkFile[], wording: Wording, e: Environment): EntryResult {
+  const check = checkCodexEntry(value);
+  if (check.ok) return { kind: 'server', server: codexServer(check.entry, place, e) };
+  const keyPath = ['mcp_servers', name, ...check.problem.field];
+  const holder = writtenIn.find((f) => f.positions.get(keyPath));
+  const location = holder ? locate(holder, keyPath) : place.source;
   return {
-    code: 'config.unset-variable',
-    severity: 'warning',
-    title: `"${server}" uses $${variable}, which is not set`,
-    detail: `Codex reads ${what} from the environment variable ${variable}, which is not set where the editor runs. Set it in the environment Codex starts from.`,
-    location,
+    kind: 'problem',
+    finding: {
+      code: check.problem.code,
+      severity: wording.severity,
+      title: check.problem.code === 'config.missing-url' ? `Codex server "${name}" needs a url or a command` : `Codex server "${name}" is not valid`,
+      detail: `${location.file}:${location.line}: mcp_servers.${name} ${check.problem.message}. ${wording.consequence}`,
+      location,
+    },
   };
 }
 
-function isTable(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
+/** The `mcp_servers` table of a file, name by name; a non-table `mcp_servers` is reported. */
+function serverTables(f: OkFile, wording: Wording, report: (r: EntryResult) => void): Map<string, unknown> {
+  const table = f.doc.mcp_servers;
+  if (table === undefined) return new Map();
+  if (!isTable(table)) {
+    report({
+      kind: 'problem',
+      finding: {
+        code: 'config.invalid-entry',
+        severity: wording.severity,
+        title: '`mcp_servers` is not a table',
+        detail: `${f.file}: mcp_servers must be a table of servers ([mcp_servers.<name>]), not ${describeToml(table)}. ${wording.consequence}`,
+        location: locate(f, ['mcp_servers']),
+      },
+    });
+    return new Map();
+  }
+  return new Map(Object.entries(table));
 }
 
-function isHttpUrl(url: string): boolean {
-  try {
-    const u = new URL(url);
-    return u.protocol === 'http:' || u.protocol === 'https:';
-  } catch {
-    return false;
-  }
+/** Codex's layer merge (config loader `merge_toml_values`): tables merge key by key, other values replace. */
+function mergeToml(base: unknown, overlay: unknown): unknown {
+  if (!isTable(base) || !isTable(overlay)) return overlay;
+  const out: TomlTable = {};
+  // defineProperty: a server or header named "__proto__" stays a plain key.
+  const put = (k: string, v: unknown) => Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  for (const [k, v] of Object.entries(base)) put(k, v);
+  for (const [k, v] of Object.entries(overlay)) put(k, Object.hasOwn(base, k) ? mergeToml(base[k], v) : v);
+  return out;
+}
+
+async function profileFiles(home: string): Promise<{ name: string; file: string }[]> {
+  const names = await fs.readdir(home).catch(() => [] as string[]);
+  return names
+    .map((n) => PROFILE_FILE.exec(n))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ name: m[1]!, file: path.join(home, m[0]) }))
+    .sort((a, b) => (a.name < b.name ? -1 : 1));
 }

@@ -1,84 +1,245 @@
-// Where each `mcp_servers.<name>` entry starts in a config.toml. smol-toml parses but keeps no
-// positions, so this scanner walks the text: table headers (`[mcp_servers.name]`, quoted names,
-// spaces around dots), dotted keys (`mcp_servers.name.url = …`) and keys inside `[mcp_servers]`
-// (`name = { … }`). Comments and multi-line strings are skipped so a `[` inside them never counts.
+// Where each key of a config.toml is written. smol-toml parses but keeps no positions, so this
+// scanner walks the text once more and records the first position of every key path: table
+// headers (`[mcp_servers."my server"]`, spaces around dots), dotted keys
+// (`mcp_servers.x.url = …`), keys inside `[mcp_servers]` and inside inline tables
+// (`x = { url = "…", oauth = { client_id = "…" } }`). Strings (all four kinds, multi-line too),
+// comments and arrays are skipped so a `[` or `=` inside them never counts. It expects text that
+// already parsed as TOML; on anything else it stops early rather than guessing.
 
 export interface KeyPosition {
+  /** 1-based. */
   line: number;
+  /** 1-based, in UTF-16 code units as editors count them. */
   column: number;
 }
 
-/** First position of each server name under `mcp_servers`, in a text that already parsed as TOML. */
-export function mcpServerPositions(text: string): Map<string, KeyPosition> {
-  const found = new Map<string, KeyPosition>();
-  const lines = text.split(/\r?\n/);
-  let table: string[] = [];
-  let inMultiline: '"""' | "'''" | undefined;
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i] ?? '';
-    if (inMultiline) {
-      if (raw.includes(inMultiline)) inMultiline = undefined;
-      continue;
-    }
-    const indent = raw.length - raw.trimStart().length;
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const note = (path: string[]) => {
-      if (path[0] === 'mcp_servers' && path.length >= 2 && !found.has(path[1]!)) found.set(path[1]!, { line: i + 1, column: indent + 1 });
-    };
-    if (line.startsWith('[')) {
-      const inner = line.startsWith('[[') ? line.slice(2) : line.slice(1);
-      const keys = parseKeyPath(inner);
-      if (keys) {
-        table = keys.path;
-        note(table);
-      }
-      continue;
-    }
-    const keys = parseKeyPath(line);
-    if (keys && line.slice(keys.end).trimStart().startsWith('=')) note([...table, ...keys.path]);
-    // A value that opens a multi-line string continues past this line.
-    for (const q of ['"""', "'''"] as const) {
-      const at = line.indexOf(q);
-      if (at >= 0 && line.indexOf(q, at + 3) < 0) inMultiline = q;
-    }
+export class TomlKeyPositions {
+  private readonly byPath = new Map<string, KeyPosition>();
+
+  /** @internal the scanner's way in; first write wins (a later `[x.y]` never moves `x`). */
+  note(path: readonly string[], at: KeyPosition): void {
+    const id = JSON.stringify(path);
+    if (!this.byPath.has(id)) this.byPath.set(id, at);
   }
-  return found;
+
+  /** Exact position of a key path, if it is written in the file. */
+  get(path: readonly string[]): KeyPosition | undefined {
+    return this.byPath.get(JSON.stringify(path));
+  }
+
+  /** The position of `path`, else of its longest written prefix (a key Codex read but no one wrote is not findable). */
+  nearest(path: readonly string[]): KeyPosition | undefined {
+    for (let n = path.length; n > 0; n--) {
+      const at = this.get(path.slice(0, n));
+      if (at) return at;
+    }
+    return undefined;
+  }
 }
 
-/** Parses a dotted TOML key at the start of `s`; returns the parts and where the key ended. */
-function parseKeyPath(s: string): { path: string[]; end: number } | undefined {
-  const path: string[] = [];
-  let i = 0;
-  for (;;) {
-    while (s[i] === ' ' || s[i] === '\t') i++;
-    const c = s[i];
-    if (c === '"') {
-      let out = '';
-      i++;
-      while (i < s.length && s[i] !== '"') {
-        if (s[i] === '\\' && i + 1 < s.length) {
-          const n = s[i + 1]!;
-          out += n === 'n' ? '\n' : n === 't' ? '\t' : n;
-          i += 2;
-        } else out += s[i++];
+export function tomlKeyPositions(text: string): TomlKeyPositions {
+  const out = new TomlKeyPositions();
+  try {
+    new Scanner(text, out).document();
+  } catch (err) {
+    if (!(err instanceof ScanStop)) throw err;
+  }
+  return out;
+}
+
+class ScanStop extends Error {}
+
+const BARE_KEY = /[A-Za-z0-9_-]+/y;
+
+class Scanner {
+  private i = 0;
+  private readonly lineStarts: number[] = [0];
+
+  constructor(
+    private readonly s: string,
+    private readonly out: TomlKeyPositions,
+  ) {
+    for (let k = 0; k < s.length; k++) if (s.charCodeAt(k) === 10) this.lineStarts.push(k + 1);
+  }
+
+  document(): void {
+    let table: string[] = [];
+    for (;;) {
+      this.skipBlank();
+      if (this.i >= this.s.length) return;
+      const c = this.s[this.i];
+      if (c === '[') {
+        const at = this.pos(this.i);
+        const array = this.s[this.i + 1] === '[';
+        this.i += array ? 2 : 1;
+        table = this.key().parts;
+        this.noteAll(table, at);
+        this.skipInline();
+        this.expect(array ? ']]' : ']');
+      } else {
+        const { parts, at } = this.key();
+        this.noteAll([...table, ...parts], at);
+        this.skipInline();
+        this.expect('=');
+        this.value([...table, ...parts]);
       }
-      if (s[i] !== '"') return undefined;
-      i++;
-      path.push(out);
-    } else if (c === "'") {
-      const close = s.indexOf("'", i + 1);
-      if (close < 0) return undefined;
-      path.push(s.slice(i + 1, close));
-      i = close + 1;
-    } else {
-      const m = /^[A-Za-z0-9_-]+/.exec(s.slice(i));
-      if (!m) return undefined;
-      path.push(m[0]);
-      i += m[0].length;
+      this.skipInline();
+      if (this.s[this.i] === '#') this.skipComment();
     }
-    while (s[i] === ' ' || s[i] === '\t') i++;
-    if (s[i] !== '.') return { path, end: i };
-    i++;
+  }
+
+  /** A dotted key at the cursor; `at` is where its first part starts. */
+  private key(): { parts: string[]; at: KeyPosition } {
+    this.skipInline();
+    const at = this.pos(this.i);
+    const parts: string[] = [];
+    for (;;) {
+      this.skipInline();
+      const c = this.s[this.i];
+      if (c === '"') parts.push(this.basicString());
+      else if (c === "'") parts.push(this.literalString());
+      else {
+        BARE_KEY.lastIndex = this.i;
+        const m = BARE_KEY.exec(this.s);
+        if (!m) throw new ScanStop();
+        parts.push(m[0]);
+        this.i = BARE_KEY.lastIndex;
+      }
+      this.skipInline();
+      if (this.s[this.i] !== '.') return { parts, at };
+      this.i++;
+    }
+  }
+
+  /** Skips one value; records keys of inline tables under `path` (undefined inside arrays). */
+  private value(path: string[] | undefined): void {
+    this.skipInline();
+    const s = this.s;
+    if (s.startsWith('"""', this.i)) this.multiline('"""');
+    else if (s.startsWith("'''", this.i)) this.multiline("'''");
+    else if (s[this.i] === '"') this.basicString();
+    else if (s[this.i] === "'") this.literalString();
+    else if (s[this.i] === '[') {
+      this.i++;
+      for (;;) {
+        this.skipBlank();
+        if (s[this.i] === ']') break;
+        this.value(undefined);
+        this.skipBlank();
+        if (s[this.i] === ',') this.i++;
+        else if (s[this.i] !== ']') throw new ScanStop();
+      }
+      this.i++;
+    } else if (s[this.i] === '{') {
+      this.i++;
+      for (;;) {
+        this.skipBlank();
+        if (s[this.i] === '}') break;
+        const { parts, at } = this.key();
+        if (path) this.noteAll([...path, ...parts], at);
+        this.skipInline();
+        this.expect('=');
+        this.value(path ? [...path, ...parts] : undefined);
+        this.skipBlank();
+        if (s[this.i] === ',') this.i++;
+        else if (s[this.i] !== '}') throw new ScanStop();
+      }
+      this.i++;
+    } else {
+      // Numbers, booleans, dates (which may contain one space): up to a delimiter.
+      const start = this.i;
+      while (this.i < s.length && !',]}#\n'.includes(s[this.i]!)) this.i++;
+      if (this.i === start) throw new ScanStop();
+    }
+  }
+
+  private basicString(): string {
+    let out = '';
+    this.i++;
+    while (this.i < this.s.length && this.s[this.i] !== '"') {
+      if (this.s[this.i] === '\\') {
+        out += this.escape();
+      } else {
+        if (this.s[this.i] === '\n') throw new ScanStop();
+        out += this.s[this.i++];
+      }
+    }
+    this.expect('"');
+    return out;
+  }
+
+  private escape(): string {
+    const n = this.s[this.i + 1];
+    this.i += 2;
+    const simple: Record<string, string> = { b: '\b', t: '\t', n: '\n', f: '\f', r: '\r', e: '\x1b', '"': '"', '\\': '\\' };
+    if (n !== undefined && n in simple) return simple[n]!;
+    const len = n === 'u' ? 4 : n === 'U' ? 8 : n === 'x' ? 2 : 0;
+    if (!len) throw new ScanStop();
+    const code = parseInt(this.s.slice(this.i, this.i + len), 16);
+    this.i += len;
+    if (!Number.isFinite(code)) throw new ScanStop();
+    return String.fromCodePoint(code);
+  }
+
+  private literalString(): string {
+    const close = this.s.indexOf("'", this.i + 1);
+    if (close < 0) throw new ScanStop();
+    const out = this.s.slice(this.i + 1, close);
+    this.i = close + 1;
+    return out;
+  }
+
+  private multiline(delim: '"""' | "'''"): void {
+    this.i += 3;
+    for (;;) {
+      if (this.i >= this.s.length) throw new ScanStop();
+      if (delim === '"""' && this.s[this.i] === '\\') this.i += 2;
+      else if (this.s.startsWith(delim, this.i)) {
+        this.i += 3;
+        // Up to two quotes may sit right before the closing delimiter (`""""` ends with a quote).
+        for (let extra = 0; extra < 2 && this.s[this.i] === delim[0]; extra++) this.i++;
+        return;
+      } else this.i++;
+    }
+  }
+
+  private skipInline(): void {
+    while (this.s[this.i] === ' ' || this.s[this.i] === '\t') this.i++;
+  }
+
+  /** Whitespace, newlines and comments (TOML 1.1 lets inline tables span lines too). */
+  private skipBlank(): void {
+    for (;;) {
+      const c = this.s[this.i];
+      if (c === ' ' || c === '\t' || c === '\r' || c === '\n') this.i++;
+      else if (c === '#') this.skipComment();
+      else return;
+    }
+  }
+
+  private skipComment(): void {
+    const nl = this.s.indexOf('\n', this.i);
+    this.i = nl < 0 ? this.s.length : nl;
+  }
+
+  private expect(token: string): void {
+    if (!this.s.startsWith(token, this.i)) throw new ScanStop();
+    this.i += token.length;
+  }
+
+  /** Notes the path and each of its prefixes (a `[a.b.c]` header is where `a.b` shows up first). */
+  private noteAll(path: string[], at: KeyPosition): void {
+    for (let n = 1; n <= path.length; n++) this.out.note(path.slice(0, n), at);
+  }
+
+  private pos(offset: number): KeyPosition {
+    let lo = 0;
+    let hi = this.lineStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.lineStarts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, column: offset - this.lineStarts[lo]! + 1 };
   }
 }
