@@ -102,7 +102,8 @@ export function describeToken(t: TokenStatus, now: number): string {
     case 'expiring':
       return `expires in ${ago((t.expiresAt ?? now) - now)} · ${rt}`;
     case 'stored':
-      return t.expiresAt === null ? `token stored (no expiry) · ${rt}` : `valid ${ago(t.expiresAt - now)} more · ${rt}`;
+      // By the stored expiry only: whether the server still accepts it is the live check's call.
+      return t.expiresAt === null ? `token stored (no expiry) · ${rt}` : `token stored, expires in ${ago(t.expiresAt - now)} · ${rt}`;
   }
 }
 

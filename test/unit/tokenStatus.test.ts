@@ -33,7 +33,9 @@ describe('token judgement by stored expiry', () => {
   });
   it('says expiring inside the margin and stored beyond it', () => {
     assert.equal(judgeToken(entry({ expiresAt: now + 60_000 }), store, now, 5 * 60_000).state, 'expiring');
-    assert.equal(judgeToken(entry({ expiresAt: now + 10 * 60_000 }), store, now, 5 * 60_000).state, 'stored');
+    const later = judgeToken(entry({ expiresAt: now + 10 * 60_000 }), store, now, 5 * 60_000);
+    assert.equal(later.state, 'stored');
+    assert.equal(describeToken(later, now), 'token stored, expires in 10 min · refresh token present');
     const noExpiry = judgeToken(entry({ expiresAt: undefined, hasRefreshToken: false }), store, now);
     assert.equal(describeToken(noExpiry, now), 'token stored (no expiry) · no refresh token');
   });
