@@ -27,6 +27,15 @@ export interface SourceLocation {
 
 export type Severity = 'error' | 'warning' | 'info';
 
+/** Revisions of the MCP authorization spec a finding can be graded against, oldest first. */
+export type SpecRevision = '2025-03-26' | '2025-06-18' | '2025-11-25' | '2026-07-28';
+
+/**
+ * What can be done about a finding: refresh the token, log in again, reset the stored client
+ * registration, edit the config entry, or tell the server's owner (nothing to fix on this machine).
+ */
+export type RepairId = 'refresh' | 'relogin' | 'reset' | 'edit-config' | 'report-server';
+
 export interface Finding {
   /** Stable identifier, e.g. `config.invalid-json`; documented in docs/findings.md. */
   code: string;
@@ -36,6 +45,14 @@ export interface Finding {
   /** What is wrong and what to do; never contains a secret. */
   detail: string;
   location?: SourceLocation;
+  /** What was seen, one line each (requests and their answers, fields), secrets redacted. */
+  evidence?: string[];
+  /** The spec section, RFC clause or client issue the finding rests on. */
+  reference?: string;
+  /** The spec revisions the rule belongs to; absent when it is not a spec rule (config, stores). */
+  revisions?: SpecRevision[];
+  /** Repairs that address it, most fitting first. */
+  repairs?: RepairId[];
 }
 
 /** Per-server OAuth settings a client lets the user pin in config. */
