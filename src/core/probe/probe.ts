@@ -1,0 +1,340 @@
+// The probe: for each remote server, the unauthenticated MCP request, protected-resource
+// metadata, authorization-server metadata and the stored token, in the order the MCP
+// authorization spec gives, into one state, a list of findings and a per-client verdict.
+// Read-only by construction: it never registers a client, never calls a token endpoint, never
+// writes; every request goes through http.ts (timeouts, body cap, no redirects, token only to
+// its own origin). All servers run in parallel; authorization-server metadata is fetched once
+// per issuer per run (DiscoveryCache).
+import type { Finding, McpServer } from '../model';
+import type { CredentialSummary } from '../credentials/store';
+import { describeToken, type TokenStatus } from '../tokenStatus';
+import { DiscoveryCache, type AuthorizationServerDiscovery } from './authorizationServer';
+import { probeFinding } from './catalogue';
+import { classifyChallenge, type ChallengeOutcome } from './challenge';
+import { exchangeFailure } from './failures';
+import { exchange, type HttpSettings, type TraceEntry } from './http';
+import { mcpProbeRequest } from './mcpRequest';
+import { discoverResourceMetadata, type FoundResourceMetadata } from './resourceMetadata';
+import { DEFAULT_REVISION, isSpecRevision, isStateless, type SpecRevision } from './revisions';
+import { judgeStoredToken, describeSpan, type TokenJudgement } from './tokenJudgement';
+import { refusalFor, resourceIdentifier } from './urls';
+import { compatibility, type ClientVerdict } from './verdict';
+
+/**
+ * valid: the server accepted the stored token just now; no-auth-needed: it answers without one;
+ * not-logged-in / expired / expiring / rejected / insufficient-scope / forbidden: the token's
+ * state; stored: a token whose expiry is fine but which could not be checked live;
+ * misconfigured: the server's OAuth setup stops clients (see findings); unreachable: no
+ * answer; not-probed: stdio, disabled, or no usable URL.
+ */
+export type ServerState =
+  | 'valid'
+  | 'no-auth-needed'
+  | 'not-logged-in'
+  | 'expired'
+  | 'expiring'
+  | 'rejected'
+  | 'insufficient-scope'
+  | 'forbidden'
+  | 'stored'
+  | 'misconfigured'
+  | 'unreachable'
+  | 'not-probed';
+
+/** States in which the server works for the user as configured now. */
+export const HEALTHY_STATES: ReadonlySet<ServerState> = new Set(['valid', 'no-auth-needed', 'not-probed', 'stored']);
+
+export interface ProbeTarget {
+  server: McpServer;
+  token?: TokenStatus;
+  summary?: CredentialSummary;
+  /** Reads the stored access token for the live check; absent means no live check. */
+  readAccessToken?: () => Promise<string | undefined>;
+}
+
+export interface AuthorizationServerReport {
+  issuer: string;
+  via: AuthorizationServerDiscovery['via'];
+  metadataUrl?: string;
+  kind?: 'oauth' | 'oidc';
+  /** How a client can get a client id here: pre-registered, cimd, dcr. */
+  registration: string[];
+  tokenEndpoint?: string;
+}
+
+export interface ServerProbe {
+  state: ServerState;
+  /** One line for the tree and the CLI, e.g. "expired 3 h ago · refresh token present". */
+  summary: string;
+  /** The revision the probe spoke, and the era the server turned out to speak. */
+  revision: SpecRevision;
+  era?: 'legacy' | 'modern';
+  findings: Finding[];
+  trace: TraceEntry[];
+  resourceMetadata?: { url: string; source: FoundResourceMetadata['source']; resource?: string; resourceMatch?: string; scopesSupported?: string[] };
+  authorizationServers: AuthorizationServerReport[];
+  token?: Pick<TokenJudgement, 'live' | 'liveStatus' | 'notCheckedBecause' | 'claims'>;
+  compatibility: ClientVerdict[];
+  ms: number;
+}
+
+export interface ProbeOptions {
+  http: HttpSettings;
+  /** The revision spoken in the MCP request (default 2025-11-25, what the clients speak today). */
+  revision?: SpecRevision;
+  now?: number;
+  /** One cache per run: pass the same one to every probe of a run. */
+  cache?: DiscoveryCache;
+}
+
+export async function probeServers(targets: ProbeTarget[], options: ProbeOptions): Promise<ServerProbe[]> {
+  const shared = { ...options, cache: options.cache ?? new DiscoveryCache() };
+  return Promise.all(targets.map((t) => probeServer(t, shared)));
+}
+
+export async function probeServer(target: ProbeTarget, options: ProbeOptions): Promise<ServerProbe> {
+  const started = performance.now();
+  const revision = options.revision ?? DEFAULT_REVISION;
+  const now = options.now ?? Date.now();
+  const cache = options.cache ?? new DiscoveryCache();
+  const { server } = target;
+  const result: ServerProbe = { state: 'not-probed', summary: '', revision, findings: [], trace: [], authorizationServers: [], compatibility: [], ms: 0 };
+  const done = (r: ServerProbe = result): ServerProbe => {
+    r.ms = Math.round(performance.now() - started);
+    return r;
+  };
+
+  if (server.transport === 'stdio') return done(Object.assign(result, { summary: 'stdio: no OAuth' }));
+  if (!server.enabled) return done(Object.assign(result, { summary: 'disabled: not probed' }));
+  let serverUrl: URL;
+  try {
+    serverUrl = new URL(server.url ?? '');
+  } catch {
+    return done(Object.assign(result, { summary: 'no usable URL: not probed' }));
+  }
+  const refusal = refusalFor(serverUrl);
+  if (refusal) {
+    const f = exchangeFailure(
+      { entry: { step: 'mcp', method: 'POST', url: serverUrl.origin, ms: 0, requestHeaders: {}, responseHeaders: {}, outcome: 'refused', error: `not sent: ${refusal}` }, refusal },
+      'The server URL',
+    );
+    if (f) result.findings.push(f);
+    result.state = 'misconfigured';
+    result.summary = f?.title ?? 'URL not allowed';
+    return done(finish(result, target, now, { resourceMetadataFound: false, legacyMetadataFound: false, claudeMetadataOverride: false, preRegistered: false }));
+  }
+
+  if (Object.keys(server.headers).some((h) => h.toLowerCase() === 'authorization')) {
+    result.findings.push(
+      probeFinding('probe.static-authorization-header', {
+        title: 'The config sends its own Authorization header',
+        detail: 'A static Authorization header is sent with every request, beside or instead of an OAuth token. If the server uses OAuth, remove the header so the client\'s login is used; if it takes a static key, OAuth findings below do not apply.',
+        evidence: [`header names: ${server.headerNames.join(', ')}`],
+      }),
+    );
+  }
+
+  // Step 1: the unauthenticated request; one retry in the other era when the server says so.
+  let spoken = revision;
+  let challenge = await unauthenticated(server, spoken, options.http, result.trace);
+  if (challenge.outcome.kind === 'modern-version') {
+    const supported = challenge.outcome.supported?.find(isSpecRevision);
+    spoken = supported && isStateless(supported) ? supported : '2026-07-28';
+    result.era = 'modern';
+    challenge = await unauthenticated(server, spoken, options.http, result.trace);
+  } else if (challenge.outcome.kind === 'legacy-version') {
+    spoken = DEFAULT_REVISION;
+    result.era = 'legacy';
+    challenge = await unauthenticated(server, spoken, options.http, result.trace);
+  }
+  result.revision = spoken;
+  result.findings.push(...challenge.findings);
+  const outcome: ChallengeOutcome = challenge.outcome;
+
+  if (outcome.kind === 'stop' || outcome.kind === 'modern-version' || outcome.kind === 'legacy-version') {
+    if (outcome.kind !== 'stop') {
+      result.findings.push(
+        probeFinding('probe.unsupported-protocol-version', {
+          title: 'The server refuses every protocol revision the probe speaks',
+          detail: 'It answered both the initialize request (2025-11-25) and the stateless request (2026-07-28) with a version error. Clients that speak neither cannot use it.',
+        }),
+      );
+    }
+    result.state = outcome.kind === 'stop' && outcome.unreachable ? 'unreachable' : 'misconfigured';
+    // The finding says what is wrong with the server; the summary keeps what is stored.
+    result.summary = target.token ? describeToken(target.token, now) : (result.findings.find((f) => f.severity === 'error')?.title ?? 'not reachable');
+    return done(finish(result, target, now, { resourceMetadataFound: false, legacyMetadataFound: false, claudeMetadataOverride: false, preRegistered: false }));
+  }
+  if (outcome.kind === 'no-auth') {
+    result.state = 'no-auth-needed';
+    result.summary = 'no login needed';
+    return done(finish(result, target, now, { resourceMetadataFound: false, legacyMetadataFound: false, claudeMetadataOverride: false, preRegistered: false }));
+  }
+
+  // Step 2: protected-resource metadata.
+  const bearer = outcome.kind === 'oauth' ? outcome.bearer : undefined;
+  if (bearer && !bearer.resourceMetadata) {
+    result.findings.push(
+      probeFinding('probe.challenge-without-resource-metadata', {
+        title: 'The Bearer challenge does not name the resource metadata',
+        detail: '2025-06-18 requires resource_metadata in the challenge; from 2025-11-25 a server may instead serve the well-known URL, which clients then try (checked below). Claude Code versions that rely on the header report "Failed to connect".',
+        severity: 'info',
+      }),
+    );
+  }
+  const prm = await discoverResourceMetadata(options.http, serverUrl, server.headers, bearer?.resourceMetadata);
+  result.trace.push(...prm.trace);
+  result.findings.push(...prm.findings);
+  if (prm.found) {
+    result.resourceMetadata = {
+      url: prm.found.url,
+      source: prm.found.source,
+      ...(prm.found.document.resource ? { resource: prm.found.document.resource } : {}),
+      ...(prm.found.resource ? { resourceMatch: prm.found.resource.match } : {}),
+      ...(prm.found.document.scopes_supported ? { scopesSupported: prm.found.document.scopes_supported } : {}),
+    };
+  }
+
+  // Step 3: authorization-server metadata (per issuer, cached for the run).
+  const discoveries: AuthorizationServerDiscovery[] = [];
+  let legacyMetadataFound = false;
+  if (prm.found) {
+    discoveries.push(...(await Promise.all(prm.authorizationServers.map((issuer) => cache.get(options.http, issuer, 'resource-metadata')))));
+  } else {
+    const legacy = await cache.get(options.http, serverUrl.origin, 'legacy');
+    legacyMetadataFound = Boolean(legacy.document);
+    if (legacy.document) {
+      result.findings.push(
+        probeFinding('probe.legacy-discovery', {
+          title: 'Only the 2025-03-26 discovery works: metadata at the server origin',
+          detail: 'The server has no protected-resource metadata, but its origin serves authorization-server metadata, as the 2025-03-26 revision had it. SDK clients still fall back to it; clients that follow 2025-06-18 and later do not.',
+          evidence: [`metadata: ${legacy.metadataUrl}`],
+        }),
+      );
+      discoveries.push(legacy);
+    } else {
+      result.trace.push(...legacy.trace);
+    }
+  }
+  let claudeMetadataOverride = false;
+  const configuredUrl = server.oauth?.authServerMetadataUrl;
+  if (configuredUrl) {
+    const configured = await cache.get(options.http, configuredUrl, 'configured', configuredUrl);
+    claudeMetadataOverride = Boolean(configured.document);
+    discoveries.push(configured);
+  }
+  for (const d of discoveries) {
+    result.trace.push(...d.trace);
+    result.findings.push(...d.findings);
+  }
+  const preRegistered = Boolean(server.oauth?.clientId || target.token?.clientId);
+  for (const d of discoveries) {
+    const registration: string[] = [];
+    if (server.oauth?.clientId) registration.push('pre-registered (config)');
+    else if (target.token?.clientId) registration.push('pre-registered (stored client)');
+    if (d.document?.client_id_metadata_document_supported === true) registration.push('cimd');
+    if (d.document?.registration_endpoint) registration.push('dcr');
+    result.authorizationServers.push({
+      issuer: d.issuer,
+      via: d.via,
+      ...(d.metadataUrl ? { metadataUrl: d.metadataUrl } : {}),
+      ...(d.kind ? { kind: d.kind } : {}),
+      registration,
+      ...(d.document?.token_endpoint ? { tokenEndpoint: d.document.token_endpoint } : {}),
+    });
+  }
+  const primary = discoveries.find((d) => d.document);
+  if (primary?.document && !primary.document.registration_endpoint && primary.document.client_id_metadata_document_supported !== true && !preRegistered) {
+    result.findings.push(
+      probeFinding('probe.no-registration-path', {
+        title: 'There is no way for a client to register with the authorization server',
+        detail:
+          'The server offers neither Dynamic Client Registration nor Client ID Metadata Documents, and no client id is configured or stored. Register an OAuth app with the provider and give the client its id: ' +
+          'Claude Code `claude mcp add --client-id <id> …` (or "oauth": {"clientId": …}), Codex `[mcp_servers.<name>.oauth] client_id = "…"`, VS Code "oauth": {"clientId": …} in mcp.json.',
+        evidence: primary.metadataUrl ? [`metadata: ${primary.metadataUrl}`] : [],
+      }),
+    );
+  }
+
+  // Step 4: the stored token.
+  if (target.token) {
+    const judgement = await judgeStoredToken(options.http, {
+      server,
+      serverUrl,
+      token: target.token,
+      ...(target.summary ? { summary: target.summary } : {}),
+      ...(target.readAccessToken ? { readAccessToken: target.readAccessToken } : {}),
+      revision: spoken,
+      now,
+      discoveredIssuers: discoveries.filter((d) => d.document).map((d) => d.issuer),
+      ...(prm.found ? { resourceMetadataUrl: prm.found.url } : {}),
+      resource: prm.found?.document.resource ?? resourceIdentifier(serverUrl),
+      ...(primary?.document?.grant_types_supported ? { refreshAdvertised: primary.document.grant_types_supported.includes('refresh_token') } : {}),
+    });
+    result.trace.push(...judgement.trace);
+    result.findings.push(...judgement.findings);
+    result.token = {
+      live: judgement.live,
+      ...(judgement.liveStatus !== undefined ? { liveStatus: judgement.liveStatus } : {}),
+      ...(judgement.notCheckedBecause ? { notCheckedBecause: judgement.notCheckedBecause } : {}),
+      ...(judgement.claims ? { claims: judgement.claims } : {}),
+    };
+    result.state = stateFrom(target.token, judgement, result.findings);
+  } else {
+    result.state = result.findings.some((f) => f.severity === 'error' && f.code.startsWith('probe.')) ? 'misconfigured' : 'not-logged-in';
+  }
+  result.summary = summarize(result, target.token, now);
+  return done(finish(result, target, now, { resourceMetadataFound: Boolean(prm.found), legacyMetadataFound, claudeMetadataOverride, preRegistered }));
+}
+
+async function unauthenticated(server: McpServer, revision: SpecRevision, http: HttpSettings, trace: TraceEntry[]) {
+  const ex = await exchange(http, mcpProbeRequest(server, revision, 'mcp'));
+  trace.push(ex.entry);
+  return classifyChallenge(ex, `"${server.name}"`, isStateless(revision) && server.transport !== 'sse');
+}
+
+function stateFrom(token: TokenStatus, j: TokenJudgement, findings: Finding[]): ServerState {
+  switch (j.live) {
+    case 'accepted':
+      return token.state === 'expiring' ? 'expiring' : 'valid';
+    case 'rejected':
+      return token.expiresAt !== null && token.state === 'expired' ? 'expired' : 'rejected';
+    case 'insufficient-scope':
+      return 'insufficient-scope';
+    case 'forbidden':
+      return 'forbidden';
+    default:
+      break;
+  }
+  const blocked = findings.some((f) => f.severity === 'error' && f.code.startsWith('probe.'));
+  if (token.state === 'missing' || token.state === 'not-logged-in') return blocked ? 'misconfigured' : 'not-logged-in';
+  if (token.state === 'expired') return 'expired';
+  if (blocked) return 'misconfigured';
+  return token.state === 'expiring' ? 'expiring' : 'stored';
+}
+
+function summarize(p: ServerProbe, token: TokenStatus | undefined, now: number): string {
+  const rt = token?.hasRefreshToken ? 'refresh token present' : 'no refresh token';
+  const firstError = p.findings.find((f) => f.severity === 'error' && f.code.startsWith('probe.'))?.title;
+  switch (p.state) {
+    case 'valid':
+      return token?.expiresAt ? `valid, expires in ${describeSpan(token.expiresAt - now)} · ${rt}` : `valid · ${rt}`;
+    case 'rejected':
+      return `rejected by the server · ${rt}`;
+    case 'insufficient-scope':
+      return 'token lacks a scope the server wants';
+    case 'forbidden':
+      return 'the server refuses the token (403)';
+    case 'misconfigured':
+      return token && token.state !== 'missing' ? describeToken(token, now) : (firstError ?? 'misconfigured');
+    case 'stored':
+      return token ? `${describeToken(token, now)} (not checked live)` : 'token stored';
+    default:
+      return token ? describeToken(token, now) : 'not logged in';
+  }
+}
+
+function finish(result: ServerProbe, _target: ProbeTarget, _now: number, ctx: Parameters<typeof compatibility>[1]): ServerProbe {
+  result.compatibility = compatibility(result.findings, ctx);
+  return result;
+}
