@@ -15,8 +15,12 @@ const COMMANDS: Record<string, CliCommand> = {
 const USAGE = `Usage: mcp-auth-doctor <command> [options]
 
 Commands:
-  status [--json] [--cwd DIR] [--client claude-code|codex]
-      List every MCP server Claude Code and Codex are configured with, and problems found.
+  status [--json] [--cwd DIR] [--client claude-code|codex] [--offline] [--no-live]
+         [--revision 2025-03-26|2025-06-18|2025-11-25|2026-07-28] [--timeout S] [-v]
+      List every MCP server Claude Code and Codex are configured with, probe each remote one
+      (read-only: metadata discovery and one request with the stored token to its own server)
+      and print its state and findings. --offline skips the network, --no-live never sends a
+      stored token, -v adds details, evidence, references and the per-client verdict.
   backup [--client claude-code|codex]
       Snapshot the credential stores now (kept in ~/.mcp-auth-doctor/backups, 0700/0600).
   backups [--client claude-code|codex]
@@ -27,7 +31,8 @@ Commands:
       restored access token is checked with its own server; exit 1 when one is dead.
 
 Honours HOME, CLAUDE_CONFIG_DIR and CODEX_HOME. Exit code: 0 healthy, 1 a finding is an
-error, 2 the command could not run.
+error or a server is not usable (not logged in, expired, rejected, unreachable), 2 the command
+could not run.
 `;
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {

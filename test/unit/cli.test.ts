@@ -46,7 +46,8 @@ describe('mcp-auth-doctor CLI', () => {
     );
     fs.mkdirSync(path.join(home, '.codex'));
     fs.writeFileSync(path.join(home, '.codex', 'config.toml'), '# codex\n\n[mcp_servers.lab]\nurl = "http://127.0.0.1:38423/mcp"\n');
-    const r = await cli(['status', '--json', '--cwd', project], home);
+    // --offline: this test is about reading configs; probing has its own tests.
+    const r = await cli(['status', '--json', '--offline', '--cwd', project], home);
     assert.equal(r.code, 0, r.stderr);
     const doc = JSON.parse(r.stdout) as { servers: Array<Record<string, unknown>>; findings: unknown[] };
     const byClient = Object.fromEntries(doc.servers.map((s) => [s.client as string, s]));
@@ -60,7 +61,10 @@ describe('mcp-auth-doctor CLI', () => {
       enabled: true,
       key: 'lab|0273820822139ec6',
       source: { file: path.join(home, '.claude.json'), line: 3, column: 5 },
+      state: null,
+      summary: null,
       findings: [],
+      probe: null,
     });
     // Nothing stored yet: the token says so and names where Claude Code would keep it.
     assert.equal((token as { state: string }).state, 'missing');
@@ -85,8 +89,8 @@ describe('mcp-auth-doctor CLI', () => {
       }),
       { mode: 0o600 },
     );
-    const json = await cli(['status', '--json'], home);
-    const text = await cli(['status'], home);
+    const json = await cli(['status', '--json', '--offline'], home);
+    const text = await cli(['status', '--offline'], home);
     for (const out of [json.stdout, text.stdout]) {
       assert.ok(!out.includes(accessToken) && !out.includes(refreshToken), 'a token leaked into the output');
     }
@@ -102,7 +106,7 @@ describe('mcp-auth-doctor CLI', () => {
     fs.writeFileSync(path.join(home, '.claude.json'), '{\n  "mcpServers": {\n    "a": { "type": "http", "url": }\n  }\n}\n');
     fs.mkdirSync(path.join(home, '.codex'));
     fs.writeFileSync(path.join(home, '.codex', 'config.toml'), '[mcp_servers.ok]\nurl = "https://example.com/mcp"\n');
-    const r = await cli(['status'], home);
+    const r = await cli(['status', '--offline'], home);
     assert.equal(r.code, 1);
     assert.match(r.stdout, /ok\s+example\.com · user/);
     assert.match(r.stdout, new RegExp(`${escape(path.join(home, '.claude.json'))}:3:`));

@@ -1,5 +1,10 @@
-// `mcp-auth-doctor status [--json] [--cwd DIR] [--client claude-code|codex]`
+// `mcp-auth-doctor status [--json] [--cwd DIR] [--client claude-code|codex] [--offline] [--no-live] [--revision R] [--timeout S] [--verbose]`
 import { parseArgs } from 'node:util';
+import { probeReport, type ProbeRun } from '../../core/probe/run';
+import { HEALTHY_STATES, type ServerProbe } from '../../core/probe/probe';
+import { describeRevisions } from '../../core/probe/catalogue';
+import { COMPAT_CLIENT_LABELS } from '../../core/probe/verdict';
+import { isSpecRevision, REVISIONS } from '../../core/probe/revisions';
 import { ALL_CLIENTS } from '../../core/config/scan';
 import type { ClientId, Finding, McpServer } from '../../core/model';
 import { collectStatus, type StatusReport } from '../../core/status';
@@ -16,14 +21,35 @@ export async function status(args: string[], io: CliIo): Promise<number> {
       json: { type: 'boolean', default: false },
       cwd: { type: 'string' },
       client: { type: 'string', multiple: true },
+      offline: { type: 'boolean', default: false },
+      'no-live': { type: 'boolean', default: false },
+      revision: { type: 'string' },
+      timeout: { type: 'string' },
+      verbose: { type: 'boolean', short: 'v', default: false },
     },
     strict: true,
   });
   const clients = parseClients(values.client);
+  if (values.revision !== undefined && !isSpecRevision(values.revision)) throw new UsageError(`unknown revision "${values.revision}" (expected one of ${REVISIONS.join(', ')})`);
+  const timeoutSeconds = values.timeout === undefined ? undefined : Number(values.timeout);
+  if (timeoutSeconds !== undefined && !(timeoutSeconds > 0 && timeoutSeconds <= 120)) throw new UsageError('--timeout takes seconds between 0 and 120');
   const report = await collectStatus(cliEnvironment(io, values.cwd), { clients });
-  io.stdout(values.json ? JSON.stringify(statusJson(report), null, 2) + '\n' : statusTable(report));
-  const anyError = [...report.findings, ...report.scan.servers.flatMap((s) => s.findings)].some((f) => f.severity === 'error');
-  return anyError ? EXIT_FINDINGS : EXIT_OK;
+  const run = values.offline
+    ? undefined
+    : await probeReport(report, {
+        liveCheck: !values['no-live'],
+        ...(values.revision && isSpecRevision(values.revision) ? { revision: values.revision } : {}),
+        ...(timeoutSeconds ? { timeoutMs: timeoutSeconds * 1000 } : {}),
+      });
+  io.stdout(values.json ? JSON.stringify(statusJson(report, run), null, 2) + '\n' : statusTable(report, run, values.verbose));
+  return healthy(report, run) ? EXIT_OK : EXIT_FINDINGS;
+}
+
+/** Healthy: no finding is an error and every probed server is in a working state. */
+function healthy(report: StatusReport, run: ProbeRun | undefined): boolean {
+  const findings = [...report.findings, ...report.scan.servers.flatMap((s) => s.findings), ...(run?.probes.flatMap((p) => p.findings) ?? [])];
+  if (findings.some((f) => f.severity === 'error')) return false;
+  return !run || run.probes.every((p) => HEALTHY_STATES.has(p.state));
 }
 
 function parseClients(given: string[] | undefined): ClientId[] {
@@ -35,9 +61,9 @@ function parseClients(given: string[] | undefined): ClientId[] {
 }
 
 /** The `status --json` document; its schema is documented in the README. */
-export function statusJson(report: StatusReport) {
+export function statusJson(report: StatusReport, run?: ProbeRun) {
   return {
-    servers: report.servers.map(({ server: s, token }) => ({
+    servers: report.servers.map(({ server: s, token }, i) => ({
       client: s.client,
       scope: s.scope,
       name: s.name,
@@ -47,9 +73,26 @@ export function statusJson(report: StatusReport) {
       key: s.storageKey ?? null,
       source: { file: s.source.file, line: s.source.line, column: s.source.column },
       token: token ? tokenJson(token) : null,
-      findings: s.findings.map(findingJson),
+      state: run?.probes[i]?.state ?? null,
+      summary: run?.probes[i]?.summary ?? null,
+      findings: [...s.findings, ...(run?.probes[i]?.findings ?? [])].map(findingJson),
+      probe: run?.probes[i] ? probeJson(run.probes[i]) : null,
     })),
     findings: report.findings.map(findingJson),
+    probed: run ? { ms: run.ms, metadataFetches: run.metadataFetches } : null,
+  };
+}
+
+function probeJson(p: ServerProbe) {
+  return {
+    revision: p.revision,
+    era: p.era ?? null,
+    ms: p.ms,
+    resourceMetadata: p.resourceMetadata ?? null,
+    authorizationServers: p.authorizationServers,
+    token: p.token ? { live: p.token.live, status: p.token.liveStatus ?? null, notCheckedBecause: p.token.notCheckedBecause ?? null, claims: p.token.claims ? { ...p.token.claims, exp: p.token.claims.exp ? new Date(p.token.claims.exp).toISOString() : null } : null } : null,
+    compatibility: p.compatibility,
+    trace: p.trace,
   };
 }
 
@@ -72,10 +115,14 @@ function findingJson(f: Finding) {
     title: f.title,
     detail: f.detail,
     ...(f.location ? { location: { file: f.location.file, line: f.location.line, column: f.location.column } } : {}),
+    ...(f.evidence ? { evidence: f.evidence } : {}),
+    ...(f.reference ? { reference: f.reference } : {}),
+    ...(f.revisions ? { revisions: f.revisions } : {}),
+    ...(f.repairs ? { repairs: f.repairs } : {}),
   };
 }
 
-function statusTable(report: StatusReport): string {
+function statusTable(report: StatusReport, run: ProbeRun | undefined, verbose: boolean): string {
   const lines: string[] = [];
   const scan = report.scan;
   if (scan.servers.length === 0) lines.push('No MCP servers found in Claude Code or Codex configs.');
@@ -84,15 +131,35 @@ function statusTable(report: StatusReport): string {
     const servers = rowsOf.map((r) => r.server);
     if (servers.length === 0) continue;
     lines.push(`${CLIENT_LABELS[client]} (${servers.length})`);
-    const rows = rowsOf.map(({ server: s, token }) => [
-      s.name + (s.enabled ? '' : ' (disabled)'),
-      serverWhere(s),
-      token ? describeToken(token, report.at) : '',
-      sourceOf(s),
-    ]);
+    const probeOf = (s: McpServer) => run?.probes[report.servers.findIndex((r) => r.server === s)];
+    const rows = rowsOf.map(({ server: s, token }) => {
+      const p = probeOf(s);
+      return [
+        s.name + (s.enabled ? '' : ' (disabled)'),
+        serverWhere(s),
+        p && p.state !== 'not-probed' ? `${p.state}: ${p.summary}` : token ? describeToken(token, report.at) : '',
+        sourceOf(s),
+      ];
+    });
     lines.push(...alignColumns(rows).map((r) => '  ' + r));
-    for (const s of servers) for (const f of s.findings) lines.push(`    ${s.name}: ${findingLine(f)}`);
+    for (const s of servers) {
+      const p = probeOf(s);
+      for (const f of [...s.findings, ...(p?.findings ?? [])]) {
+        if (f.severity === 'info' && !verbose) continue;
+        lines.push(`    ${s.name}: ${findingLine(f)}`);
+        if (verbose) {
+          lines.push(`      ${f.detail}`);
+          for (const e of f.evidence ?? []) lines.push(`      | ${e}`);
+          const revisions = describeRevisions(f.revisions);
+          if (f.reference) lines.push(`      see: ${f.reference}${revisions ? ` (${revisions})` : ''}`);
+        }
+      }
+      if (p && verbose && p.compatibility.length && p.state !== 'not-probed') {
+        lines.push(`      clients: ${p.compatibility.map((c) => `${COMPAT_CLIENT_LABELS[c.client]} ${c.verdict}`).join(', ')}`);
+      }
+    }
   }
+  if (run) lines.push(`Probed ${run.probes.filter((p) => p.state !== 'not-probed').length} server(s) in ${run.ms} ms; -v for details, --offline to skip the network.`);
   if (report.findings.length > 0) {
     lines.push('Problems');
     for (const f of report.findings) lines.push('  ' + findingLine(f));
@@ -106,7 +173,7 @@ function sourceOf(s: McpServer): string {
 
 function findingLine(f: Finding): string {
   const at = f.location ? ` (${f.location.file}:${f.location.line}:${f.location.column})` : '';
-  return `${f.severity}: ${f.title}${at}`;
+  return `${f.severity}: ${f.title}${at} [${f.code}]`;
 }
 
 function alignColumns(rows: string[][]): string[] {
