@@ -2,6 +2,8 @@
 // (RFC 7591), PKCE S256 for every client, resource indicators (RFC 8707) bound to the MCP server,
 // refresh tokens with switchable rotation, RFC 8414 metadata beside OpenID discovery, and an
 // interaction handler that logs in one test account and approves every request without a page.
+// The metadata documents are served by the lab (not oidc-provider), shaped per request by the
+// behaviour: a wrong issuer or missing S256 changes what clients read, never what the AS does.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import type * as http from 'node:http';
 import type { ClientView, OidcContext, Provider as ProviderType } from 'oidc-provider';
@@ -30,6 +32,14 @@ export interface AuthorizationServer {
   resourceServerClient: { clientId: string; clientSecret: string };
   /** The metadata document as served now (RFC 8414 / OpenID discovery share it). */
   metadata(): Record<string, unknown>;
+  /** Requests received so far, by path (any method, any answer), from the end of start-up. */
+  requestsSeen(): Record<string, number>;
+  /** Requests to the registration endpoint (`/reg` and `/reg/<id>`), whatever the answer. */
+  registrationRequests(): number;
+  /** Requests to the token endpoint, whatever the grant and the answer. */
+  tokenEndpointRequests(): number;
+  /** RFC 7009 revocation of an opaque access or refresh token, as the resource-server client. */
+  revoke(token: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -174,13 +184,27 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
   const metadata = (): Record<string, unknown> => {
     const doc = { ...discovered };
     if (!behaviour.dynamicRegistration) delete doc.registration_endpoint;
+    if (behaviour.advertisedIssuer === 'trailing-slash') doc.issuer = `${issuer}/`;
+    if (behaviour.advertisedIssuer === 'other') doc.issuer = `http://localhost:${listener.port}`;
+    if (behaviour.codeChallengeMethods === 'plain-only') doc.code_challenge_methods_supported = ['plain'];
+    if (behaviour.codeChallengeMethods === 'absent') delete doc.code_challenge_methods_supported;
     return doc;
   };
+  const endpointPath = (name: string) => new URL(String(discovered[name]), issuer).pathname;
+
+  // Counted from the end of start-up (the capture below is the lab's own request).
+  const seen = new Map<string, number>();
+  const requestsTo = (path: string, under = false) =>
+    [...seen].filter(([p]) => p === path || (under && p.startsWith(`${path}/`))).reduce((n, [, count]) => n + count, 0);
 
   handle = async (req, res) => {
     const url = new URL(req.url ?? '/', issuer);
+    if (captured) seen.set(url.pathname, (seen.get(url.pathname) ?? 0) + 1);
     log(`AS ${req.method} ${url.pathname}`);
-    if (captured && url.pathname === '/.well-known/openid-configuration') return sendJson(res, 200, metadata());
+    if (captured && url.pathname === '/.well-known/openid-configuration') {
+      if (!behaviour.openIdConfiguration) return sendJson(res, 404, { error: 'not_found' });
+      return sendJson(res, 200, metadata());
+    }
     if (captured && url.pathname === '/.well-known/oauth-authorization-server') {
       if (!behaviour.authorizationServerMetadata) return sendJson(res, 404, { error: 'not_found' });
       return sendJson(res, 200, metadata());
@@ -201,6 +225,21 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
     counters,
     resourceServerClient,
     metadata,
+    requestsSeen: () => Object.fromEntries(seen),
+    registrationRequests: () => requestsTo(endpointPath('registration_endpoint'), true),
+    tokenEndpointRequests: () => requestsTo(endpointPath('token_endpoint')),
+    async revoke(token) {
+      const basic = Buffer.from(`${encodeURIComponent(resourceServerClient.clientId)}:${encodeURIComponent(resourceServerClient.clientSecret)}`).toString('base64');
+      const res = await fetch(String(discovered.revocation_endpoint), {
+        method: 'POST',
+        headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token }).toString(),
+        signal: AbortSignal.timeout(5000),
+      });
+      const text = await res.text();
+      // RFC 7009 section 2.2: 200 whether or not the token was known.
+      if (res.status !== 200) throw new Error(`revocation: HTTP ${res.status} ${text.slice(0, 200)}`);
+    },
     close: () => listener.close(),
   };
 }

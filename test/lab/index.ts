@@ -4,14 +4,18 @@
 //
 // Approval needs no UI: GET the authorization URL and follow redirects carrying cookies
 // (`lab.approve(url)` does it and returns the redirect to the client's redirect_uri, code included).
+// Beside them runs a canary (canary.ts) on a third origin: where the misbehaving lab sends clients
+// that follow redirects or foreign metadata, so a test can check no token ever arrived there.
 import { DEFAULT_BEHAVIOUR, type LabBehaviour } from './behaviour';
 import { followAuthorization } from './approve';
 import { startAuthorizationServer } from './authorizationServer';
+import { startCanary, type Canary } from './canary';
 import { startMcpServer } from './mcpServer';
 import { AuthorizationServerMetadata, authorizationCodeFlow, refreshRequest, registerClient, type TokenResult } from './oauthClient';
 
 export type { LabBehaviour } from './behaviour';
 export type { TokenResult } from './oauthClient';
+export type { Canary, CanaryRequest } from './canary';
 
 export interface LabOptions extends Partial<LabBehaviour> {
   /** Path of the MCP endpoint (default `/mcp`). */
@@ -44,6 +48,8 @@ export interface Lab {
   issuer: string;
   /** RFC 9728 metadata URL named in the 401 challenge. */
   protectedResourceMetadataUrl: string;
+  /** Another origin that records every request; the lab's redirects and `resourceMetadataAuthorizationServers: 'canary'` point there. */
+  canary: Canary;
   /** The behaviour in force (read-only view; change it with configure). */
   readonly behaviour: Readonly<LabBehaviour>;
   /** Switches behaviours between requests (TTL, rotation, token format, DCR on/off, ...). */
@@ -54,8 +60,25 @@ export interface Lab {
   tokensIssued(): number;
   /** Successful refresh_token grants so far. */
   refreshes(): number;
-  /** MCP requests with a good token / answered 401. */
-  mcpRequests(): { authorized: number; rejected: number };
+  /** MCP requests with a good token / answered 401 / good token answered 403 insufficient_scope. */
+  mcpRequests(): { authorized: number; rejected: number; forbidden: number };
+  /**
+   * Requests each server received, by path, whatever the method and answer. They include the
+   * lab's own: mintTokens() and refresh() (registration, token endpoint), the MCP server's JWKS
+   * fetch and introspection at the AS; compare counts before and after the step under test.
+   */
+  requestsSeen(): { mcpServer: Record<string, number>; authorizationServer: Record<string, number> };
+  /** Requests to the AS's registration endpoint, successful or not (DCR off still counts the 404). */
+  registrationRequests(): number;
+  /** Requests to the AS's token endpoint (any grant, any answer); revocation and introspection are not. */
+  tokenEndpointRequests(): number;
+  /**
+   * Revokes an access or refresh token. Opaque tokens (every refresh token, and access tokens under
+   * `accessTokenFormat: 'opaque'`) go to the AS's RFC 7009 endpoint, which also ends their grant.
+   * A JWT access token is checked by signature alone and the endpoint refuses it, so the MCP
+   * server keeps a deny list instead; its grant and refresh token live on.
+   */
+  revoke(token: string): Promise<void>;
   /** Clients the AS knows now (registered by DCR), without secrets. */
   clients(): RegisteredClient[];
   /** The AS metadata document as served (RFC 8414). */
@@ -70,19 +93,23 @@ export interface Lab {
   mintTokens(options?: { clientId?: string; scope?: string }): Promise<MintedTokens>;
   /** A refresh_token grant as a public client would send it. */
   refresh(clientId: string, refreshToken: string): Promise<TokenResult>;
-  /** Stops both servers and drops every connection. */
+  /** Stops both servers and the canary, dropping every connection (a hanging request included). */
   close(): Promise<void>;
 }
 
 export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const { mcpPath, log = () => undefined, ...overrides } = options;
-  const behaviour: LabBehaviour = { ...DEFAULT_BEHAVIOUR, ...overrides, scopes: [...(overrides.scopes ?? DEFAULT_BEHAVIOUR.scopes)] };
-  const mcp = await startMcpServer({ behaviour, log, path: mcpPath });
+  // An option given as undefined (`accessTokenTtl: flag ? n : undefined`) keeps the default.
+  const given = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) as Partial<LabBehaviour>;
+  const behaviour: LabBehaviour = { ...DEFAULT_BEHAVIOUR, ...given, scopes: [...(given.scopes ?? DEFAULT_BEHAVIOUR.scopes)] };
+  const canary = await startCanary({ log });
+  let mcp;
   let as;
   try {
+    mcp = await startMcpServer({ behaviour, log, path: mcpPath, canaryOrigin: canary.origin });
     as = await startAuthorizationServer({ resource: mcp.mcpUrl, behaviour, log });
   } catch (err) {
-    await mcp.close();
+    await Promise.all([canary.close(), mcp?.close()]);
     throw err;
   }
   const authorizationServer = as;
@@ -113,6 +140,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     mcpUrl: mcp.mcpUrl,
     issuer: authorizationServer.issuer,
     protectedResourceMetadataUrl: mcp.protectedResourceMetadataUrl,
+    canary,
     behaviour,
     configure(patch) {
       Object.assign(behaviour, patch);
@@ -121,6 +149,14 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     tokensIssued: () => authorizationServer.counters.accessTokens,
     refreshes: () => authorizationServer.counters.refreshes,
     mcpRequests: () => ({ ...mcp.counters }),
+    requestsSeen: () => ({ mcpServer: mcp.requestsSeen(), authorizationServer: authorizationServer.requestsSeen() }),
+    registrationRequests: () => authorizationServer.registrationRequests(),
+    tokenEndpointRequests: () => authorizationServer.tokenEndpointRequests(),
+    async revoke(token) {
+      // The same test as TokenCheck's: three dot-separated parts is a JWT.
+      if (token.split('.').length === 3) mcp.revokeAccessToken(token);
+      else await authorizationServer.revoke(token);
+    },
     clients,
     metadata,
     approve: (url) => followAuthorization(url),
@@ -150,7 +186,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     async close() {
       if (closed) return;
       closed = true;
-      await Promise.all([authorizationServer.close(), mcp.close()]);
+      await Promise.all([authorizationServer.close(), mcp.close(), canary.close()]);
     },
   };
 }
