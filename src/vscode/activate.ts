@@ -5,6 +5,8 @@ import * as vscode from 'vscode';
 import { claudeConfigDir, codexHome, type Environment } from '../core/environment';
 import type { ConfigScan, SourceLocation } from '../core/model';
 import { collectStatus, type StatusReport } from '../core/status';
+import { probeReport } from '../core/probe/run';
+import { probeSettings } from './probeSettings';
 import { ConfigWatcher } from './configWatcher';
 import { editorEnvironment } from './environment';
 import { ServerTreeProvider, type TreeNode, type TreeSnapshotNode } from './serverTree';
@@ -32,10 +34,16 @@ class Ctx {
       do {
         this.again = false;
         const e = editorEnvironment();
-        report = await collectStatus(e);
-        this.tree.update(report);
+        const settings = probeSettings();
+        report = await collectStatus(e, { expiryMarginMs: settings.expiryMarginMs });
+        // What is stored shows at once; the probe's verdicts follow when the network answers.
+        this.tree.update(report, settings.enabled);
         // Credential stores change too (a login in a terminal): watch them beside the configs.
         this.watcher.watch([...report.scan.files, ...credentialFiles(e)]);
+        if (settings.enabled) {
+          const run = await probeReport(report, settings.probe);
+          if (!this.again) this.tree.updateProbes(run.probes);
+        }
       } while (this.again);
       await vscode.commands.executeCommand('setContext', 'mcpAuth.scanned', true);
       return report;
@@ -51,6 +59,9 @@ export async function activateExtension(context: vscode.ExtensionContext): Promi
     view,
     ctx.watcher,
     vscode.workspace.onDidChangeWorkspaceFolders(() => void ctx.rescan()),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('mcpAuthDoctor') || e.affectsConfiguration('http.proxy') || e.affectsConfiguration('http.noProxy')) void ctx.rescan();
+    }),
     vscode.commands.registerCommand('mcpAuth.rescan', () => ctx.rescan()),
     vscode.commands.registerCommand('mcpAuth.openConfig', (node?: TreeNode) => {
       if (node?.kind === 'server') return openLocation(node.server.source);
@@ -58,7 +69,7 @@ export async function activateExtension(context: vscode.ExtensionContext): Promi
     vscode.commands.registerCommand('mcpAuth.openLocation', (at: SourceLocation) => openLocation(at)),
     vscode.commands.registerCommand('mcpAuth.showAddServerHelp', showAddServerHelp),
   );
-  // Reading the config files is all activation does; no network.
+  // Activation reads the config files; the probe (read-only, bounded) follows unless turned off.
   void ctx.rescan();
   return {
     rescan: async () => (await ctx.rescan()).scan,

@@ -6,10 +6,13 @@ import { describeToken, type TokenStatus } from '../core/tokenStatus';
 import { CLIENT_LABELS } from '../core/model';
 import { ALL_CLIENTS } from '../core/config/scan';
 import { displayUrl, serverWhere, sourceLabel, worstSeverity } from '../core/present/describe';
+import type { ServerProbe, ServerState } from '../core/probe/probe';
+import { describeRevisions } from '../core/probe/catalogue';
+import { COMPAT_CLIENT_LABELS } from '../core/probe/verdict';
 
 export type TreeNode =
   | { kind: 'client'; client: ClientId; servers: ServerStatus[] }
-  | { kind: 'server'; server: McpServer; token?: TokenStatus; at: number }
+  | { kind: 'server'; server: McpServer; token?: TokenStatus; at: number; probe?: ServerProbe; probing?: boolean }
   | { kind: 'finding'; finding: Finding }
   | { kind: 'problems'; label: string; findings: Finding[] };
 
@@ -33,9 +36,21 @@ export class ServerTreeProvider implements vscode.TreeDataProvider<TreeNode> {
   private readonly changed = new vscode.EventEmitter<TreeNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private report: Pick<StatusReport, 'servers' | 'findings' | 'at'> = { servers: [], findings: [], at: 0 };
+  /** Index-aligned with report.servers once the probe has answered. */
+  private probes: ServerProbe[] | undefined;
+  private probing = false;
 
-  update(report: StatusReport): void {
+  /** A new local status; `probing` says a probe of it is on its way. */
+  update(report: StatusReport, probing = false): void {
     this.report = report;
+    this.probes = undefined;
+    this.probing = probing;
+    this.changed.fire(undefined);
+  }
+
+  updateProbes(probes: ServerProbe[]): void {
+    this.probes = probes;
+    this.probing = false;
     this.changed.fire(undefined);
   }
 
@@ -57,9 +72,12 @@ export class ServerTreeProvider implements vscode.TreeDataProvider<TreeNode> {
     }
     switch (node.kind) {
       case 'client':
-        return node.servers.map(({ server, token }) => ({ kind: 'server', server, ...(token ? { token } : {}), at: this.report.at }));
+        return node.servers.map(({ server, token }) => {
+          const probe = this.probes?.[this.report.servers.findIndex((s) => s.server === server)];
+          return { kind: 'server', server, ...(token ? { token } : {}), at: this.report.at, ...(probe ? { probe } : {}), probing: this.probing };
+        });
       case 'server':
-        return node.server.findings.map((finding) => ({ kind: 'finding', finding }));
+        return [...node.server.findings, ...(node.probe?.findings ?? [])].map((finding) => ({ kind: 'finding', finding }));
       case 'problems':
         return node.findings.map((finding) => ({ kind: 'finding', finding }));
       case 'finding':
@@ -78,7 +96,7 @@ export class ServerTreeProvider implements vscode.TreeDataProvider<TreeNode> {
         return item;
       }
       case 'server':
-        return serverItem(node.server, node.token, node.at);
+        return serverItem(node);
       case 'finding':
         return findingItem(node.finding);
       case 'problems': {
@@ -118,19 +136,62 @@ const TOKEN_ICON: Record<TokenStatus['state'], [string, string] | undefined> = {
   stored: undefined,
 };
 
-function serverItem(s: McpServer, token: TokenStatus | undefined, at: number): vscode.TreeItem {
-  const collapsible = s.findings.length > 0 ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None;
+/** Icon and colour per probed state; undefined falls back to the worst finding or the transport. */
+const STATE_ICON: Record<ServerState, [string, string] | undefined> = {
+  valid: ['pass', 'testing.iconPassed'],
+  'no-auth-needed': ['pass', 'testing.iconPassed'],
+  'not-logged-in': ['circle-large-outline', 'list.warningForeground'],
+  expired: ['error', 'list.errorForeground'],
+  expiring: ['watch', 'list.warningForeground'],
+  rejected: ['error', 'list.errorForeground'],
+  'insufficient-scope': ['error', 'list.errorForeground'],
+  forbidden: ['error', 'list.errorForeground'],
+  stored: undefined,
+  misconfigured: ['error', 'list.errorForeground'],
+  unreachable: ['debug-disconnect', 'list.errorForeground'],
+  'not-probed': undefined,
+};
+
+const STATE_WORDS: Record<ServerState, string> = {
+  valid: 'valid',
+  'no-auth-needed': 'no login needed',
+  'not-logged-in': 'not logged in',
+  expired: 'expired',
+  expiring: 'expiring',
+  rejected: 'rejected by the server',
+  'insufficient-scope': 'insufficient scope',
+  forbidden: 'refused (403)',
+  stored: 'not checked live',
+  misconfigured: 'misconfigured',
+  unreachable: 'unreachable',
+  'not-probed': 'not probed',
+};
+
+function serverItem(node: Extract<TreeNode, { kind: 'server' }>): vscode.TreeItem {
+  const { server: s, token, at, probe } = node;
+  const findings = [...s.findings, ...(probe?.findings ?? [])];
+  const collapsible = findings.length > 0 ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None;
   const item = new vscode.TreeItem(s.name, collapsible);
   item.id = `server:${s.client}:${s.scope}:${s.projectPath ?? ''}:${s.name}`;
   const tokenWords = token ? describeToken(token, at) : undefined;
-  // Token state first: it is what the user came to see, and the sidebar cuts long descriptions.
+  const probed = probe && probe.state !== 'not-probed';
+  // State first: it is what the user came to see, and the sidebar cuts long descriptions.
   const where = serverWhere(s) + (s.enabled ? '' : ' · disabled');
-  item.description = tokenWords ? `${tokenWords} — ${where}` : where;
-  const worst = worstSeverity(s.findings);
+  const stateWords = probed
+    ? ['unreachable', 'misconfigured'].includes(probe.state)
+      ? `${STATE_WORDS[probe.state]} · ${probe.summary}`
+      : probe.summary
+    : node.probing && s.transport !== 'stdio' && s.enabled
+      ? `checking… · ${tokenWords ?? 'no token'}`
+      : tokenWords;
+  item.description = stateWords ? `${stateWords} — ${where}` : where;
+  const worst = worstSeverity(findings);
+  const stateIcon = probed ? STATE_ICON[probe.state] : undefined;
   const tokenIcon = token ? TOKEN_ICON[token.state] : undefined;
-  const icon = worst ? SEVERITY_ICON[worst] : tokenIcon;
+  // An error anywhere wins; otherwise the probed state (green when valid), then the stored token.
+  const icon = worst === 'error' ? SEVERITY_ICON.error : (stateIcon ?? (worst ? SEVERITY_ICON[worst] : tokenIcon));
   item.iconPath = icon ? new vscode.ThemeIcon(icon[0], new vscode.ThemeColor(icon[1])) : new vscode.ThemeIcon(TRANSPORT_ICON[s.transport]);
-  item.contextValue = s.transport === 'stdio' ? 'server.stdio' : 'server.remote';
+  item.contextValue = s.transport === 'stdio' ? 'server.stdio' : `server.remote${probed ? `.${probe.state}` : ''}`;
   const tooltip = new vscode.MarkdownString(undefined, true);
   tooltip.appendText(`${s.name} (${CLIENT_LABELS[s.client]}, ${s.scope} scope)\n\n`);
   const url = displayUrl(s);
@@ -143,6 +204,11 @@ function serverItem(s: McpServer, token: TokenStatus | undefined, at: number): v
     if (token.expiresAt !== null) tooltip.appendText(`Expires: ${new Date(token.expiresAt).toLocaleString()}\n\n`);
     tooltip.appendText(`Stored in ${token.store}\n\n`);
   }
+  if (probed) {
+    tooltip.appendText(`State: ${STATE_WORDS[probe.state]} (probed in ${probe.ms} ms, MCP ${probe.revision})\n\n`);
+    if (probe.authorizationServers[0]) tooltip.appendText(`Authorization server: ${probe.authorizationServers[0].issuer}\n\n`);
+    tooltip.appendText(`Clients: ${probe.compatibility.map((c) => `${COMPAT_CLIENT_LABELS[c.client]} ${c.verdict}`).join(' · ')}\n\n`);
+  }
   tooltip.appendText(`Defined in ${sourceLabel(s)}`);
   item.tooltip = tooltip;
   item.accessibilityInformation = { label: `${s.name}, ${CLIENT_LABELS[s.client]} ${s.scope} scope, ${serverWhere(s)}` };
@@ -152,7 +218,14 @@ function serverItem(s: McpServer, token: TokenStatus | undefined, at: number): v
 function findingItem(f: Finding): vscode.TreeItem {
   const item = new vscode.TreeItem(f.title, vscode.TreeItemCollapsibleState.None);
   item.description = f.location ? `${baseName(f.location.file)}:${f.location.line}` : undefined;
-  item.tooltip = f.detail + (f.location ? `\n\n${f.location.file}:${f.location.line}:${f.location.column}` : '');
+  const tooltip = new vscode.MarkdownString(undefined, true);
+  tooltip.appendText(`${f.title}\n\n${f.detail}\n\n`);
+  if (f.evidence?.length) tooltip.appendCodeblock(f.evidence.join('\n'), 'text');
+  const revisions = describeRevisions(f.revisions);
+  if (f.reference) tooltip.appendText(`\nSee: ${f.reference}${revisions ? ` (MCP ${revisions})` : ''}\n\n`);
+  if (f.location) tooltip.appendText(`${f.location.file}:${f.location.line}:${f.location.column}\n\n`);
+  tooltip.appendText(f.code);
+  item.tooltip = tooltip;
   item.contextValue = f.location ? 'finding.located' : 'finding';
   item.iconPath = new vscode.ThemeIcon(SEVERITY_ICON[f.severity][0], new vscode.ThemeColor(SEVERITY_ICON[f.severity][1]));
   if (f.location) {

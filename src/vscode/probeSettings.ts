@@ -1,0 +1,25 @@
+// The probe's settings as the user set them (mcpAuthDoctor.*), read fresh for every run.
+import * as vscode from 'vscode';
+import type { ProbeSettings } from '../core/probe/run';
+import { isSpecRevision } from '../core/probe/revisions';
+
+export interface EditorProbeSettings {
+  enabled: boolean;
+  probe: ProbeSettings;
+  expiryMarginMs: number;
+}
+
+export function probeSettings(): EditorProbeSettings {
+  const c = vscode.workspace.getConfiguration('mcpAuthDoctor');
+  const revision = c.get<string>('probe.revision', '2025-11-25');
+  const timeout = c.get<number>('probe.timeoutSeconds', 5);
+  return {
+    enabled: c.get<boolean>('probe.enabled', true),
+    probe: {
+      liveCheck: c.get<boolean>('probe.liveCheck', true),
+      timeoutMs: Math.min(Math.max(timeout, 1), 60) * 1000,
+      ...(isSpecRevision(revision) ? { revision } : {}),
+    },
+    expiryMarginMs: Math.max(c.get<number>('expiryWarningMinutes', 5), 0) * 60_000,
+  };
+}
