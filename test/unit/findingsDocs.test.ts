@@ -6,6 +6,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import * as ts from 'typescript';
+import { describeRevisions, PROBE_CATALOGUE, type FindingSpec } from '../../src/core/probe/catalogue';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const CORE = path.join(ROOT, 'src', 'core');
@@ -19,6 +20,7 @@ const SECTIONS: Record<string, string> = {
   config: 'Config files',
   credentials: 'Credential stores',
   probe: 'Probe findings',
+  token: 'Token findings',
 };
 
 /** Calls whose string arguments are path pieces (`path.join(home, 'config.toml')`), not codes. */
@@ -164,5 +166,30 @@ describe('docs/findings.md, the catalogue of finding codes', () => {
   it('gives every entry a severity and a next step', () => {
     const thin = entries.filter((e) => !/\*\*Severity:\*\*/.test(e.body) || !/\*\*What to do:\*\*/.test(e.body)).map((e) => e.code);
     assert.deepEqual(thin, [], 'entries without a **Severity:** or **What to do:** line');
+  });
+
+  it('documents the probe catalogue in its order, with its default severity, revisions and reference', () => {
+    const catalogue = Object.entries(PROBE_CATALOGUE) as [string, FindingSpec][];
+    const inDoc = entries.filter((e) => e.code in PROBE_CATALOGUE).map((e) => e.code);
+    assert.deepEqual(inDoc, catalogue.map(([code]) => code), 'probe and token entries must follow PROBE_CATALOGUE’s order');
+    const line = (body: string, label: string) => {
+      // A "- **Label:** …" item up to the next item, its wrapped lines joined.
+      const m = new RegExp(`^- \\*\\*${label}:\\*\\*([\\s\\S]*?)(?=^- \\*\\*|(?![\\s\\S]))`, 'm').exec(body);
+      return m ? m[1]!.replace(/\s+/g, ' ').trim() : undefined;
+    };
+    const wrong: string[] = [];
+    for (const [code, spec] of catalogue) {
+      const body = entries.find((e) => e.code === code)?.body ?? '';
+      const severity = line(body, 'Severity');
+      if (!severity || !new RegExp(`\\b${spec.severity}\\b`).test(severity)) wrong.push(`${code}: Severity does not name ${spec.severity}`);
+      const revisions = line(body, 'Spec revisions');
+      if (!revisions) wrong.push(`${code}: no Spec revisions`);
+      else if (!spec.revisions?.length && !revisions.startsWith('none')) wrong.push(`${code}: Spec revisions should say none`);
+      else if (spec.revisions?.length && !revisions.startsWith(describeRevisions(spec.revisions) ?? '')) wrong.push(`${code}: Spec revisions should be "${describeRevisions(spec.revisions)}"`);
+      const reference = line(body, 'Reference')?.replace(/\.$/, '');
+      if (reference !== spec.reference) wrong.push(`${code}: Reference differs from the catalogue`);
+      for (const label of ['When it fires', 'What you see', 'Which clients are affected']) if (!line(body, label)) wrong.push(`${code}: no ${label}`);
+    }
+    assert.deepEqual(wrong, []);
   });
 });
