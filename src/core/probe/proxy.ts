@@ -45,7 +45,7 @@ export interface ProxyRoute {
 }
 
 export interface ProxiedFetch {
-  /** Sends through the proxy chosen for each URL; direct URLs use the global fetch. Never follows redirects. */
+  /** Sends through the proxy chosen for each URL (undici's fetch, so `redirect`, `signal` and bodies behave as in fetch); direct URLs use the global fetch. */
   fetch: FetchLike;
   /** The whole setup in words, credentials masked: `direct (no proxy configured)`, `proxy http://proxy.corp:3128 (HTTPS_PROXY); not for: localhost (NO_PROXY)`. */
   description: string;
@@ -149,10 +149,6 @@ export function proxyFetchFor(options: ProxyOptions): ProxiedFetch {
     const url = new URL(String(input));
     const { choice } = choiceFor(url);
     if (!choice) return globalThis.fetch(input, init);
-    if (init?.redirect !== 'manual') {
-      // The agent never follows redirects; the one caller (exchange) asks for them unfollowed.
-      throw new TypeError("the proxy fetch needs redirect: 'manual'");
-    }
     if (choice.problem || !choice.url) {
       throw fetchFailed('PROXY_UNUSABLE', `the proxy from ${choice.source} is unusable (${choice.problem ?? 'no URL'})`);
     }
@@ -321,8 +317,8 @@ function fetchFailed(code: ProxyErrorCode | string, message: string): TypeError 
  * Says which failures were the proxy's (undici reports a refused tunnel as "Proxy response (407)
  * !== 200 when HTTP Tunneling"); everything else, the abort reason included, passes unchanged.
  */
-function explainProxyError(err: unknown, choice: ProxyChoice, url: URL, init: RequestInit): unknown {
-  const signal = init.signal;
+function explainProxyError(err: unknown, choice: ProxyChoice, url: URL, init: RequestInit | undefined): unknown {
+  const signal = init?.signal;
   if (signal?.aborted && err === signal.reason) return err;
   // undici wraps a refused tunnel twice: TypeError → DOMException "Request was cancelled." → RequestAbortedError.
   const causes: { code?: unknown; message?: unknown }[] = [];
@@ -332,7 +328,7 @@ function explainProxyError(err: unknown, choice: ProxyChoice, url: URL, init: Re
   const messages = causes.map((c) => (typeof c.message === 'string' ? c.message : ''));
   const status = messages.map((m) => /Proxy response \((\d{3})\)|Proxy Authentication Required \((407)\)/.exec(m)).find(Boolean)?.slice(1).find(Boolean);
   const tunnelled = url.protocol === 'https:' || choice.url?.protocol === 'https:';
-  const verb = tunnelled ? `CONNECT ${url.hostname}:${url.port || DEFAULT_PORTS[url.protocol]}` : `${(init.method ?? 'GET').toUpperCase()} ${url.origin}`;
+  const verb = tunnelled ? `CONNECT ${url.hostname}:${url.port || DEFAULT_PORTS[url.protocol]}` : `${(init?.method ?? 'GET').toUpperCase()} ${url.origin}`;
   if (status === '407') return fetchFailed('PROXY_AUTH_REQUIRED', `the proxy ${choice.masked} answered 407 (proxy authentication required) to ${verb}`);
   if (status) return fetchFailed('PROXY_REFUSED', `the proxy ${choice.masked} answered ${status} to ${verb}`);
   // Through a proxy every TCP connection goes to the proxy, so a connect failure is the proxy's.
