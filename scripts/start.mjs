@@ -11,12 +11,12 @@ if (!fs.existsSync(node24) || !fs.existsSync(serverMain)) {
 execFileSync(process.execPath, [path.join(root, 'esbuild.js')], { cwd: root, stdio: 'inherit' });
 
 const demoRoot = path.join(root, '.demo');
-// The lab and the demo HOME around it (scripts/demo/demo.ts); it prints one JSON line when ready.
+// The labs and the demo HOME around them (scripts/demo/demo.ts); it prints one JSON line when ready.
 const demo = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/demo/demo.ts'), demoRoot], {
   cwd: root,
   stdio: ['ignore', 'pipe', 'inherit'],
 });
-const { home, project, mcpUrl, issuer } = await firstJsonLine(demo);
+const { home, project, mcpUrl, issuer, servers } = await firstJsonLine(demo);
 const state = path.join(demoRoot, 'vscode');
 const port = Number(process.env.PORT) || (await freePort());
 
@@ -28,9 +28,11 @@ const url = workbenchUrl(port, project, [['skipWelcome', 'true']]);
 if (!(await waitForPort(port, Date.now() + 20_000))) throw new Error(`VS Code server did not listen on 127.0.0.1:${port}`);
 console.log(`\nMCP Auth Doctor demo: VS Code is running on loopback with the extension loaded.\n`);
 console.log(`  Open: ${url}\n`);
-console.log(`  Live lab: MCP server ${mcpUrl}, authorization server ${issuer} (loopback only)`);
+const labs = new Set(Object.values(servers)).size;
+console.log(`  Live labs (loopback only): ${labs} MCP servers, each with its own authorization server; the main one is ${mcpUrl} (issuer ${issuer}).`);
+console.log(`  One lab server per probe state: ${Object.keys(servers).join(', ')}; lab-hanging never answers, so the probe's timeout marks it.`);
 console.log(`  Sandbox HOME: ${home}  (edit its ~/.claude.json or ~/.codex/config.toml and watch the view)`);
-console.log(`  CLI on the same HOME: HOME=${home} node dist/cli.js status --cwd ${project}\n`);
+console.log(`  CLI on the same HOME: HOME=${home} node dist/cli.js status -v --cwd ${project}\n`);
 console.log('Press Ctrl+C to stop.');
 const stop = () => {
   server.kill();
@@ -44,7 +46,7 @@ server.on('exit', (code) => {
   process.exit(code ?? 1);
 });
 demo.on('exit', (code) => {
-  console.error(`demo lab stopped (exit ${code})`);
+  console.error(`demo labs stopped (exit ${code})`);
   server.kill();
   process.exit(code ?? 1);
 });
@@ -58,11 +60,11 @@ function firstJsonLine(child) {
       if (nl >= 0) {
         try {
           resolve(JSON.parse(buf.slice(0, nl)));
-        } catch (err) {
-          reject(new Error(`demo lab printed something unexpected: ${buf.slice(0, 200)}`));
+        } catch {
+          reject(new Error(`demo printed something unexpected: ${buf.slice(0, 200)}`));
         }
       }
     });
-    child.on('exit', (code) => reject(new Error(`demo lab exited (${code}) before it was ready`)));
+    child.on('exit', (code) => reject(new Error(`demo exited (${code}) before it was ready`)));
   });
 }

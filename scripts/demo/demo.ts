@@ -1,21 +1,101 @@
-// The demo's live half: starts the project's loopback lab (a real oidc-provider authorization
-// server and an MCP SDK server), writes the demo HOME around it, and stores tokens in several
-// states through our own store writers, so the view shows valid, expired, expiring and missing
-// tokens against a server that really answers. Prints one JSON line, then runs until killed.
-//   node --import tsx scripts/demo/demo.ts <demo root>
+// The demo's live half: starts several loopback labs (each a real oidc-provider authorization
+// server, an MCP SDK server and a canary, test/lab/), one per server behaviour worth seeing,
+// writes the demo HOME around them and stores tokens through our own store writers, so the view
+// shows every probe state against servers that really answer: valid, expired, expiring,
+// rejected, insufficient scope, not logged in, misconfigured, no protected-resource metadata,
+// no login needed, unreachable. Prints one JSON line when ready, then runs until killed.
+//   node --import tsx scripts/demo/demo.ts <demo root> [--offline]
+// --offline leaves out the public example servers (linear, github, ...): every URL is loopback.
 import * as path from 'node:path';
-import { startLab } from '../../test/lab/index';
+import { parseArgs } from 'node:util';
+import { startLab, type Lab, type LabOptions } from '../../test/lab/index';
 import { scanConfigs } from '../../src/core/config/scan';
 import { claudeCodeStore } from '../../src/core/credentials/claudeCodeStore';
 import { codexStore } from '../../src/core/credentials/codexStore';
 import { environmentFromProcess } from '../../src/core/environment';
 import type { CredentialStore } from '../../src/core/credentials/store';
 
-async function main(root: string): Promise<void> {
+/** What demo.ts prints once everything is up (one JSON line on stdout). */
+export interface DemoReady {
+  home: string;
+  project: string;
+  /** The main lab (valid, expired, expiring, rejected, not logged in). */
+  mcpUrl: string;
+  issuer: string;
+  /** Every lab server name → its MCP URL. */
+  servers: Record<string, string>;
+}
+
+/** The labs, by role; each misbehaviour needs its own because a lab's behaviour is global to it. */
+const LABS = {
+  main: {},
+  // The AS's scope list is fixed at start, so mcp:admin must be listed to exist at all.
+  stepUp: { scopes: ['mcp:tools', 'mcp:admin'], requiredScope: 'mcp:admin' },
+  misconfigured: { advertisedIssuer: 'other', codeChallengeMethods: 'absent' },
+  noMetadata: { resourceMetadataLocation: 'none', challenge: 'bearer-without-metadata' },
+  public: { mcpEndpoint: 'public' },
+  // Never answers: the probe's timeout (mcpAuthDoctor.probe.timeoutSeconds) marks it unreachable.
+  hanging: { mcpEndpoint: 'hang' },
+} satisfies Record<string, LabOptions>;
+type Role = keyof typeof LABS;
+
+/** Which lab each server name of home.mjs's LAB_SERVERS talks to. */
+const SERVER_LAB: Record<string, Role> = {
+  'lab-notes': 'main',
+  'lab-expired': 'main',
+  'lab-expiring': 'main',
+  'lab-rejected': 'main',
+  'lab-fresh': 'main',
+  'lab-step-up': 'stepUp',
+  'lab-misconfigured': 'misconfigured',
+  'lab-no-metadata': 'noMetadata',
+  'lab-public': 'public',
+  'lab-hanging': 'hanging',
+};
+
+async function startLabs(): Promise<Record<Role, Lab>> {
+  const roles = Object.keys(LABS) as Role[];
+  const started = await Promise.allSettled(roles.map((r) => startLab(LABS[r])));
+  const failed = started.find((s) => s.status === 'rejected');
+  if (failed) {
+    await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.close() : undefined)));
+    throw failed.reason;
+  }
+  return Object.fromEntries(roles.map((r, i) => [r, (started[i] as PromiseFulfilledResult<Lab>).value])) as Record<Role, Lab>;
+}
+
+async function main(root: string, offline: boolean): Promise<void> {
   // home.mjs is shared with plain-JS callers; a dynamic import loads it from this CommonJS file.
-  const { writeDemoHome } = await import('./home.mjs');
-  const lab = await startLab({ accessTokenTtl: 3600 });
-  const { home, project } = writeDemoHome(root, { mcpUrl: lab.mcpUrl });
+  const { writeDemoHome, LAB_SERVERS } = await import('./home.mjs');
+  const labs = await startLabs();
+  const close = () => Promise.all(Object.values(labs).map((l) => l.close()));
+  try {
+    const names = [...new Set([...LAB_SERVERS['claude-code'], ...LAB_SERVERS.codex])];
+    const servers = Object.fromEntries(names.map((name) => [name, labs[SERVER_LAB[name] ?? 'main'].mcpUrl]));
+    const { home, project } = writeDemoHome(root, { servers, offline });
+    await storeTokens(labs, home, project);
+    const ready: DemoReady = { home, project, mcpUrl: labs.main.mcpUrl, issuer: labs.main.issuer, servers };
+    console.log(JSON.stringify(ready));
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    void close().then(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+/**
+ * Mints each token by the lab's real code flow and stores it as the client would. The stored
+ * expiry is the one the token response gave, so it agrees with the token's own exp claim (the
+ * probe reports a disagreement as a finding of its own); the lifetime is set per mint instead.
+ */
+async function storeTokens(labs: Record<Role, Lab>, home: string, project: string): Promise<void> {
   const e = { ...environmentFromProcess([project]), home, env: { HOME: home } };
   const scan = await scanConfigs(e);
   const keyOf = (client: string, name: string) => {
@@ -23,34 +103,49 @@ async function main(root: string): Promise<void> {
     if (!s?.storageKey) throw new Error(`demo: no ${client} server ${name}`);
     return s.storageKey;
   };
-  const now = Date.now();
-  const store = async (st: CredentialStore, key: string, name: string, expiresAt: number) => {
-    const t = await lab.mintTokens();
-    await st.write(key, {
-      serverName: name,
-      serverUrl: lab.mcpUrl,
-      clientId: t.clientId,
-      accessToken: t.accessToken,
-      refreshToken: t.refreshToken ?? null,
-      expiresAt,
-      scopes: t.scope.split(' '),
-      issuer: lab.issuer,
-    });
-  };
   const claude = claudeCodeStore(e);
   const codex = codexStore(e); // the demo's config.toml says mcp_oauth_credentials_store = "file"
-  await store(claude, keyOf('claude-code', 'lab-notes'), 'lab-notes', now + 3600_000); // valid
-  await store(claude, keyOf('claude-code', 'lab-expired'), 'lab-expired', now - 3 * 3600_000); // expired, refresh token kept
-  await store(claude, keyOf('claude-code', 'lab-expiring'), 'lab-expiring', now + 2 * 60_000); // inside the margin
-  await store(codex, keyOf('codex', 'lab-notes'), 'lab-notes', now + 3600_000);
-  // codex "lab-fresh" stays without a token: "not logged in".
-  console.log(JSON.stringify({ home, project, mcpUrl: lab.mcpUrl, issuer: lab.issuer }));
-  const stop = () => void lab.close().then(() => process.exit(0));
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  /** Mints on the server's lab with the given access-token lifetime, stores, returns the access token. */
+  const store = async (st: CredentialStore, client: string, name: string, ttlSeconds: number, scope?: string): Promise<string> => {
+    const lab = labs[SERVER_LAB[name] ?? 'main'];
+    const ttlBefore = lab.behaviour.accessTokenTtl;
+    lab.configure({ accessTokenTtl: ttlSeconds });
+    const issuedAt = Date.now();
+    try {
+      const t = await lab.mintTokens(scope ? { scope } : {});
+      await st.write(keyOf(client, name), {
+        serverName: name,
+        serverUrl: lab.mcpUrl,
+        clientId: t.clientId,
+        accessToken: t.accessToken,
+        refreshToken: t.refreshToken ?? null,
+        expiresAt: issuedAt + t.expiresIn * 1000,
+        scopes: t.scope.split(' '),
+        issuer: lab.issuer,
+      });
+      return t.accessToken;
+    } finally {
+      lab.configure({ accessTokenTtl: ttlBefore });
+    }
+  };
+  // Sequential: both stores are one file each, written under a lock.
+  await store(claude, 'claude-code', 'lab-notes', 3600); // valid
+  await store(codex, 'codex', 'lab-notes', 3600); // valid
+  // Expired by the store's clock, and the server agrees: revoked as well, so the live check
+  // gets 401 whatever the clocks say. The refresh token stays good.
+  await labs.main.revoke(await store(claude, 'claude-code', 'lab-expired', 1));
+  // Inside the 5-minute expiry margin for three minutes; after that the demo shows it expired.
+  await store(claude, 'claude-code', 'lab-expiring', 180);
+  // Revoked long before its stored expiry: the server says no although the store says yes.
+  await labs.main.revoke(await store(claude, 'claude-code', 'lab-rejected', 3600));
+  // A good token without the mcp:admin scope the step-up lab requires: 403 insufficient_scope.
+  await store(claude, 'claude-code', 'lab-step-up', 3600, 'mcp:tools offline_access');
+  // codex lab-fresh, lab-misconfigured, and the no-metadata, public and hanging servers stay
+  // without a token: not logged in, or whatever the server's setup makes of that.
 }
 
-main(path.resolve(process.argv[2] ?? '.demo')).catch((err: unknown) => {
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { offline: { type: 'boolean', default: false } } });
+main(path.resolve(positionals[0] ?? '.demo'), values.offline).catch((err: unknown) => {
   console.error(`demo: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });

@@ -1,1 +1,2 @@
-export function writeDemoHome(root: string, lab?: { mcpUrl?: string }): { home: string; project: string; other: string };
+export const LAB_SERVERS: { 'claude-code': string[]; codex: string[] };
+export function writeDemoHome(root: string, options?: { servers?: Record<string, string>; offline?: boolean }): { home: string; project: string; other: string };

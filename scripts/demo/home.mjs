@@ -1,40 +1,60 @@
-// Writes the demo's sandbox HOME: servers of both clients in every scope the demo can show,
-// several on the live lab (scripts/demo/demo.ts stores their tokens), one stdio server, one
-// disabled server, an unset ${VAR} and a broken project file, so a newcomer sees each state of
-// the tree at once. Nothing here is a real credential.
+// Writes the demo's sandbox HOME: servers of both clients in every scope the demo can show, one
+// per probe state on the live labs (scripts/demo/demo.ts starts them and stores the tokens), one
+// stdio server, one disabled server, an unset ${VAR} and a broken ancestor .mcp.json, so a
+// newcomer sees each state of the tree at once. Nothing here is a real credential.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-/** @param {string} root  @param {{mcpUrl?: string}} lab  URLs of live local servers, when running */
-export function writeDemoHome(root, lab = {}) {
+/**
+ * The lab servers, by name, and the state each shows once demo.ts has stored its token (or none).
+ * Claude Code's user scope holds most; Codex holds its own valid and fresh logins and the server
+ * whose issuer mismatch Codex refuses (openai/codex#38944, see src/core/probe/verdict.ts).
+ */
+export const LAB_SERVERS = {
+  'claude-code': ['lab-notes', 'lab-expired', 'lab-expiring', 'lab-rejected', 'lab-step-up', 'lab-no-metadata', 'lab-public', 'lab-hanging'],
+  codex: ['lab-notes', 'lab-fresh', 'lab-misconfigured'],
+};
+
+/** Where every lab server name points when no lab runs (a dead loopback port). */
+const NO_LAB = 'http://127.0.0.1:6274/mcp';
+
+/**
+ * @param {string} root  emptied and rebuilt
+ * @param {{servers?: Record<string, string>, offline?: boolean}} options
+ *   servers: lab server name → its live MCP URL (names of LAB_SERVERS); offline: leave out every
+ *   server whose URL is not loopback, so a test's probe never leaves the machine.
+ */
+export function writeDemoHome(root, options = {}) {
+  const { servers = {}, offline = false } = options;
   const home = path.join(root, 'home');
   const project = path.join(root, 'projects', 'web-app');
   const other = path.join(root, 'projects', 'billing');
   fs.rmSync(root, { recursive: true, force: true });
   for (const d of [home, project, other, path.join(home, '.codex'), path.join(home, '.claude')]) fs.mkdirSync(d, { recursive: true });
-  const labUrl = lab.mcpUrl ?? 'http://127.0.0.1:6274/mcp';
+  const labUrl = (name) => servers[name] ?? NO_LAB;
+  /** The public examples only when the demo may reach them. */
+  const online = (entries) => (offline ? {} : entries);
 
   write(path.join(home, '.claude.json'), {
     numStartups: 3,
     mcpServers: {
-      'lab-notes': { type: 'http', url: labUrl },
-      'lab-expired': { type: 'http', url: labUrl },
-      'lab-expiring': { type: 'http', url: labUrl },
-      linear: { type: 'http', url: 'https://mcp.linear.app/mcp' },
-      github: { type: 'http', url: 'https://api.githubcopilot.com/mcp/', headers: { Authorization: 'Bearer ${GITHUB_PAT}' } },
+      ...Object.fromEntries(LAB_SERVERS['claude-code'].map((name) => [name, { type: 'http', url: labUrl(name) }])),
+      ...online({
+        linear: { type: 'http', url: 'https://mcp.linear.app/mcp' },
+        github: { type: 'http', url: 'https://api.githubcopilot.com/mcp/', headers: { Authorization: 'Bearer ${GITHUB_PAT}' } },
+      }),
+      // Offline the unset ${VAR} lives on a loopback server instead of GitHub (a dead port: unreachable).
+      ...(offline ? { 'ci-status': { type: 'http', url: 'http://127.0.0.1:7412/mcp', headers: { Authorization: 'Bearer ${CI_STATUS_TOKEN}' } } } : {}),
       filesystem: { type: 'stdio', command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem', project], env: {} },
     },
     projects: {
-      [project]: {
-        allowedTools: [],
-        mcpServers: { sentry: { type: 'sse', url: 'https://mcp.sentry.dev/sse' } },
-      },
-      [other]: { allowedTools: [], mcpServers: { stripe: { type: 'http', url: 'https://mcp.stripe.com' } } },
+      [project]: { allowedTools: [], mcpServers: online({ sentry: { type: 'sse', url: 'https://mcp.sentry.dev/sse' } }) },
+      [other]: { allowedTools: [], mcpServers: online({ stripe: { type: 'http', url: 'https://mcp.stripe.com' } }) },
     },
   });
   write(path.join(project, '.mcp.json'), {
     mcpServers: {
-      'team-wiki': { type: 'http', url: 'https://${WIKI_HOST:-wiki.example.com}/mcp' },
+      ...online({ 'team-wiki': { type: 'http', url: 'https://${WIKI_HOST:-wiki.example.com}/mcp' } }),
       'docs-search': { type: 'http', url: 'http://127.0.0.1:7411/mcp', oauth: { clientId: 'demo-client', callbackPort: 3118 } },
     },
   });
@@ -47,21 +67,14 @@ export function writeDemoHome(root, lab = {}) {
       'model = "gpt-5-codex"',
       'mcp_oauth_credentials_store = "file"',
       '',
-      '[mcp_servers.lab-notes]',
-      `url = "${labUrl}"`,
-      '',
-      '[mcp_servers.lab-fresh]',
-      `url = "${labUrl}"`,
-      '',
-      '[mcp_servers.notion]',
-      'url = "https://mcp.notion.com/mcp"',
-      '',
+      ...LAB_SERVERS.codex.flatMap((name) => [`[mcp_servers.${name}]`, `url = "${labUrl(name)}"`, '']),
+      ...(offline ? [] : ['[mcp_servers.notion]', 'url = "https://mcp.notion.com/mcp"', '']),
       '[mcp_servers.context7]',
       'command = "npx"',
       'args = ["-y", "@upstash/context7-mcp"]',
       '',
-      '[mcp_servers.old-figma]',
-      'url = "https://mcp.figma.com/mcp"',
+      // Disabled: listed, never probed. Offline it is a loopback URL like everything else.
+      ...(offline ? ['[mcp_servers.old-tracker]', 'url = "http://127.0.0.1:7413/mcp"'] : ['[mcp_servers.old-figma]', 'url = "https://mcp.figma.com/mcp"']),
       'enabled = false',
       '',
     ].join('\n'),
