@@ -198,6 +198,7 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
     [...seen].filter(([p]) => p === path || (under && p.startsWith(`${path}/`))).reduce((n, [, count]) => n + count, 0);
 
   handle = async (req, res) => {
+    if (captured && behaviour.latencyMs > 0) await new Promise((r) => setTimeout(r, behaviour.latencyMs));
     const url = new URL(req.url ?? '/', issuer);
     if (captured) seen.set(url.pathname, (seen.get(url.pathname) ?? 0) + 1);
     log(`AS ${req.method} ${url.pathname}`);

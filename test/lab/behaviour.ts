@@ -68,6 +68,8 @@ export interface LabBehaviour {
   mcpEndpoint: (typeof MCP_ENDPOINTS)[number];
   /** The same for both RFC 9728 metadata URLs (before resourceMetadataLocation applies); `redirect` goes to the canary's path-aware one. */
   metadataEndpoint: (typeof METADATA_ENDPOINTS)[number];
+  /** Milliseconds each answer of the MCP server and the AS waits first: a network round trip, for the benchmark (loopback has none). */
+  latencyMs: number;
 }
 
 export const DEFAULT_BEHAVIOUR: LabBehaviour = {
@@ -89,6 +91,7 @@ export const DEFAULT_BEHAVIOUR: LabBehaviour = {
   requiredScope: undefined,
   mcpEndpoint: 'normal',
   metadataEndpoint: 'normal',
+  latencyMs: 0,
 };
 
 /** A behaviour patch from outside TypeScript (the CLI's `--behaviour key=value`): unknown keys and values are errors. */
@@ -112,6 +115,7 @@ export const LabBehaviourPatch = z
     requiredScope: z.string().min(1).optional(),
     mcpEndpoint: z.enum(MCP_ENDPOINTS),
     metadataEndpoint: z.enum(METADATA_ENDPOINTS),
+    latencyMs: z.number().int().min(0).max(10_000),
   })
   .partial()
   .strict();

@@ -108,6 +108,7 @@ export async function startMcpServer(options: { behaviour: LabBehaviour; log: (l
   };
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (behaviour.latencyMs > 0) await new Promise((r) => setTimeout(r, behaviour.latencyMs));
     const url = new URL(req.url ?? '/', listener.origin);
     seen.set(url.pathname, (seen.get(url.pathname) ?? 0) + 1);
     log(`MCP ${req.method} ${url.pathname}`);

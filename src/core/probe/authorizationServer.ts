@@ -23,9 +23,25 @@ export interface AuthorizationServerDiscovery {
   trace: TraceEntry[];
 }
 
-/** One discovery per issuer per run: concurrent probes of servers sharing an issuer wait on the same fetches. */
+/**
+ * One discovery per issuer, and one unauthenticated look at each configured URL, per run:
+ * concurrent probes of servers that share them wait on the same fetches.
+ */
 export class DiscoveryCache {
   private readonly entries = new Map<string, Promise<AuthorizationServerDiscovery>>();
+  private readonly sides = new Map<string, Promise<{ trace: TraceEntry[]; findings: Finding[] }>>();
+
+  /** The resource-side discovery for `key`, computed once; later callers see its trace marked cached. */
+  async resourceSide<T extends { trace: TraceEntry[]; findings: Finding[] }>(key: string, compute: () => Promise<T>): Promise<T> {
+    const existing = this.sides.get(key) as Promise<T> | undefined;
+    if (existing) {
+      const d = await existing;
+      return { ...d, findings: [...d.findings], trace: d.trace.map((t) => ({ ...t, cached: true })) };
+    }
+    const pending = compute();
+    this.sides.set(key, pending);
+    return pending;
+  }
   /** Metadata fetches that went out in this run (cache hits excluded): for tests and the benchmark. */
   fetches = 0;
 

@@ -14,7 +14,7 @@ import { classifyChallenge, type ChallengeOutcome } from './challenge';
 import { exchangeFailure } from './failures';
 import { exchange, type HttpSettings, type TraceEntry } from './http';
 import { mcpProbeRequest } from './mcpRequest';
-import { discoverResourceMetadata, type FoundResourceMetadata } from './resourceMetadata';
+import { discoverResourceMetadata, type FoundResourceMetadata, type ResourceMetadataResult } from './resourceMetadata';
 import { DEFAULT_REVISION, isSpecRevision, isStateless, type SpecRevision } from './revisions';
 import { judgeStoredToken, describeSpan, type TokenJudgement } from './tokenJudgement';
 import { refusalFor, resourceIdentifier } from './urls';
@@ -134,32 +134,15 @@ export async function probeServer(target: ProbeTarget, options: ProbeOptions): P
     );
   }
 
-  // Step 1: the unauthenticated request; one retry in the other era when the server says so.
-  let spoken = revision;
-  let challenge = await unauthenticated(server, spoken, options.http, result.trace);
-  if (challenge.outcome.kind === 'modern-version') {
-    const supported = challenge.outcome.supported?.find(isSpecRevision);
-    spoken = supported && isStateless(supported) ? supported : '2026-07-28';
-    result.era = 'modern';
-    challenge = await unauthenticated(server, spoken, options.http, result.trace);
-  } else if (challenge.outcome.kind === 'legacy-version') {
-    spoken = DEFAULT_REVISION;
-    result.era = 'legacy';
-    challenge = await unauthenticated(server, spoken, options.http, result.trace);
-  }
-  result.revision = spoken;
-  result.findings.push(...challenge.findings);
-  const outcome: ChallengeOutcome = challenge.outcome;
-
+  // Steps 1 and 2 depend only on the URL, transport and headers: servers configured alike (the
+  // same server in both clients, or in several scopes) share one discovery per run.
+  const side = await cache.resourceSide(resourceSideKey(server, revision), () => resourceSide(server, serverUrl, revision, options.http));
+  result.revision = side.spoken;
+  if (side.era) result.era = side.era;
+  result.trace.push(...side.trace);
+  result.findings.push(...side.findings);
+  const outcome = side.outcome;
   if (outcome.kind === 'stop' || outcome.kind === 'modern-version' || outcome.kind === 'legacy-version') {
-    if (outcome.kind !== 'stop') {
-      result.findings.push(
-        probeFinding('probe.unsupported-protocol-version', {
-          title: 'The server refuses every protocol revision the probe speaks',
-          detail: 'It answered both the initialize request (2025-11-25) and the stateless request (2026-07-28) with a version error. Clients that speak neither cannot use it.',
-        }),
-      );
-    }
     result.state = outcome.kind === 'stop' && outcome.unreachable ? 'unreachable' : 'misconfigured';
     // The finding says what is wrong with the server; the summary keeps what is stored.
     result.summary = target.token ? describeToken(target.token, now) : (result.findings.find((f) => f.severity === 'error')?.title ?? 'not reachable');
@@ -170,21 +153,8 @@ export async function probeServer(target: ProbeTarget, options: ProbeOptions): P
     result.summary = 'no login needed';
     return done(finish(result, target, now, { resourceMetadataFound: false, legacyMetadataFound: false, claudeMetadataOverride: false, preRegistered: false }));
   }
-
-  // Step 2: protected-resource metadata.
-  const bearer = outcome.kind === 'oauth' ? outcome.bearer : undefined;
-  if (bearer && !bearer.resourceMetadata) {
-    result.findings.push(
-      probeFinding('probe.challenge-without-resource-metadata', {
-        title: 'The Bearer challenge does not name the resource metadata',
-        detail: '2025-06-18 requires resource_metadata in the challenge; from 2025-11-25 a server may instead serve the well-known URL, which clients then try (checked below). Claude Code versions that rely on the header report "Failed to connect".',
-        severity: 'info',
-      }),
-    );
-  }
-  const prm = await discoverResourceMetadata(options.http, serverUrl, server.headers, bearer?.resourceMetadata);
-  result.trace.push(...prm.trace);
-  result.findings.push(...prm.findings);
+  const spoken = side.spoken;
+  const prm = side.prm ?? { authorizationServers: [], findings: [], trace: [] };
   if (prm.found) {
     result.resourceMetadata = {
       url: prm.found.url,
@@ -285,6 +255,65 @@ export async function probeServer(target: ProbeTarget, options: ProbeOptions): P
   }
   result.summary = summarize(result, target.token, now);
   return done(finish(result, target, now, { resourceMetadataFound: Boolean(prm.found), legacyMetadataFound, claudeMetadataOverride, preRegistered }));
+}
+
+/** What steps 1 and 2 found for one URL: shared by every server configured with it in a run. */
+export interface ResourceSide {
+  spoken: SpecRevision;
+  era?: 'legacy' | 'modern';
+  outcome: ChallengeOutcome;
+  findings: Finding[];
+  trace: TraceEntry[];
+  prm?: ResourceMetadataResult;
+}
+
+function resourceSideKey(server: McpServer, revision: SpecRevision): string {
+  const headers = Object.entries(server.headers).sort(([a], [b]) => a.localeCompare(b));
+  return JSON.stringify([server.transport, server.url, revision, headers]);
+}
+
+/** Step 1 (the unauthenticated request, one retry in the other era when the server says so) and step 2 (protected-resource metadata). */
+async function resourceSide(server: McpServer, serverUrl: URL, revision: SpecRevision, http: HttpSettings): Promise<ResourceSide> {
+  const trace: TraceEntry[] = [];
+  let spoken = revision;
+  let era: ResourceSide['era'];
+  let challenge = await unauthenticated(server, spoken, http, trace);
+  if (challenge.outcome.kind === 'modern-version') {
+    const supported = challenge.outcome.supported?.find(isSpecRevision);
+    spoken = supported && isStateless(supported) ? supported : '2026-07-28';
+    era = 'modern';
+    challenge = await unauthenticated(server, spoken, http, trace);
+  } else if (challenge.outcome.kind === 'legacy-version') {
+    spoken = DEFAULT_REVISION;
+    era = 'legacy';
+    challenge = await unauthenticated(server, spoken, http, trace);
+  }
+  const findings = [...challenge.findings];
+  const outcome = challenge.outcome;
+  const side: ResourceSide = { spoken, ...(era ? { era } : {}), outcome, findings, trace };
+  if (outcome.kind === 'modern-version' || outcome.kind === 'legacy-version') {
+    findings.push(
+      probeFinding('probe.unsupported-protocol-version', {
+        title: 'The server refuses every protocol revision the probe speaks',
+        detail: 'It answered both the initialize request (2025-11-25) and the stateless request (2026-07-28) with a version error. Clients that speak neither cannot use it.',
+      }),
+    );
+  }
+  if (outcome.kind !== 'oauth' && outcome.kind !== 'unauthorized') return side;
+  const bearer = outcome.kind === 'oauth' ? outcome.bearer : undefined;
+  if (bearer && !bearer.resourceMetadata) {
+    findings.push(
+      probeFinding('probe.challenge-without-resource-metadata', {
+        title: 'The Bearer challenge does not name the resource metadata',
+        detail: '2025-06-18 requires resource_metadata in the challenge; from 2025-11-25 a server may instead serve the well-known URL, which clients then try (checked below). Claude Code versions that rely on the header report "Failed to connect".',
+        severity: 'info',
+      }),
+    );
+  }
+  side.prm = await discoverResourceMetadata(http, serverUrl, server.headers, bearer?.resourceMetadata);
+  trace.push(...side.prm.trace);
+  findings.push(...side.prm.findings);
+  return side;
 }
 
 async function unauthenticated(server: McpServer, revision: SpecRevision, http: HttpSettings, trace: TraceEntry[]) {
