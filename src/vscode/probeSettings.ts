@@ -12,10 +12,22 @@ export interface EditorProbeSettings {
 export function probeSettings(): EditorProbeSettings {
   const c = vscode.workspace.getConfiguration('mcpAuthDoctor');
   const revision = c.get<string>('probe.revision', '2025-11-25');
+  // VS Code's own proxy settings win over the environment, as for the editor's other requests.
+  const h = vscode.workspace.getConfiguration('http');
+  const httpProxy = h.get<string>('proxy', '');
+  const noProxy = h.get<string[]>('noProxy', []);
+  const proxyAuthorization = h.get<string | null>('proxyAuthorization', null);
   const timeout = c.get<number>('probe.timeoutSeconds', 5);
   return {
     enabled: c.get<boolean>('probe.enabled', true),
     probe: {
+      proxy: {
+        env: process.env,
+        ...(httpProxy ? { httpProxy } : {}),
+        ...(noProxy.length ? { noProxy } : {}),
+        strictSSL: h.get<boolean>('proxyStrictSSL', true),
+        ...(proxyAuthorization ? { proxyAuthorization } : {}),
+      },
       liveCheck: c.get<boolean>('probe.liveCheck', true),
       timeoutMs: Math.min(Math.max(timeout, 1), 60) * 1000,
       ...(isSpecRevision(revision) ? { revision } : {}),

@@ -12,6 +12,7 @@ import type { CliIo } from '../../src/cli/io';
 import { storageKey, fingerprint } from '../../src/core/storageKey';
 import { startLab, type Lab, type LabBehaviour, type MintedTokens } from '../lab/index';
 import { DEFAULT_BEHAVIOUR } from '../lab/behaviour';
+import { startForwardProxy } from '../lab/forwardProxy';
 
 interface ServerJson {
   name: string;
@@ -27,10 +28,10 @@ interface ServerJson {
   } | null;
 }
 
-async function status(home: string, args: string[] = []): Promise<{ code: number; servers: ServerJson[]; stdout: string }> {
+async function status(home: string, args: string[] = [], env: Record<string, string> = {}): Promise<{ code: number; servers: ServerJson[]; stdout: string }> {
   let stdout = '';
   let stderr = '';
-  const io: CliIo = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), env: { HOME: home }, cwd: home };
+  const io: CliIo = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), env: { HOME: home, ...env }, cwd: home };
   const code = await runCli(['status', '--json', ...args], io);
   assert.notEqual(code, 2, stderr);
   return { code, servers: (JSON.parse(stdout) as { servers: ServerJson[] }).servers, stdout };
@@ -308,6 +309,24 @@ describe('probe against the lab (mcp-auth-doctor status)', function () {
     for (let i = 0; i < 5; i++) await one({});
     const s = await one({ dynamicRegistration: true });
     assert.equal(s.state, 'valid');
+  });
+
+  it('goes through the proxy HTTPS_PROXY / HTTP_PROXY name, and not when NO_PROXY says so', async () => {
+    const proxy = await startForwardProxy();
+    try {
+      configure();
+      const through = await status(home, [], { HTTP_PROXY: proxy.origin, HTTPS_PROXY: proxy.origin });
+      assert.equal(through.servers[0]?.state, 'valid');
+      const targets = proxy.requests().map((r) => r.target);
+      assert.ok(targets.some((t) => t.startsWith(lab.mcpUrl)), `the MCP request did not go through the proxy: ${targets.join(', ')}`);
+      assert.ok(targets.some((t) => t.startsWith(lab.issuer)), 'the metadata request did not go through the proxy');
+      const before = proxy.requests().length;
+      const direct = await status(home, [], { HTTP_PROXY: proxy.origin, NO_PROXY: '127.0.0.1' });
+      assert.equal(direct.servers[0]?.state, 'valid');
+      assert.equal(proxy.requests().length, before, 'NO_PROXY was not honoured');
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('one hanging server does not hold up or spoil the others', async () => {

@@ -37,6 +37,7 @@ export async function status(args: string[], io: CliIo): Promise<number> {
   const run = values.offline
     ? undefined
     : await probeReport(report, {
+        proxy: { env: io.env },
         liveCheck: !values['no-live'],
         ...(values.revision && isSpecRevision(values.revision) ? { revision: values.revision } : {}),
         ...(timeoutSeconds ? { timeoutMs: timeoutSeconds * 1000 } : {}),
@@ -79,7 +80,7 @@ export function statusJson(report: StatusReport, run?: ProbeRun) {
       probe: run?.probes[i] ? probeJson(run.probes[i]) : null,
     })),
     findings: report.findings.map(findingJson),
-    probed: run ? { ms: run.ms, metadataFetches: run.metadataFetches } : null,
+    probed: run ? { ms: run.ms, metadataFetches: run.metadataFetches, network: run.network } : null,
   };
 }
 
@@ -159,7 +160,7 @@ function statusTable(report: StatusReport, run: ProbeRun | undefined, verbose: b
       }
     }
   }
-  if (run) lines.push(`Probed ${run.probes.filter((p) => p.state !== 'not-probed').length} server(s) in ${run.ms} ms; -v for details, --offline to skip the network.`);
+  if (run) lines.push(`Probed ${run.probes.filter((p) => p.state !== 'not-probed').length} server(s) in ${run.ms} ms (${run.network}); -v for details, --offline to skip the network.`);
   if (report.findings.length > 0) {
     lines.push('Problems');
     for (const f of report.findings) lines.push('  ' + findingLine(f));

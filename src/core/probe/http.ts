@@ -60,6 +60,8 @@ export interface HttpSettings {
   fetch: FetchLike;
   timeoutMs: number;
   maxBodyBytes: number;
+  /** How a URL goes out (direct, or which proxy), for the words of a failure. */
+  routeFor?: (url: string) => string;
 }
 
 /** none: headers only; full: the whole body up to the cap; sse-event: up to the end of the first SSE event. */
@@ -201,6 +203,8 @@ export async function exchange(settings: HttpSettings, req: ProbeRequest): Promi
     entry.outcome = 'network-error';
     const code = e.cause?.code ?? (e as { code?: string }).code;
     entry.error = code ? `${code}${e.cause?.message ? `: ${e.cause.message}` : ''}` : e.message;
+    // Whether a proxy was in the way decides what the user should check.
+    if (settings.routeFor) entry.error += ` (${settings.routeFor(url.href)})`;
     return { entry, errorCode: code };
   } finally {
     clearTimeout(timer);

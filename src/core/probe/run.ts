@@ -4,10 +4,14 @@ import type { StatusReport } from '../status';
 import { DiscoveryCache } from './authorizationServer';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT_MS, type FetchLike } from './http';
 import { probeServers, type ProbeTarget, type ServerProbe } from './probe';
+import { proxyFetchFor, type ProxyOptions } from './proxy';
 import type { SpecRevision } from './revisions';
 
 export interface ProbeSettings {
+  /** A fetch to use as is (tests); otherwise one is chosen from `proxy`. */
   fetch?: FetchLike;
+  /** Proxy environment and VS Code's http.proxy / http.noProxy / http.proxyStrictSSL. */
+  proxy?: ProxyOptions;
   timeoutMs?: number;
   maxBodyBytes?: number;
   revision?: SpecRevision;
@@ -21,15 +25,19 @@ export interface ProbeRun {
   /** Authorization-server metadata fetches that went out (one per issuer and URL). */
   metadataFetches: number;
   ms: number;
+  /** How requests went out, in words: "direct (no proxy configured)" or the proxy (credentials masked). */
+  network: string;
 }
 
 export async function probeReport(report: StatusReport, settings: ProbeSettings = {}): Promise<ProbeRun> {
   const started = performance.now();
   const cache = new DiscoveryCache();
+  const proxied = settings.fetch ? undefined : proxyFetchFor(settings.proxy ?? { env: {} });
   const http = {
-    fetch: settings.fetch ?? ((input, init) => fetch(input, init)),
+    fetch: settings.fetch ?? (proxied as NonNullable<typeof proxied>).fetch,
     timeoutMs: settings.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     maxBodyBytes: settings.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    ...(proxied ? { routeFor: (url: string) => proxied.routeFor(url).description } : {}),
   } satisfies Parameters<typeof probeServers>[1]['http'];
   const targets: ProbeTarget[] = report.servers.map(({ server, token }) => {
     const reading = report.readings.find((r) => r.client === server.client);
@@ -41,6 +49,10 @@ export async function probeReport(report: StatusReport, settings: ProbeSettings 
     }
     return target;
   });
-  const probes = await probeServers(targets, { http, cache, now: report.at, ...(settings.revision ? { revision: settings.revision } : {}) });
-  return { probes, metadataFetches: cache.fetches, ms: Math.round(performance.now() - started) };
+  try {
+    const probes = await probeServers(targets, { http, cache, now: report.at, ...(settings.revision ? { revision: settings.revision } : {}) });
+    return { probes, metadataFetches: cache.fetches, ms: Math.round(performance.now() - started), network: proxied?.description ?? 'the caller\'s fetch' };
+  } finally {
+    await proxied?.close();
+  }
 }
