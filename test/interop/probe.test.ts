@@ -155,14 +155,20 @@ describe('probe against the lab (mcp-auth-doctor status)', function () {
     assert.equal(s.probe?.compatibility.find((c) => c.client === 'claude-code')?.verdict, 'fails');
   });
 
-  it('a resource that differs by a trailing slash, or names another host', async () => {
+  it('a resource that names the origin only, adds a trailing slash, or names another host', async () => {
     configure({ token: false });
-    let s = await one({ advertisedResource: 'trailing-slash' });
+    // The origin is a same-origin parent path: SDK clients accept it, VS Code's exact check does not.
+    let s = await one({ advertisedResource: 'origin' });
     let f = s.findings.find((x) => x.code === 'probe.resource-mismatch');
     assert.equal(f?.severity, 'warning');
     const verdicts = Object.fromEntries(s.probe?.compatibility.map((c) => [c.client, c.verdict]) ?? []);
     assert.equal(verdicts.vscode, 'fails');
     assert.equal(verdicts.sdk, 'works');
+    // A trailing slash the server URL lacks fails the SDK's prefix check too.
+    s = await one({ advertisedResource: 'trailing-slash' });
+    f = s.findings.find((x) => x.code === 'probe.resource-mismatch');
+    assert.equal(f?.severity, 'error');
+    assert.equal(s.probe?.compatibility.find((c) => c.client === 'sdk')?.verdict, 'fails');
     s = await one({ advertisedResource: 'other-host' });
     f = s.findings.find((x) => x.code === 'probe.resource-mismatch');
     assert.equal(f?.severity, 'error');

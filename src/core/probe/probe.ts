@@ -301,17 +301,20 @@ async function resourceSide(server: McpServer, serverUrl: URL, revision: SpecRev
   }
   if (outcome.kind !== 'oauth' && outcome.kind !== 'unauthorized') return side;
   const bearer = outcome.kind === 'oauth' ? outcome.bearer : undefined;
+  side.prm = await discoverResourceMetadata(http, serverUrl, server.headers, bearer?.resourceMetadata);
+  trace.push(...side.prm.trace);
   if (bearer && !bearer.resourceMetadata) {
+    // 2025-06-18 required the header; from 2025-11-25 the well-known URL alone is enough.
     findings.push(
       probeFinding('probe.challenge-without-resource-metadata', {
         title: 'The Bearer challenge does not name the resource metadata',
-        detail: '2025-06-18 requires resource_metadata in the challenge; from 2025-11-25 a server may instead serve the well-known URL, which clients then try (checked below). Claude Code versions that rely on the header report "Failed to connect".',
-        severity: 'info',
+        detail: side.prm.found
+          ? 'The metadata was found at the well-known URL, which clients of 2025-11-25 and later try; 2025-06-18 required resource_metadata in the challenge, and Claude Code versions that rely on it report "Failed to connect".'
+          : 'Without resource_metadata in the challenge clients try the well-known URLs, and none served metadata (see below).',
+        severity: side.prm.found ? 'info' : 'warning',
       }),
     );
   }
-  side.prm = await discoverResourceMetadata(http, serverUrl, server.headers, bearer?.resourceMetadata);
-  trace.push(...side.prm.trace);
   findings.push(...side.prm.findings);
   return side;
 }

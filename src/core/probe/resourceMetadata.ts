@@ -109,6 +109,16 @@ function checkResource(resource: string, serverUrl: URL, source: ResourceMetadat
       break;
     case 'trailing-slash':
     case 'prefix':
+      if (!cmp.sdkAccepts) {
+        findings.push(
+          probeFinding('probe.resource-mismatch', {
+            title: 'The metadata\'s resource is longer than the server URL',
+            detail: `resource is ${resource} but the server URL is ${expected}. RFC 9728 §3.3 requires them to be identical; VS Code refuses it, and so do SDK-based clients such as Claude Code (the server URL must start with the resource). Configure the URL exactly as the metadata names it if that URL serves MCP, or ask the server's owner to fix resource.`,
+            evidence,
+          }),
+        );
+        break;
+      }
       findings.push(
         probeFinding('probe.resource-mismatch', {
           title: `The metadata's resource differs from the server URL (${cmp.match === 'prefix' ? 'a parent path' : 'a trailing slash'})`,
