@@ -1,8 +1,13 @@
 // Sandbox HOMEs and workspaces for the extension-host suites, shared by both runners
-// (runServer.mjs here, runElectron.mjs on a desktop). Every remote URL is loopback on a port
-// nothing listens on, so even a future probe never leaves the machine. No credentials are written.
+// (runServer.mjs here, runElectron.mjs on a desktop). Every remote URL is loopback: in "fixture"
+// on ports nothing listens on (no credentials written), in "probe" on the demo's live labs (tokens
+// minted at test time into the sandbox only), so a probe never leaves the machine.
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /**
  * The "fixture" suite: one server in every scope the tests check.
@@ -66,11 +71,100 @@ export function writeEmptyHome(root) {
   return { home, workspace };
 }
 
-/** One extension-host run: which HOME to build and which suite folder (test/vscode/suite/<name>) to run. */
+/** The probe suite's per-request timeout (workspace setting): the hanging lab costs one of these. */
+export const PROBE_SUITE_TIMEOUT_SECONDS = 2;
+/** How long the demo may take to start its labs and print its ready line. */
+const DEMO_READY_MS = 60_000;
+
+/**
+ * The "probe" suite: the demo's sandbox (scripts/demo/demo.ts --offline), one lab server per probe
+ * state, live on loopback while the suite runs. Returns a teardown that stops the labs.
+ * @param {string} root an empty directory to build in
+ * @returns {Promise<{home: string, workspace: string, teardown: () => Promise<void>}>}
+ */
+export async function startProbeSandbox(root) {
+  // Node itself, not npx: a SIGTERM to npx does not reach the labs (test/lab/README.md).
+  const demo = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'scripts/demo/demo.ts'), root, '--offline'], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise((resolve) => demo.once('exit', (code, signal) => resolve(signal ?? code)));
+  // A runner that exits early (its own timeout, an uncaught error) must not leave the labs running.
+  const killOnExit = () => demo.kill('SIGTERM');
+  process.once('exit', killOnExit);
+  const teardown = async () => {
+    process.off('exit', killOnExit);
+    if (demo.exitCode !== null || demo.signalCode !== null) return;
+    demo.kill('SIGTERM');
+    // The demo closes its labs (dropping the hanging lab's sockets) and exits; don't wait forever.
+    const timer = setTimeout(() => demo.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  let ready;
+  try {
+    ready = await firstJsonLine(demo, exited, DEMO_READY_MS);
+  } catch (err) {
+    await teardown();
+    throw err;
+  }
+  const workspace = ready.project;
+  fs.mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
+  writeJson(path.join(workspace, '.vscode', 'settings.json'), { 'mcpAuthDoctor.probe.timeoutSeconds': PROBE_SUITE_TIMEOUT_SECONDS });
+  return { home: ready.home, workspace, teardown };
+}
+
+/** The demo's ready line (DemoReady in scripts/demo/demo.ts); stderr kept for the error message. */
+function firstJsonLine(child, exited, timeoutMs) {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`the demo printed no ready line within ${timeoutMs / 1000} s${err ? `: ${err.trim()}` : ''}`)), timeoutMs);
+    child.stderr.on('data', (d) => (err += d));
+    child.stdout.on('data', (d) => {
+      out += d;
+      const nl = out.indexOf('\n');
+      if (nl < 0) return;
+      clearTimeout(timer);
+      try {
+        resolve(JSON.parse(out.slice(0, nl)));
+      } catch {
+        reject(new Error(`the demo printed something other than its ready line: ${out.slice(0, 200)}`));
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`the demo exited (${code}) before it was ready${err ? `: ${err.trim()}` : ''}`));
+    });
+  });
+}
+
+/**
+ * One extension-host run: the suite folder (test/vscode/suite/<name>) and its sandbox, made by
+ * either `build(root)` (synchronous, files only) or `setup(root)` (async; may start processes and
+ * returns a `teardown` the runner awaits after the suite, whatever happened).
+ * @typedef {{home: string, workspace: string, teardown?: () => Promise<void>}} Sandbox
+ * @typedef {{suite: string, build?: (root: string) => Sandbox, setup?: (root: string) => Promise<Sandbox>}} Scenario
+ * @type {Scenario[]}
+ */
 export const SCENARIOS = [
   { suite: 'fixture', build: writeFixtureHome },
   { suite: 'empty', build: writeEmptyHome },
+  { suite: 'probe', setup: startProbeSandbox },
 ];
+
+/**
+ * The scenario's sandbox, the same way for both runners; `teardown` is always there (a no-op for
+ * `build` scenarios).
+ * @param {Scenario} scenario
+ * @param {string} root
+ * @returns {Promise<Required<Sandbox>>}
+ */
+export async function prepareSandbox(scenario, root) {
+  const sandbox = scenario.setup ? await scenario.setup(root) : scenario.build?.(root);
+  if (!sandbox) throw new Error(`scenario ${scenario.suite} has neither build nor setup`);
+  return { teardown: async () => {}, ...sandbox };
+}
 
 function writeJson(file, value) {
   fs.writeFileSync(file, JSON.stringify(value, null, 2) + '\n', { mode: 0o600 });

@@ -1,9 +1,10 @@
 // Runs the same extension-host suites under @vscode/test-electron, on a desktop that can download
 // VS Code (or given one: VSCODE_EXECUTABLE=/path/to/code). Headless Linux needs xvfb-run.
 //
-//   npm run test:electron [-- --suite fixture|empty] [--version 1.96.0|stable|insiders]
+//   npm run test:electron [-- --suite fixture|empty|probe] [--version 1.96.0|stable|insiders]
 //
-// Each scenario (test/vscode/fixture.mjs) gets its own sandbox HOME and profile. The Playwright UI
+// Each scenario (test/vscode/fixture.mjs) gets its own sandbox HOME and profile; a scenario with an
+// async setup (the probe suite's live labs) is torn down after its suite. The Playwright UI
 // checks (suite/uiBridge.ts) have no driver here and skip; everything else is the same suite.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -11,7 +12,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runTests } from '@vscode/test-electron';
-import { SCENARIOS } from './fixture.mjs';
+import { SCENARIOS, prepareSandbox } from './fixture.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const suiteIndex = path.join(root, 'out/test/vscode/suite/index.js');
@@ -47,7 +48,16 @@ let passed = 0;
 let failed = 0;
 for (const scenario of scenarios) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `mcp-auth-electron-${scenario.suite}-`));
-  const { home, workspace } = scenario.build(path.join(tmp, 'sandbox'));
+  let sandbox;
+  try {
+    sandbox = await prepareSandbox(scenario, path.join(tmp, 'sandbox'));
+  } catch (err) {
+    console.error(`runElectron: ${scenario.suite}: sandbox setup failed: ${err instanceof Error ? err.message : err}`);
+    failed += 1;
+    if (!process.env.KEEP_TMP) fs.rmSync(tmp, { recursive: true, force: true });
+    continue;
+  }
+  const { home, workspace } = sandbox;
   const resultsFile = path.join(tmp, 'results.json');
   let exitCode;
   try {
@@ -68,6 +78,8 @@ for (const scenario of scenarios) {
   } catch (err) {
     console.error(`runElectron: ${scenario.suite}: ${err instanceof Error ? err.message : err}`);
     exitCode = 1;
+  } finally {
+    await sandbox.teardown().catch((err) => console.error(`runElectron: ${scenario.suite}: sandbox teardown failed: ${err instanceof Error ? err.message : err}`));
   }
   if (fs.existsSync(resultsFile)) {
     const r = JSON.parse(fs.readFileSync(resultsFile, 'utf8'));

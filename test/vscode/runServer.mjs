@@ -2,11 +2,12 @@
 // the VS Code server from the code-server npm package (Node 24) plus headless Chromium as the
 // window, driven by playwright-core. Recipe: shared/docs/real-vscode-tests.md.
 //
-//   node test/vscode/runServer.mjs [--suite fixture|empty]... [--timeout SECONDS] [--summary FILE]
+//   node test/vscode/runServer.mjs [--suite fixture|empty|probe]... [--timeout SECONDS] [--summary FILE]
 //
 // Builds nothing: run `npm run build && node esbuild.js --tests` first, and
 // scripts/setup-vscode-server.sh once. Each scenario (test/vscode/fixture.mjs) gets its own sandbox
-// HOME, workspace and server process, because HOME is fixed per server. While a suite runs, its
+// HOME, workspace and server process, because HOME is fixed per server; a scenario with an async
+// setup (the probe suite's live labs) is torn down after its suite, whatever happened. While a suite runs, its
 // tests ask for UI checks through a bridge directory (suite/uiBridge.ts); uiDriver.mjs answers on
 // the same page. Exit code: 0 when every suite passed.
 //
@@ -20,7 +21,7 @@ import * as path from 'node:path';
 import { format, parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { codeServer, freePort, node24, root, serverMain, spawnVsCodeServer, waitForPort, workbenchUrl } from '../../scripts/vscodeServer.mjs';
-import { SCENARIOS } from './fixture.mjs';
+import { SCENARIOS, prepareSandbox } from './fixture.mjs';
 import { serveUiRequests } from './uiDriver.mjs';
 
 const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -76,7 +77,16 @@ process.exit(failed > 0 || results.some((r) => r.exitCode !== 0) ? 1 : 0);
 async function runScenario(scenario) {
   const started = Date.now();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `mcp-auth-vscode-${scenario.suite}-`));
-  const { home, workspace } = scenario.build(path.join(tmp, 'sandbox'));
+  let sandbox;
+  try {
+    sandbox = await prepareSandbox(scenario, path.join(tmp, 'sandbox'));
+  } catch (err) {
+    const error = `sandbox setup failed: ${err instanceof Error ? err.message : String(err)}`;
+    console.log(`[${scenario.suite}] ${error}`);
+    if (!process.env.KEEP_TMP) fs.rmSync(tmp, { recursive: true, force: true });
+    return { suite: scenario.suite, passed: 0, failed: 1, pending: 0, vscodeVersion, exitCode: 1, error, wallMs: Date.now() - started };
+  }
+  const { home, workspace } = sandbox;
   const bridge = path.join(tmp, 'ui-bridge');
   const resultsFile = path.join(tmp, 'results.json');
   fs.mkdirSync(bridge);
@@ -172,6 +182,7 @@ async function runScenario(scenario) {
     } catch {
       // already gone
     }
+    await sandbox.teardown().catch((err) => console.log(`[${scenario.suite}] sandbox teardown failed: ${err instanceof Error ? err.message : err}`));
   }
 
   let counts = { passed: 0, failed: 1, pending: 0, vscodeVersion };
