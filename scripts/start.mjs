@@ -20,7 +20,15 @@ const { home, project, mcpUrl, issuer, servers } = await firstJsonLine(demo);
 const state = path.join(demoRoot, 'vscode');
 const port = Number(process.env.PORT) || (await freePort());
 
-const server = spawnVsCodeServer({ port, home, stateDir: state, stdio: ['ignore', 'pipe', 'inherit'] });
+// Own process group, so stopping it also stops its file watcher and extension host.
+const server = spawnVsCodeServer({ port, home, stateDir: state, stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+const stopServer = () => {
+  try {
+    process.kill(-server.pid, 'SIGTERM');
+  } catch {
+    // already gone
+  }
+};
 server.stdout.on('data', (d) => {
   if (process.env.DEBUG) process.stdout.write(d);
 });
@@ -35,19 +43,20 @@ console.log(`  Sandbox HOME: ${home}  (edit its ~/.claude.json or ~/.codex/confi
 console.log(`  CLI on the same HOME: HOME=${home} node dist/cli.js status -v --cwd ${project}\n`);
 console.log('Press Ctrl+C to stop.');
 const stop = () => {
-  server.kill();
+  stopServer();
   demo.kill();
   process.exit(0);
 };
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
 server.on('exit', (code) => {
+  stopServer();
   demo.kill();
   process.exit(code ?? 1);
 });
 demo.on('exit', (code) => {
   console.error(`demo labs stopped (exit ${code})`);
-  server.kill();
+  stopServer();
   process.exit(code ?? 1);
 });
 
