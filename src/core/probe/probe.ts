@@ -273,7 +273,7 @@ function resourceSideKey(server: McpServer, revision: SpecRevision): string {
 }
 
 /** Step 1 (the unauthenticated request, one retry in the other era when the server says so) and step 2 (protected-resource metadata). */
-async function resourceSide(server: McpServer, serverUrl: URL, revision: SpecRevision, http: HttpSettings): Promise<ResourceSide> {
+export async function resourceSide(server: McpServer, serverUrl: URL, revision: SpecRevision, http: HttpSettings): Promise<ResourceSide> {
   const trace: TraceEntry[] = [];
   let spoken = revision;
   let era: ResourceSide['era'];
