@@ -30,6 +30,20 @@ export const WORKBENCH_SETTINGS = {
 };
 
 /**
+ * For test runs: every request to a host other than loopback goes to a proxy on a loopback port
+ * nothing listens on, so a probe of a non-loopback URL fails at once instead of leaving the
+ * machine (the extension honours these variables like the clients do).
+ */
+export const LOOPBACK_ONLY_ENV = {
+  HTTPS_PROXY: 'http://127.0.0.1:9',
+  HTTP_PROXY: 'http://127.0.0.1:9',
+  https_proxy: 'http://127.0.0.1:9',
+  http_proxy: 'http://127.0.0.1:9',
+  NO_PROXY: '127.0.0.1,localhost,::1',
+  no_proxy: '127.0.0.1,localhost,::1',
+};
+
+/**
  * Starts the VS Code server on 127.0.0.1:port with HOME = `home` and its state under `stateDir`.
  * `--enable-smoke-test-driver` makes the workbench honour the `payload` query (extension
  * development path, tests path): shared/docs/real-vscode-tests.md.

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { chromium } from 'playwright-core';
-import { freePort, node24, root, serverMain, spawnVsCodeServer, waitForPort } from '../../scripts/vscodeServer.mjs';
+import { freePort, LOOPBACK_ONLY_ENV, node24, root, serverMain, spawnVsCodeServer, waitForPort } from '../../scripts/vscodeServer.mjs';
 import { STEPS } from './uiDriver.mjs';
 
 const MAX_BYTES = 1024 * 1024;
@@ -59,7 +59,7 @@ try {
     fs.mkdirSync(home, { recursive: true });
     fs.writeFileSync(path.join(home, '.claude.json'), JSON.stringify({ mcpServers: { 'vsix-check': { type: 'http', url: 'https://mcp.example.com/mcp' } } }));
     const port = await freePort();
-    server = spawnVsCodeServer({ port, home, stateDir: state, detached: true });
+    server = spawnVsCodeServer({ port, home, stateDir: state, detached: true, env: LOOPBACK_ONLY_ENV });
     if (!(await waitForPort(port, Date.now() + 30_000))) throw new Error('the VS Code server did not listen');
     browser = await chromium.launch({
       executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',

@@ -20,7 +20,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { format, parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
-import { codeServer, freePort, node24, root, serverMain, spawnVsCodeServer, waitForPort, workbenchUrl } from '../../scripts/vscodeServer.mjs';
+import { codeServer, freePort, LOOPBACK_ONLY_ENV, node24, root, serverMain, spawnVsCodeServer, waitForPort, workbenchUrl } from '../../scripts/vscodeServer.mjs';
 import { SCENARIOS, prepareSandbox } from './fixture.mjs';
 import { serveUiRequests } from './uiDriver.mjs';
 
@@ -101,7 +101,7 @@ async function runScenario(scenario) {
     port,
     home,
     stateDir: tmp,
-    env: { MCP_AUTH_SUITE: scenario.suite, MCP_AUTH_UI_BRIDGE: bridge, MCP_AUTH_RESULTS_FILE: resultsFile },
+    env: { ...LOOPBACK_ONLY_ENV, MCP_AUTH_SUITE: scenario.suite, MCP_AUTH_UI_BRIDGE: bridge, MCP_AUTH_RESULTS_FILE: resultsFile },
     detached: true,
   });
   const serverLog = [];
