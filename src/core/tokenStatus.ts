@@ -98,16 +98,17 @@ export function describeToken(t: TokenStatus, now: number): string {
     case 'not-logged-in':
       return t.clientId ? 'registered, not logged in' : 'not logged in';
     case 'expired':
-      return `expired ${ago(now - (t.expiresAt ?? now))} ago · ${rt}`;
+      return `expired ${describeSpan(now - (t.expiresAt ?? now))} ago · ${rt}`;
     case 'expiring':
-      return `expires in ${ago((t.expiresAt ?? now) - now)} · ${rt}`;
+      return `expires in ${describeSpan((t.expiresAt ?? now) - now)} · ${rt}`;
     case 'stored':
       // By the stored expiry only: whether the server still accepts it is the live check's call.
-      return t.expiresAt === null ? `token stored (no expiry) · ${rt}` : `token stored, expires in ${ago(t.expiresAt - now)} · ${rt}`;
+      return t.expiresAt === null ? `token stored (no expiry) · ${rt}` : `token stored, expires in ${describeSpan(t.expiresAt - now)} · ${rt}`;
   }
 }
 
-function ago(ms: number): string {
+/** A duration in the largest unit that reads well: "45 s", "12 min", "3 h", "2 d". */
+export function describeSpan(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
   if (s < 90) return `${s} s`;
   const m = Math.round(s / 60);

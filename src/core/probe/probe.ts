@@ -7,7 +7,7 @@
 // per issuer per run (DiscoveryCache).
 import type { Finding, McpServer } from '../model';
 import type { CredentialSummary } from '../credentials/store';
-import { describeToken, type TokenStatus } from '../tokenStatus';
+import { describeSpan, describeToken, type TokenStatus } from '../tokenStatus';
 import { DiscoveryCache, type AuthorizationServerDiscovery } from './authorizationServer';
 import { probeFinding } from './catalogue';
 import { classifyChallenge, type ChallengeOutcome } from './challenge';
@@ -16,7 +16,7 @@ import { exchange, type HttpSettings, type TraceEntry } from './http';
 import { mcpProbeRequest } from './mcpRequest';
 import { discoverResourceMetadata, type FoundResourceMetadata, type ResourceMetadataResult } from './resourceMetadata';
 import { DEFAULT_REVISION, isSpecRevision, isStateless, type SpecRevision } from './revisions';
-import { judgeStoredToken, describeSpan, type TokenJudgement } from './tokenJudgement';
+import { judgeStoredToken, type TokenJudgement } from './tokenJudgement';
 import { refusalFor, resourceIdentifier } from './urls';
 import { compatibility, type ClientVerdict } from './verdict';
 

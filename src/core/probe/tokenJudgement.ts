@@ -4,7 +4,7 @@
 // believes now. JWT claims are decoded for cross-checks and display only, never trusted.
 import type { Finding, McpServer } from '../model';
 import type { CredentialSummary } from '../credentials/store';
-import type { TokenStatus } from '../tokenStatus';
+import { describeSpan, type TokenStatus } from '../tokenStatus';
 import { probeFinding } from './catalogue';
 import { describeExchange, exchange, type HttpSettings, type TraceEntry } from './http';
 import { decodeJwtClaims, type AccessTokenClaims } from './jwt';
@@ -299,14 +299,4 @@ function crossCheck(input: JudgeInput, out: TokenJudgement, evidence: string[]):
       }),
     );
   }
-}
-
-export function describeSpan(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 90) return `${s} s`;
-  const m = Math.round(s / 60);
-  if (m < 90) return `${m} min`;
-  const h = Math.round(m / 60);
-  if (h < 48) return `${h} h`;
-  return `${Math.round(h / 24)} d`;
 }
