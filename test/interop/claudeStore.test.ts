@@ -273,7 +273,7 @@ function assertSameText(actual: string | undefined, expected: string | undefined
   it('our delete removes only that entry, and claude then says the server needs authentication', async () => {
     const before = await rawText();
     const property = propertyOf(before, ['mcpOAuth', key]);
-    assert.equal(await store.delete(key), true);
+    assert.equal((await store.delete(key)).deleted, true);
     const after = await rawText();
     // Exactly the property and one comma beside it are gone; every other byte stays.
     const [start, end] = [property.offset, property.offset + property.length];
@@ -285,7 +285,7 @@ function assertSameText(actual: string | undefined, expected: string | undefined
     assert.equal((await fs.stat(file)).mode & 0o777, 0o640, "the file's mode is kept");
     assert.equal(await store.read(key), undefined);
     assert.deepEqual((await store.list()).entries.map((s) => s.key), [otherKey]);
-    assert.equal(await store.delete(key), false, 'a second delete finds nothing');
+    assert.equal((await store.delete(key)).deleted, false, 'a second delete finds nothing');
 
     const status = await statusOf();
     assert.equal(status.lab, 'needs-auth');

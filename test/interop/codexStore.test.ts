@@ -110,7 +110,7 @@ describe('Codex credential store with the real Codex 0.169.0', function () {
     await s.write(LAB, grant());
     assert.equal(await authStatus(), 'o_auth');
     assert.equal((await fs.stat(codexCredentialsFile(environment()))).mode & 0o777, 0o600);
-    assert.equal(await s.delete(LAB), true);
+    assert.equal((await s.delete(LAB)).deleted, true);
     assert.notEqual(await authStatus(), 'o_auth');
   });
 

@@ -178,9 +178,10 @@ describe('Claude Code credential store (file)', () => {
 
     it('snapshots the store before writing', async () => {
       const before = await put(fixture());
-      await store.write(DOCS, { accessToken: mint() });
+      const written = await store.write(DOCS, { accessToken: mint() });
       const [latest] = (await backups.list()).snapshots;
       assert.equal(latest?.reason, 'before-write');
+      assert.equal(written.snapshotId, latest?.id, 'write names the snapshot it took (Undo restores from it)');
       assert.equal(latest?.location, file);
       assert.equal((await backups.read(latest!.id))?.raw, before);
       assert.deepEqual(
@@ -192,13 +193,15 @@ describe('Claude Code credential store (file)', () => {
     it('deletes only the one entry, and reports false without writing when it is not there', async () => {
       const blob = fixture();
       await put(blob, 2);
-      assert.equal(await store.delete(DOCS), true);
+      const removed = await store.delete(DOCS);
+      assert.equal(removed.deleted, true);
+      assert.equal(removed.snapshotId, (await backups.list()).snapshots[0]?.id, 'delete names the snapshot it took');
       const expected = structuredClone(blob) as { mcpOAuth: Record<string, unknown> };
       delete expected.mcpOAuth[DOCS];
       assert.equal(await fs.readFile(file, 'utf8'), serialise(expected, 2));
       const snapshots = (await backups.list()).snapshots.length;
       const mtime = (await fs.stat(file)).mtimeMs;
-      assert.equal(await store.delete(DOCS), false);
+      assert.deepEqual(await store.delete(DOCS), { deleted: false });
       assert.equal((await fs.stat(file)).mtimeMs, mtime);
       assert.equal((await backups.list()).snapshots.length, snapshots);
     });

@@ -157,7 +157,7 @@ describe('Codex credential store', function () {
       const before = await writeFile({ [LAB]: lab, [DOCS]: docs });
       const fresh = mint('at');
       const expiresAt = Date.now() + 2 * HOUR;
-      await store().write(LAB, { accessToken: fresh, expiresAt });
+      const written = await store().write(LAB, { accessToken: fresh, expiresAt });
 
       const after = JSON.parse(await fs.readFile(file, 'utf8'));
       assert.deepEqual(Object.keys(after), [DOCS, LAB], 'keys stay in byte order, as serde writes a BTreeMap');
@@ -168,6 +168,7 @@ describe('Codex credential store', function () {
       const snaps = (await backups.list({ client: 'codex' })).snapshots;
       assert.equal(snaps.length, 1);
       assert.equal(snaps[0]!.reason, 'before-write');
+      assert.equal(written.snapshotId, snaps[0]!.id, 'write names the snapshot it took');
       assert.equal((await backups.read(snaps[0]!.id))!.raw, before, 'the snapshot holds the file exactly as it was');
     });
 
@@ -189,10 +190,12 @@ describe('Codex credential store', function () {
     it('removes an entry, and the file with its last entry (as Codex does), after a snapshot', async () => {
       await writeFile({ [LAB]: fileEntry('lab', LAB_URL), [DOCS]: fileEntry('docs', DOCS_URL) });
       const s = store();
-      assert.equal(await s.delete(DOCS), true);
+      const first = await s.delete(DOCS);
+      assert.equal(first.deleted, true);
+      assert.equal(first.snapshotId, (await backups.list({ client: 'codex' })).snapshots[0]?.id, 'delete names the snapshot it took');
       assert.deepEqual(Object.keys(JSON.parse(await fs.readFile(file, 'utf8'))), [LAB]);
-      assert.equal(await s.delete(DOCS), false);
-      assert.equal(await s.delete(LAB), true);
+      assert.deepEqual(await s.delete(DOCS), { deleted: false });
+      assert.equal((await s.delete(LAB)).deleted, true);
       await assert.rejects(fs.stat(file), { code: 'ENOENT' });
       const reasons = (await backups.list({ client: 'codex' })).snapshots.map((x) => x.reason);
       assert.deepEqual(reasons, ['before-delete', 'before-delete']);
@@ -407,7 +410,7 @@ describe('Codex credential store', function () {
     it('delete removes the grant from the keyring and the file, as codex mcp logout does', async () => {
       const kr = fakeKeyring({ [LAB]: keyringValue('lab', LAB_URL) });
       await writeFile({ [LAB]: fileEntry('lab', LAB_URL), [DOCS]: fileEntry('docs', DOCS_URL) });
-      assert.equal(await store({ mode: 'auto' }, kr).delete(LAB), true);
+      assert.equal((await store({ mode: 'auto' }, kr).delete(LAB)).deleted, true);
       assert.ok(!kr.items.has(LAB));
       assert.deepEqual(Object.keys(JSON.parse(await fs.readFile(file, 'utf8'))), [DOCS]);
       const snaps = (await backups.list({ client: 'codex' })).snapshots;

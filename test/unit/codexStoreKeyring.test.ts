@@ -159,7 +159,7 @@ describe('Codex credential store: keyring items in a real Secret Service', funct
   it('deletes the item (and a file copy), as codex mcp logout does', async () => {
     const value = JSON.stringify({ server_name: 'lab', url: LAB_URL, client_id: 'c', token_response: { access_token: mint('at'), token_type: 'bearer' } });
     ss.secretTool(['store', '--label=lab', ...keyringRsAttributes(LAB)], value);
-    assert.equal(await store('auto').delete(LAB), true);
+    assert.equal((await store('auto').delete(LAB)).deleted, true);
     assert.notEqual(ss.secretTool(['lookup', 'service', CODEX_KEYRING_SERVICE, 'username', LAB]).status, 0);
   });
 
@@ -170,7 +170,8 @@ describe('Codex credential store: keyring items in a real Secret Service', funct
     const backups = new SnapshotStore(path.join(home, 'backups'));
     const manual = (await s.backup())!;
     assert.equal(manual.storeKind, 'keyring');
-    await s.write(LAB, { accessToken: mint('at') });
+    const written = await s.write(LAB, { accessToken: mint('at') });
+    assert.equal((await backups.read(written.snapshotId!))?.reason, 'before-write', 'a keyring write names the snapshot of the item it replaced');
     const snap = (await backups.read(manual.id))!;
     const plan = await s.planRestore(snap, LAB);
     assert.deepEqual(

@@ -25,7 +25,18 @@ import {
 } from './claudeCodeBlob';
 import { entryFindings, keychainSizeFindings, keychainUnavailableFinding, lossFindings, needsAuthFindings, splitStoreFinding } from './claudeCodeFindings';
 import { ClaudeKeychain, KeychainError, claudeKeychainAccount, claudeKeychainService, runCommand, type CommandRunner } from './claudeCodeKeychain';
-import type { CredentialPatch, CredentialSecret, CredentialStore, CredentialSummary, RestoreOutcome, RestorePlan, StoreKind, StoreListing } from './store';
+import type {
+  CredentialPatch,
+  CredentialSecret,
+  CredentialStore,
+  CredentialSummary,
+  RestoreOutcome,
+  RestorePlan,
+  StoreDeleteResult,
+  StoreKind,
+  StoreListing,
+  StoreWriteResult,
+} from './store';
 import { MalformedStoreError, isPlainObject, parseJsonStore, readStoreText, type StoreText } from './storeFile';
 
 /**
@@ -209,24 +220,25 @@ export class ClaudeCodeStore implements CredentialStore {
     });
   }
 
-  async write(key: string, patch: CredentialPatch): Promise<void> {
+  async write(key: string, patch: CredentialPatch): Promise<StoreWriteResult> {
     assertKey(key);
-    await this.mutate('before-write', (blob) => {
+    const snapshot = await this.mutate('before-write', (blob) => {
       const problem = blob?.entries.find((p) => p.key === key)?.problem;
       if (problem) throw new MalformedStoreError(problem);
       return patchEntry(blob, key, patch);
     });
+    return snapshot ? { snapshotId: snapshot.id } : {};
   }
 
-  async delete(key: string): Promise<boolean> {
+  async delete(key: string): Promise<StoreDeleteResult> {
     assertKey(key);
     let removed = false;
-    await this.mutate('before-delete', (blob) => {
+    const snapshot = await this.mutate('before-delete', (blob) => {
       if (!blob?.entries.some((p) => p.key === key)) return undefined;
       removed = true;
       return editBlob(blob, [{ path: ['mcpOAuth', key], value: undefined }]);
     });
-    return removed;
+    return { deleted: removed, ...(snapshot ? { snapshotId: snapshot.id } : {}) };
   }
 
   async backup(): Promise<SnapshotInfo | undefined> {

@@ -34,7 +34,17 @@ import { CODEX_KEYRING_SERVICE, childKeyringRunner, type KeyringOp, type Keyring
 import { CODEX_LOCK_TIMEOUT_MS, acquireFlock, codexFileStoreLockPath, codexRefreshLockPath, type FlockTool, type HeldFlock } from './codexLocks';
 import { CODEX_FINDING, codexFindings, fileEntry, type FileEntry, type FileState, type KeyringCopy, type KeyringState, type Picture } from './codexFindings';
 import { codexCredentialSettings, readCodexCredentialSettings, usesSecretsBackend, type CodexCredentialSettings, type CodexOAuthStoreMode } from './codexSettings';
-import type { CredentialPatch, CredentialSecret, CredentialStore, RestoreOutcome, RestorePlan, StoreKind, StoreListing } from './store';
+import type {
+  CredentialPatch,
+  CredentialSecret,
+  CredentialStore,
+  RestoreOutcome,
+  RestorePlan,
+  StoreDeleteResult,
+  StoreKind,
+  StoreListing,
+  StoreWriteResult,
+} from './store';
 import { MalformedStoreError, malformed, offsetOfPath, parseJsonStore, readStoreText, type StoreOrigin } from './storeFile';
 
 const FILE_LABEL = "Codex's credentials file";
@@ -148,22 +158,42 @@ export class CodexStore implements CredentialStore {
    * Changes one grant where Codex reads it (a new grant goes where Codex would save a login),
    * under Codex's refresh lock for that key and, for the file, its store lock.
    */
-  async write(key: string, patch: CredentialPatch): Promise<void> {
+  async write(key: string, patch: CredentialPatch): Promise<StoreWriteResult> {
     assertKey(key);
-    await this.withRefreshLock(key, async () => {
-      const pic = await this.picture([key], undefined, { forWrite: true });
-      const target = this.writeTarget(pic, key);
-      if (target === 'file') await this.mutateFile('before-write', (entries) => entries.set(key, patchFallbackEntry(entries.get(key), patch)));
-      else await this.mutateKeyring(key, 'before-write', (current) => patchStoredTokens(current, patch, this.now()));
-    });
+    return this.withRefreshLock(key, () => this.writeLocked(key, patch));
+  }
+
+  /**
+   * `write` for a caller that already holds Codex's refresh lock for `key` (a token refresh holds
+   * it across the token request, as Codex does: refresh_lock.rs), so it must not take it again.
+   */
+  async writeLocked(key: string, patch: CredentialPatch): Promise<StoreWriteResult> {
+    assertKey(key);
+    const pic = await this.picture([key], undefined, { forWrite: true });
+    const target = this.writeTarget(pic, key);
+    const snapshot =
+      target === 'file'
+        ? await this.mutateFile('before-write', (entries) => entries.set(key, patchFallbackEntry(entries.get(key), patch)))
+        : (await this.mutateKeyring(key, 'before-write', (current) => patchStoredTokens(current, patch, this.now()))).snapshot;
+    return snapshot ? { snapshotId: snapshot.id } : {};
+  }
+
+  /**
+   * Runs `fn` holding Codex's per-server refresh lock (`mcp-oauth-locks/<sha256(key)>.lock`), the
+   * one Codex holds from its re-read through the token request to the write of rotated tokens.
+   */
+  withRefreshLockFor<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    assertKey(key);
+    return this.withRefreshLock(key, fn);
   }
 
   /** Removes a grant from the keyring and the file, as `codex mcp logout` does (oauth.rs `delete_oauth_tokens_from_keyring_and_file`). */
-  async delete(key: string): Promise<boolean> {
+  async delete(key: string): Promise<StoreDeleteResult> {
     assertKey(key);
     return this.withRefreshLock(key, async () => {
       const settings = await this.settings();
       let removed = false;
+      const snapshots: SnapshotInfo[] = [];
       if (!usesSecretsBackend(settings)) {
         const pic = await this.picture([key], settings, { forWrite: true });
         const copy = pic.keyring.copies.get(key);
@@ -173,18 +203,26 @@ export class CodexStore implements CredentialStore {
             throw new Error(`${this.keyringLabel} cannot be used (${pic.keyring.reason ?? (copy?.state === 'error' ? copy.reason : 'unknown')}); nothing was deleted.`);
           }
         } else if (copy && copy.state !== 'absent') {
-          removed = (await this.mutateKeyring(key, 'before-delete', () => undefined, { replaceInvalid: true })) === true;
+          const r = await this.mutateKeyring(key, 'before-delete', () => undefined, { replaceInvalid: true });
+          removed = r.changed;
+          if (r.snapshot) snapshots.push(r.snapshot);
         }
       }
       let fileRemoved = false;
-      await this.mutateFile(
+      const fileSnapshot = await this.mutateFile(
         'before-delete',
         (entries) => {
           fileRemoved = entries.delete(key);
         },
         { skipIfAbsent: true },
       );
-      return removed || fileRemoved;
+      if (fileRemoved && fileSnapshot) snapshots.push(fileSnapshot);
+      const [first] = snapshots;
+      return {
+        deleted: removed || fileRemoved,
+        ...(first ? { snapshotId: first.id } : {}),
+        ...(snapshots.length > 1 ? { snapshotIds: snapshots.map((x) => x.id) } : {}),
+      };
     });
   }
 
@@ -247,8 +285,8 @@ export class CodexStore implements CredentialStore {
       plan = this.keyringPlan(snapshot, (await this.picture(keys, undefined, { forWrite: true })).keyring, target, entryKey);
       for (const key of keys) {
         await this.withRefreshLock(key, async () => {
-          const before = await this.mutateKeyring(key, 'before-restore', () => target[key] as Record<string, unknown>, { returnSnapshot: true, replaceInvalid: true });
-          if (typeof before === 'object') previous ??= before;
+          const before = await this.mutateKeyring(key, 'before-restore', () => target[key] as Record<string, unknown>, { replaceInvalid: true });
+          if (before.snapshot) previous ??= before.snapshot;
         });
       }
     }
@@ -387,14 +425,14 @@ export class CodexStore implements CredentialStore {
 
   /**
    * One keyring item: read, compute (undefined = delete), snapshot the old value, write.
-   * Returns whether anything changed (or the snapshot taken, with `returnSnapshot`).
+   * Returns whether anything changed and the snapshot taken (none when the item did not exist).
    */
   private async mutateKeyring(
     key: string,
     reason: string,
     compute: (current: Record<string, unknown> | undefined) => Record<string, unknown> | undefined,
-    options: { returnSnapshot?: boolean; replaceInvalid?: boolean } = {},
-  ): Promise<boolean | SnapshotInfo | undefined> {
+    options: { replaceInvalid?: boolean } = {},
+  ): Promise<{ changed: boolean; snapshot?: SnapshotInfo }> {
     const batch = await this.keyringRunner([{ op: 'get', account: key }]);
     if (!batch.reachable) throw new Error(`${this.keyringLabel} cannot be used (${batch.reason}); nothing was written.`);
     const got = batch.results[0];
@@ -414,16 +452,16 @@ export class CodexStore implements CredentialStore {
       }
     }
     const next = compute(current);
-    if (next === undefined && oldText === undefined) return false;
+    if (next === undefined && oldText === undefined) return { changed: false };
     const nextText = next === undefined ? undefined : JSON.stringify(next);
-    if (nextText === oldText) return false;
+    if (nextText === oldText) return { changed: false };
     const snap = oldText !== undefined ? await this.backups.save(this.keyringSnapshot({ [key]: oldText }, reason)) : undefined;
     const op: KeyringOp = nextText === undefined ? { op: 'delete', account: key } : { op: 'set', account: key, value: nextText };
     const done = await this.keyringRunner([op]);
     if (!done.reachable) throw new Error(`${this.keyringLabel} cannot be used (${done.reason}); the write may not have happened.`);
     const r = done.results[0];
     if (!r?.ok) throw new Error(`${this.keyringLabel}: ${r?.error ?? 'no answer'}; nothing was written.`);
-    return options.returnSnapshot ? snap : true;
+    return { changed: true, ...(snap ? { snapshot: snap } : {}) };
   }
 
   private flockTool(): { tool?: FlockTool } {

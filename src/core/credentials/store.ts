@@ -53,6 +53,19 @@ export interface StoreListing {
   findings: Finding[];
 }
 
+/** What a write did: the id of the snapshot taken just before it, if the store held anything. */
+export interface StoreWriteResult {
+  snapshotId?: string;
+}
+
+export interface StoreDeleteResult {
+  deleted: boolean;
+  /** The snapshot taken just before the (first) removal; set only when something was removed. */
+  snapshotId?: string;
+  /** Every snapshot taken, when the removal touched more than one store (Codex: keyring and file). */
+  snapshotIds?: string[];
+}
+
 export interface CredentialStore {
   readonly client: ClientId;
   readonly kind: StoreKind;
@@ -61,10 +74,13 @@ export interface CredentialStore {
   list(): Promise<StoreListing>;
   read(key: string): Promise<CredentialSummary | undefined>;
   readSecret(key: string): Promise<CredentialSecret | undefined>;
-  /** Read-modify-write of one entry under the client's own lock, after a snapshot. */
-  write(key: string, patch: CredentialPatch): Promise<void>;
-  /** Removes one entry under the client's lock, after a snapshot; false when there was none. */
-  delete(key: string): Promise<boolean>;
+  /**
+   * Read-modify-write of one entry under the client's own lock, after a snapshot; returns that
+   * snapshot's id (restoring the entry from it is Undo), none when the store held nothing before.
+   */
+  write(key: string, patch: CredentialPatch): Promise<StoreWriteResult>;
+  /** Removes one entry under the client's lock, after a snapshot; `deleted` false when there was none. */
+  delete(key: string): Promise<StoreDeleteResult>;
   /** Snapshots the whole store now (CLI `backup`); undefined when the store holds nothing. */
   backup?(): Promise<SnapshotInfo | undefined>;
   /** What restoring `snapshot` (the whole store, or the one entry `entryKey`) would change; writes nothing. */
