@@ -38,6 +38,12 @@ export interface AuthorizationServer {
   registrationRequests(): number;
   /** Requests to the token endpoint, whatever the grant and the answer. */
   tokenEndpointRequests(): number;
+  /**
+   * Forgets every dynamically registered client, as when a server's client store is wiped: a
+   * refresh or login with a stored client id then gets `invalid_client`. The resource-server
+   * client is static configuration and stays. Returns how many were forgotten.
+   */
+  forgetClients(): number;
   /** RFC 7009 revocation of an opaque access or refresh token, as the resource-server client. */
   revoke(token: string): Promise<void>;
   close(): Promise<void>;
@@ -229,6 +235,8 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
     requestsSeen: () => Object.fromEntries(seen),
     registrationRequests: () => requestsTo(endpointPath('registration_endpoint'), true),
     tokenEndpointRequests: () => requestsTo(endpointPath('token_endpoint')),
+    // Static clients live in the provider's configuration, not the adapter: only DCR clients go.
+    forgetClients: () => store.forget('Client'),
     async revoke(token) {
       const basic = Buffer.from(`${encodeURIComponent(resourceServerClient.clientId)}:${encodeURIComponent(resourceServerClient.clientSecret)}`).toString('base64');
       const res = await fetch(String(discovered.revocation_endpoint), {

@@ -79,6 +79,12 @@ export interface Lab {
    * server keeps a deny list instead; its grant and refresh token live on.
    */
   revoke(token: string): Promise<void>;
+  /**
+   * The AS forgets every client registered by DCR (its client store wiped): a refresh or login
+   * with a stored client id gets `invalid_client` from then on. Tokens already issued stay as they
+   * are. Returns how many clients were forgotten.
+   */
+  forgetClients(): number;
   /** Clients the AS knows now (registered by DCR), without secrets. */
   clients(): RegisteredClient[];
   /** The AS metadata document as served (RFC 8414). */
@@ -157,6 +163,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       if (token.split('.').length === 3) mcp.revokeAccessToken(token);
       else await authorizationServer.revoke(token);
     },
+    forgetClients: () => authorizationServer.forgetClients(),
     clients,
     metadata,
     approve: (url) => followAuthorization(url),

@@ -61,6 +61,16 @@ export class LabStore {
     return live;
   }
 
+  /** Removes every stored artifact of one model (e.g. every dynamically registered 'Client'); returns how many. */
+  forget(model: string): number {
+    const prefix = `${model}:`;
+    let removed = 0;
+    for (const k of [...this.entries.keys()]) {
+      if (k.startsWith(prefix) && this.entries.delete(k)) removed++;
+    }
+    return removed;
+  }
+
   /** Removes every artifact issued under a grant (what revocation and refresh-token reuse do). */
   revokeGrant(grantId: string): void {
     for (const k of this.grants.get(grantId) ?? []) this.entries.delete(k);
