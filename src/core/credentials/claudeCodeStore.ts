@@ -7,6 +7,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
+import { applyEdits, modify } from 'jsonc-parser';
 import { claudeConfigDir, type Environment } from '../environment';
 import type { Finding } from '../model';
 import { atomicWriteFile, withFileLock, type HeldLock } from './atomicWrite';
@@ -30,6 +31,7 @@ import type {
   CredentialSecret,
   CredentialStore,
   CredentialSummary,
+  NeedsAuthStampRemoval,
   RestoreOutcome,
   RestorePlan,
   StoreDeleteResult,
@@ -348,6 +350,41 @@ export class ClaudeCodeStore implements CredentialStore {
           read.state === 'present' ? await this.backups.save({ ...snapshotOf(backend, read.text, blob, reason), expectedAfter: next.shape }) : undefined;
         await backend.write(next.text, lock);
         return previous;
+      },
+      {
+        timeoutMs: this.options.lockTimeoutMs ?? CLAUDE_STORAGE_LOCK_TIMEOUT_MS,
+        lockfilePath: `${lockTarget}.lock`,
+        staleMs: this.options.lockStaleMs ?? CLAUDE_STORAGE_LOCK_STALE_MS,
+        realpath: false,
+      },
+    );
+  }
+
+  /**
+   * Removes one server's stamp from `mcp-needs-auth-cache.json`, every other byte kept. Claude
+   * Code 2.1.197 rewrites that file whole from an in-process promise chain, with no cross-process
+   * lock of its own (read from the shipped binary: the functions around
+   * "mcp-needs-auth-cache.json"); we still take its storage write lock for the moment of the
+   * edit, so two of our own repairs never interleave, and replace the file atomically.
+   */
+  async clearNeedsAuthStamp(serverName: string): Promise<NeedsAuthStampRemoval> {
+    const file = claudeNeedsAuthCacheFile(this.e);
+    const dir = claudeSecureStorageDir(this.e);
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    const lockTarget = claudeStorageLockTarget(this.e);
+    return withFileLock(
+      lockTarget,
+      async (lock) => {
+        const read = await readStoreText(file, 'mcp-needs-auth-cache.json');
+        if (read.state !== 'present') return { file, removed: false };
+        const parsed = parseJsonStore(read.text, { label: 'mcp-needs-auth-cache.json', consequence: 'Claude Code reads it as empty.' });
+        // A broken cache is read as empty by Claude Code and replaced on its next stamp: leave it.
+        if (!parsed.ok || !Object.hasOwn(parsed.value, serverName)) return { file, removed: false };
+        const stamp = parsed.value[serverName];
+        const stampedAt = isPlainObject(stamp) && typeof stamp.timestamp === 'number' ? stamp.timestamp : undefined;
+        const next = applyEdits(read.text, modify(read.text, [serverName], undefined, {}));
+        await atomicWriteFile(file, next, { mode: 0o600, beforeCommit: () => lock.assertHeld() });
+        return { file, removed: true, ...(stampedAt !== undefined ? { stampedAt } : {}) };
       },
       {
         timeoutMs: this.options.lockTimeoutMs ?? CLAUDE_STORAGE_LOCK_TIMEOUT_MS,

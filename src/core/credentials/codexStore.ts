@@ -39,6 +39,7 @@ import type {
   CredentialSecret,
   CredentialStore,
   RestoreOutcome,
+  RefreshTransaction,
   RestorePlan,
   StoreDeleteResult,
   StoreKind,
@@ -160,15 +161,28 @@ export class CodexStore implements CredentialStore {
    */
   async write(key: string, patch: CredentialPatch): Promise<StoreWriteResult> {
     assertKey(key);
-    return this.withRefreshLock(key, () => this.writeLocked(key, patch));
+    return this.withRefreshLock(key, () => this.writeUnderRefreshLock(key, patch));
   }
 
   /**
-   * `write` for a caller that already holds Codex's refresh lock for `key` (a token refresh holds
-   * it across the token request, as Codex does: refresh_lock.rs), so it must not take it again.
+   * Codex's refresh transaction (refresh_transaction.rs `refresh_transaction`): its per-server
+   * refresh lock is held from the authoritative re-read through the token request to the write of
+   * the rotated tokens, so a Codex process refreshing the same grant waits for us, then re-reads
+   * and adopts what we wrote instead of spending the refresh token we rotated away.
    */
-  async writeLocked(key: string, patch: CredentialPatch): Promise<StoreWriteResult> {
+  async refreshTransaction<T>(key: string, fn: (tx: RefreshTransaction) => Promise<T>): Promise<T> {
     assertKey(key);
+    return this.withRefreshLock(key, () =>
+      fn({
+        readSecret: () => this.readSecret(key),
+        read: () => this.read(key),
+        write: (patch) => this.writeUnderRefreshLock(key, patch),
+      }),
+    );
+  }
+
+  /** `write`'s body, for a caller that holds Codex's refresh lock for `key` already. */
+  private async writeUnderRefreshLock(key: string, patch: CredentialPatch): Promise<StoreWriteResult> {
     const pic = await this.picture([key], undefined, { forWrite: true });
     const target = this.writeTarget(pic, key);
     const snapshot =
@@ -176,15 +190,6 @@ export class CodexStore implements CredentialStore {
         ? await this.mutateFile('before-write', (entries) => entries.set(key, patchFallbackEntry(entries.get(key), patch)))
         : (await this.mutateKeyring(key, 'before-write', (current) => patchStoredTokens(current, patch, this.now()))).snapshot;
     return snapshot ? { snapshotId: snapshot.id } : {};
-  }
-
-  /**
-   * Runs `fn` holding Codex's per-server refresh lock (`mcp-oauth-locks/<sha256(key)>.lock`), the
-   * one Codex holds from its re-read through the token request to the write of rotated tokens.
-   */
-  withRefreshLockFor<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    assertKey(key);
-    return this.withRefreshLock(key, fn);
   }
 
   /** Removes a grant from the keyring and the file, as `codex mcp logout` does (oauth.rs `delete_oauth_tokens_from_keyring_and_file`). */

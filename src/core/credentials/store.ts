@@ -66,6 +66,20 @@ export interface StoreDeleteResult {
   snapshotIds?: string[];
 }
 
+/** One entry, read and written inside the client's refresh lock (see CredentialStore.refreshTransaction). */
+export interface RefreshTransaction {
+  read(): Promise<CredentialSummary | undefined>;
+  readSecret(): Promise<CredentialSecret | undefined>;
+  write(patch: CredentialPatch): Promise<StoreWriteResult>;
+}
+
+export interface NeedsAuthStampRemoval {
+  file: string;
+  removed: boolean;
+  /** When the removed stamp was set (epoch ms). */
+  stampedAt?: number;
+}
+
 export interface CredentialStore {
   readonly client: ClientId;
   readonly kind: StoreKind;
@@ -81,6 +95,19 @@ export interface CredentialStore {
   write(key: string, patch: CredentialPatch): Promise<StoreWriteResult>;
   /** Removes one entry under the client's lock, after a snapshot; `deleted` false when there was none. */
   delete(key: string): Promise<StoreDeleteResult>;
+  /**
+   * Runs `fn` holding the client's own per-entry refresh lock, where the client has one (Codex:
+   * `mcp-oauth-locks/<sha256(key)>.lock`), so a token refresh re-reads, asks the token endpoint
+   * and writes back while the client's own refresh of that grant waits. Writes inside go through
+   * `tx.write`. Absent where the client has only a write lock (Claude Code's `.storage-write`),
+   * which must not be held across a network call.
+   */
+  refreshTransaction?<T>(key: string, fn: (tx: RefreshTransaction) => Promise<T>): Promise<T>;
+  /**
+   * Claude Code only: removes the server's stamp from `mcp-needs-auth-cache.json` (it makes Claude
+   * Code skip the server for a while after a 401, even once a good token is stored).
+   */
+  clearNeedsAuthStamp?(serverName: string): Promise<NeedsAuthStampRemoval>;
   /** Snapshots the whole store now (CLI `backup`); undefined when the store holds nothing. */
   backup?(): Promise<SnapshotInfo | undefined>;
   /** What restoring `snapshot` (the whole store, or the one entry `entryKey`) would change; writes nothing. */
