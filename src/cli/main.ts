@@ -1,6 +1,7 @@
 // mcp-auth-doctor: the command-line twin of the extension, over the same core.
 import { backup } from './commands/backup';
 import { backups } from './commands/backups';
+import { login } from './commands/login';
 import { restore } from './commands/restore';
 import { status } from './commands/status';
 import { EXIT_USAGE, UsageError, type CliCommand, type CliIo } from './io';
@@ -10,6 +11,7 @@ const COMMANDS: Record<string, CliCommand> = {
   backup,
   backups,
   restore,
+  login,
 };
 
 const USAGE = `Usage: mcp-auth-doctor <command> [options]
@@ -29,6 +31,11 @@ Commands:
       Put a snapshot (or one entry of it) back, under the client's lock, after a snapshot of
       the current state. Without --yes it prints what would change and exits 1. Afterwards each
       restored access token is checked with its own server; exit 1 when one is dead.
+  login <server> [--client claude-code|codex] [--cwd DIR] [--no-browser] [--yes]
+      Log in to a server again (OAuth code flow with PKCE on a loopback redirect), reusing the
+      client's stored registration while the authorization server accepts it, and write the
+      tokens into that client's store after a snapshot. Without --yes it prints the plan and
+      exits 1; with it, it prints the URL to open (and opens a browser unless --no-browser).
 
 Honours HOME, CLAUDE_CONFIG_DIR and CODEX_HOME. Exit code: 0 healthy, 1 a finding is an
 error or a server is not usable (not logged in, expired, rejected, unreachable), 2 the command

@@ -32,6 +32,8 @@ export interface RepairPlan {
   warnings: string[];
   /** The client's own command that does the same job, offered as the alternative (hand-off). */
   handOff?: { command: string; args: string[] };
+  /** Why the repair cannot run now (e.g. the server's metadata is unusable); running it would change nothing. */
+  blocked?: { error: RepairErrorKind; message: string; next: RepairId[] };
 }
 
 /**

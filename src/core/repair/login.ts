@@ -1,0 +1,434 @@
+// Re-login: a fresh authorization code grant (PKCE S256, state, RFC 8707 resource, RFC 9207 iss)
+// on a loopback redirect, with the client the spec's order picks (registration.ts), and the
+// tokens written into the client's own store in its own format, one locked write after a
+// snapshot, so the client uses them with no further prompt. The UI is passed in: the editor
+// opens the URL with openExternal, the CLI prints it, tests follow it at the lab.
+import * as oauth from 'oauth4webapi';
+import type { CredentialPatch, CredentialSecret, CredentialSummary } from '../credentials/store';
+import { CLIENT_LABELS, type RepairId } from '../model';
+import type { HttpSettings } from '../probe/http';
+import { fingerprint } from '../storageKey';
+import { describeSpan } from '../tokenStatus';
+import { discoverForRepair, type RepairDiscovery } from './discovery';
+import {
+  freeLoopbackPort,
+  listenForRedirect,
+  RedirectCancelled,
+  RedirectPortBusy,
+  RedirectTimeout,
+  redirectChoicesFor,
+  redirectUriOf,
+  type CallbackAnswer,
+  type ClientCallbackSettings,
+  type RedirectChoice,
+  type RedirectListener,
+} from './loopbackRedirect';
+import { authorizationUrl, precheckClient, registerClient, registrationName, scopesToRequest, type LoginClient } from './registration';
+import { classifyTokenError, clientAuthFor, requestOptionsFor, type TokenEndpointClient } from './tokenClient';
+import type { RepairContext, RepairErrorKind, RepairOutcome, RepairPlan, RepairTarget } from './types';
+
+/** How a login reaches the user. */
+export interface LoginUi {
+  /**
+   * Shows the authorization URL (always http(s), http only to loopback, built by us from
+   * validated metadata). Rejecting ends the login; resolving does not wait for the user.
+   */
+  openBrowser(url: string): Promise<void>;
+  /** Ends the wait for the browser (the user cancelled). */
+  signal?: AbortSignal;
+}
+
+export interface LoginContext extends RepairContext {
+  /** Client-wide callback settings (clientCallbackSettings()); a server's own oauth settings win over them. */
+  callback?: ClientCallbackSettings;
+  /** How long to wait for the browser to come back (default 5 min). */
+  callbackTimeoutMs?: number;
+  /** Scopes to ask for instead of the discovered ones (step-up: the union of held and challenged scopes). */
+  scopes?: string[];
+}
+
+type Failure = { ok: false; error: RepairErrorKind; message: string; next: RepairId[] };
+
+interface Candidate extends LoginClient {
+  /** For people: `the stored client abc`, `the configured client abc`. */
+  label: string;
+}
+
+interface Prepared {
+  discovery: RepairDiscovery;
+  as: oauth.AuthorizationServer;
+  scopes?: string[];
+  choices: RedirectChoice[];
+  candidates: Candidate[];
+  summary?: CredentialSummary;
+  /** Why a stored client was not even tried (bound to another issuer). */
+  notes: string[];
+}
+
+type Decision =
+  | { kind: 'reuse'; client: Candidate; redirectUri: string; listener?: RedirectListener; evidence: string[] }
+  | { kind: 'register'; redirectUri: string; listener?: RedirectListener; evidence: string[] }
+  | (Failure & { kind: 'fail'; evidence: string[] });
+
+/** What re-login would do, found read-only: discovery, and whether the AS still accepts the stored client (one GET, no cookies). */
+export async function planLogin(target: RepairTarget, ctx: LoginContext): Promise<RepairPlan> {
+  const { server, store, key } = target;
+  const plan: RepairPlan = {
+    action: 'login',
+    target: { client: server.client, server: server.name, key, store: store.location },
+    changes: [],
+    warnings: [],
+    handOff: { command: server.client === 'codex' ? 'codex' : 'claude', args: ['mcp', 'login', server.name] },
+  };
+  const prepared = await prepare(target, ctx);
+  if (!prepared.ok) return { ...plan, blocked: { error: prepared.error, message: prepared.message, next: prepared.next } };
+  const decision = await decide(prepared, ctx.http, async (choice) => ({ redirectUri: redirectUriOf(choice, choice.port || (await freeLoopbackPort())) }));
+  if (decision.kind === 'fail') {
+    return { ...plan, warnings: [...prepared.notes, ...decision.evidence], blocked: { error: decision.error, message: decision.message, next: decision.next } };
+  }
+  const s = prepared.summary;
+  const as = prepared.as;
+  plan.changes.push(
+    `accessToken: ${s?.accessTokenFingerprint ?? 'none'} → new`,
+    `refreshToken: ${s?.refreshTokenFingerprint ?? 'none'} → new (removed if the authorization server issues none)`,
+    `expiresAt: ${s?.expiresAt ? new Date(s.expiresAt).toISOString() : 'none'} → as the token response says`,
+    `scopes: ${s?.scopes.length ? s.scopes.join(' ') : 'none'} → ${prepared.scopes?.join(' ') ?? 'none asked (the server names none)'}, as granted`,
+  );
+  if (decision.kind === 'reuse') {
+    plan.changes.push(`clientId: ${decision.client.clientId} kept (${decision.client.label}; the authorization server still accepts it, so nothing new is registered)`);
+  } else {
+    plan.changes.push(
+      `clientId: ${s?.clientId ?? 'none'} → a new client registered at ${String(as.registration_endpoint)} as "${registrationName(server.client)}" (RFC 7591, native, redirect ${decision.redirectUri})`,
+    );
+  }
+  if (server.client === 'codex') plan.changes.push(`issuer: ${s?.issuer ?? 'none'} → ${prepared.discovery.issuer}`);
+  plan.warnings.push(
+    `Your browser opens ${new URL(String(as.authorization_endpoint)).origin} to log in; MCP Auth Doctor waits on ${new URL(decision.redirectUri).origin} for the answer.`,
+    ...prepared.notes,
+    ...decision.evidence,
+  );
+  if (s?.hasRefreshToken && (!s.expiresAt || s.expiresAt > (ctx.now ?? Date.now)() - 1)) {
+    plan.warnings.push(`The stored refresh token (${s.refreshTokenFingerprint}) is replaced; if only the access token has expired, a refresh keeps the grant and needs no browser.`);
+  }
+  return plan;
+}
+
+/** Logs in and writes the tokens; nothing is written unless the whole flow succeeded. */
+export async function login(target: RepairTarget, ctx: LoginContext, ui: LoginUi): Promise<RepairOutcome> {
+  const { server, store, key } = target;
+  const now = ctx.now ?? Date.now;
+  const prepared = await prepare(target, ctx);
+  if (!prepared.ok) return prepared;
+  const { as, discovery } = prepared;
+  const listen = (choice: RedirectChoice) =>
+    listenForRedirect(choice, { ...(ctx.callbackTimeoutMs ? { timeoutMs: ctx.callbackTimeoutMs } : {}), ...(ui.signal ? { signal: ui.signal } : {}) }).then((l) => ({ redirectUri: l.redirectUri, listener: l }));
+  const decision = await decide(prepared, ctx.http, listen);
+  if (decision.kind === 'fail') return failure(decision.error, decision.message, decision.next);
+  const listener = decision.listener!;
+  const redirectUri = decision.redirectUri;
+  let answer: ((a: CallbackAnswer) => void) | undefined;
+  const fail = (error: RepairErrorKind, message: string, next: RepairId[]): RepairOutcome => {
+    answer?.({ ok: false, message: `${message.charAt(0).toUpperCase()}${message.slice(1)}` });
+    return failure(error, message, next);
+  };
+  try {
+    let client: LoginClient;
+    if (decision.kind === 'reuse') {
+      client = decision.client;
+    } else {
+      const registered = await registerClient(ctx.http, as, { client: server.client, redirectUri, ...(prepared.scopes ? { scopes: prepared.scopes } : {}) });
+      if (!registered.ok) return fail(registered.error.kind, `${registered.error.words}; nothing was written`, registered.error.transient ? ['relogin'] : ['report-server']);
+      client = registered.client;
+    }
+
+    const verifier = oauth.generateRandomCodeVerifier();
+    const state = oauth.generateRandomState();
+    const built = authorizationUrl(as, {
+      clientId: client.clientId,
+      redirectUri,
+      codeChallenge: await oauth.calculatePKCECodeChallenge(verifier),
+      state,
+      resource: discovery.resource,
+      ...(prepared.scopes ? { scopes: prepared.scopes } : {}),
+    });
+    if (!built.ok) return fail('discovery', `${built.reason}; nothing was written`, ['report-server']);
+
+    // The UI may take its time (or never return, as a browser launcher might); the callback decides.
+    const opened = ui.openBrowser(built.url.href).then(
+      () => new Promise<never>(() => undefined),
+      (err: unknown) => {
+        throw new BrowserNotOpened(err instanceof Error ? err.message : String(err));
+      },
+    );
+    // Once the callback is in, a late failure of the launcher no longer matters.
+    opened.catch(() => undefined);
+    let callbackUrl: URL;
+    try {
+      const cb = await Promise.race([listener.callback, opened]);
+      answer = cb.answer;
+      callbackUrl = cb.url;
+    } catch (err) {
+      if (err instanceof RedirectTimeout) return fail('network', `${err.message}: the login was not completed; nothing was written`, ['relogin']);
+      if (err instanceof RedirectCancelled) return fail('other', 'the login was cancelled; nothing was written', ['relogin']);
+      if (err instanceof BrowserNotOpened) return fail('other', `the authorization URL could not be opened (${err.message}); nothing was written`, ['relogin']);
+      throw err;
+    }
+
+    const tokenClient = tokenClientFor(as, client);
+    let params: URLSearchParams;
+    try {
+      params = oauth.validateAuthResponse(as, tokenClient.client, callbackUrl, state);
+    } catch (err) {
+      const r = authorizationResponseFailure(err, discovery);
+      return fail(r.error, r.message, r.next);
+    }
+
+    let tokens: oauth.TokenEndpointResponse;
+    const tokenEndpoint = String(as.token_endpoint);
+    try {
+      const res = await oauth.authorizationCodeGrantRequest(as, tokenClient.client, tokenClient.auth, params, redirectUri, verifier, {
+        ...requestOptionsFor(tokenEndpoint, ctx.http),
+        additionalParameters: { resource: discovery.resource },
+      });
+      tokens = await oauth.processAuthorizationCodeResponse(as, tokenClient.client, res);
+    } catch (err) {
+      const e = await classifyTokenError(err, tokenEndpoint, ctx.http);
+      if (e.oauthError === 'invalid_target') return fail('discovery', `the token endpoint refused the resource ${discovery.resource} (invalid_target); nothing was written`, ['edit-config', 'report-server']);
+      const next: RepairId[] = e.kind === 'invalid-client' ? (client.source === 'registered' ? ['report-server'] : ['relogin', 'reset']) : e.transient ? ['relogin'] : ['report-server'];
+      return fail(e.kind, `the code exchange failed: ${e.words}; nothing was written`, next);
+    }
+
+    const at = now();
+    const granted = tokens.scope !== undefined ? tokens.scope.split(' ').filter(Boolean) : (prepared.scopes ?? []);
+    const patch: CredentialPatch & { redirectUri?: string } = {
+      serverName: server.name,
+      serverUrl: server.url!,
+      accessToken: tokens.access_token,
+      // A new grant's refresh token, or none: an old one belongs to the old grant (and maybe the old client).
+      refreshToken: tokens.refresh_token ?? null,
+      expiresAt: typeof tokens.expires_in === 'number' ? at + tokens.expires_in * 1000 : null,
+      scopes: granted,
+      clientId: client.clientId,
+      issuer: discovery.issuer,
+      // Claude Code reuses its registration when it can listen on the stored redirectUri's port again;
+      // stores that do not keep the field ignore it.
+      redirectUri,
+    };
+    const warnings: string[] = [];
+    if (server.client === 'codex') {
+      // Codex 0.169 keeps no client secret with its tokens (codexFormat.ts); its refresh sends none.
+      if (client.clientSecret) warnings.push('the authorization server issued a client secret, which Codex does not store: Codex cannot refresh these tokens and will ask for a login when they expire');
+    } else {
+      patch.clientSecret = client.clientSecret ?? null;
+    }
+
+    let undoSnapshotId: string | undefined;
+    try {
+      undoSnapshotId = (await store.write(key, patch)).snapshotId;
+    } catch (err) {
+      return fail('store', `the tokens were issued but could not be written to ${store.location}: ${err instanceof Error ? err.message : String(err)}; the store was left as it was`, ['relogin']);
+    }
+    // TODO(refresh helper): clear Claude Code's mcp-needs-auth-cache.json stamp for this server once
+    // refresh.ts exports a function for it; Claude Code 2.1.197 connects regardless (client-formats.md).
+
+    const s = prepared.summary;
+    const newFp = fingerprint(tokens.access_token);
+    const expires = typeof tokens.expires_in === 'number' ? `expires in ${describeSpan(tokens.expires_in * 1000)}` : 'no expiry given';
+    const clientWords =
+      client.source === 'registered'
+        ? `new client ${client.clientId} registered as "${registrationName(server.client)}"`
+        : `${client.source} client ${client.clientId} reused, nothing registered`;
+    const changed = [
+      `accessToken: ${s?.accessTokenFingerprint ?? 'none'} → ${newFp}`,
+      `refreshToken: ${s?.refreshTokenFingerprint ?? 'none'} → ${tokens.refresh_token ? fingerprint(tokens.refresh_token) : 'none (the authorization server issued none)'}`,
+      `expiresAt: ${patch.expiresAt ? new Date(patch.expiresAt).toISOString() : 'none'}`,
+      `scopes: ${granted.length ? granted.join(' ') : 'none'}`,
+      client.source === 'registered' ? `clientId: ${s?.clientId ?? 'none'} → ${client.clientId} (registered now)` : `clientId: ${client.clientId} (kept)`,
+      ...(server.client === 'codex' ? [`issuer: ${discovery.issuer}`] : []),
+      ...warnings.map((w) => `note: ${w}`),
+    ];
+    answer?.({ ok: true, message: `${server.name} is logged in again for ${CLIENT_LABELS[server.client]}; the new tokens are saved.` });
+    return {
+      ok: true,
+      summary: `Logged in to ${server.name} for ${CLIENT_LABELS[server.client]}: new token ${newFp}, ${expires}; ${clientWords}`,
+      changed,
+      ...(undoSnapshotId ? { undoSnapshotId } : {}),
+    };
+  } finally {
+    await listener.close();
+  }
+}
+
+class BrowserNotOpened extends Error {
+  override name = 'BrowserNotOpened';
+}
+
+function failure(error: RepairErrorKind, message: string, next: RepairId[]): Failure {
+  return { ok: false, error, message, next };
+}
+
+async function prepare(target: RepairTarget, ctx: LoginContext): Promise<({ ok: true } & Prepared) | Failure> {
+  const { server, store, key } = target;
+  if (!server.url || !key) return failure('other', `${server.name} is not a remote server with a URL; there is nothing to log in to`, ['edit-config']);
+  let summary: CredentialSummary | undefined;
+  let secret: CredentialSecret | undefined;
+  try {
+    summary = await store.read(key);
+    secret = summary ? await store.readSecret(key) : undefined;
+  } catch (err) {
+    return failure('store', `${store.location} could not be read (${err instanceof Error ? err.message : String(err)}); nothing was written`, ['edit-config']);
+  }
+  const found = await discoverForRepair(server, ctx.http);
+  if (!found.ok) return failure('discovery', `${found.reason}; nothing was written`, ['edit-config', 'report-server']);
+  const discovery = found.discovery;
+  const as = discovery.authorizationServer;
+  const scopes = scopesToRequest(as, ctx.scopes?.length ? ctx.scopes : discovery.scopes);
+  // Stores that keep the registered redirect URI (Claude Code's `redirectUri`) may expose it.
+  const storedRedirectUri = (summary as (CredentialSummary & { redirectUri?: string }) | undefined)?.redirectUri;
+  const choices = redirectChoicesFor(server, ctx.callback ?? {}, storedRedirectUri);
+  if (!Array.isArray(choices)) return failure('other', `${choices.refused}; nothing was written`, ['edit-config']);
+
+  const notes: string[] = [];
+  const candidates: Candidate[] = [];
+  const configured = server.oauth?.clientId;
+  if (configured) {
+    // Pre-registered first (spec order); its secret, if any, is the one the client stored with it.
+    const storedSecret = summary?.clientId === configured ? secret?.clientSecret : undefined;
+    candidates.push({ clientId: configured, ...(storedSecret ? { clientSecret: storedSecret } : {}), source: 'configured', label: `the configured client ${configured}` });
+  } else if (summary?.clientId) {
+    const boundTo = summary.issuer ?? summary.discovery?.authorizationServerUrl;
+    if (boundTo && !sameIssuer(boundTo, discovery.issuer)) {
+      // 2026-07-28 §Authorization Server Binding (SEP-2352): a client id belongs to the AS that issued it.
+      notes.push(`The stored client ${summary.clientId} was registered with ${boundTo}, not ${discovery.issuer}; it is not offered to this authorization server.`);
+    } else {
+      candidates.push({
+        clientId: summary.clientId,
+        ...(secret?.clientSecret ? { clientSecret: secret.clientSecret } : {}),
+        source: 'stored',
+        label: `the stored client ${summary.clientId}`,
+      });
+    }
+  }
+  return { ok: true, discovery, as, ...(scopes ? { scopes } : {}), choices, candidates, ...(summary ? { summary } : {}), notes };
+}
+
+/**
+ * The client and redirect URI to log in with: each existing client (configured, else stored)
+ * with each redirect URI the client would use, pre-checked at the AS; the first accepted pair
+ * wins. Else a registration, if the AS offers one. Client ID Metadata Documents come before DCR
+ * in the spec's order, but need a client document hosted at an https URL that names our redirect
+ * URIs; MCP Auth Doctor has none, so that step is skipped.
+ */
+async function decide(p: Prepared, http: HttpSettings, open: (choice: RedirectChoice) => Promise<{ redirectUri: string; listener?: RedirectListener }>): Promise<Decision> {
+  const evidence: string[] = [];
+  for (const candidate of p.candidates) {
+    let verdict = '';
+    for (const choice of p.choices) {
+      let opened: { redirectUri: string; listener?: RedirectListener };
+      try {
+        opened = await open(choice);
+      } catch (err) {
+        if (!(err instanceof RedirectPortBusy)) throw err;
+        evidence.push(`${candidate.label}: ${err.message}`);
+        continue;
+      }
+      const check = await precheckClient(http, p.as, {
+        clientId: candidate.clientId,
+        redirectUri: opened.redirectUri,
+        resource: p.discovery.resource,
+        ...(p.scopes ? { scopes: p.scopes } : {}),
+      });
+      evidence.push(`${candidate.label} with redirect ${opened.redirectUri} (${choice.why}): ${check.verdict === 'accepted' ? 'accepted' : check.verdict.replace('-', ' ')} — ${check.evidence}`);
+      // "unknown": the AS did not say no; registering anew would risk orphaning a good client (seed 004).
+      if (check.verdict === 'accepted' || check.verdict === 'unknown') return { kind: 'reuse', client: candidate, ...opened, evidence };
+      await opened.listener?.close();
+      verdict = check.verdict;
+      if (check.verdict === 'unknown-client') break;
+    }
+    if (candidate.source === 'configured') {
+      // The client itself would use the configured id whatever we register, so registering another would not help it.
+      return {
+        kind: 'fail',
+        ...failure('invalid-client', `the authorization server does not accept ${candidate.label} (${verdict || 'no usable redirect port'}); check oauth client_id and callback port in the config; nothing was written`, ['edit-config']),
+        evidence,
+      };
+    }
+  }
+  if (!p.as.registration_endpoint) {
+    const cimd = p.as.client_id_metadata_document_supported === true ? ' It supports Client ID Metadata Documents, which need a hosted client document MCP Auth Doctor does not have.' : '';
+    const why = p.candidates.length ? 'no stored client it still accepts' : 'no client id is stored or configured';
+    return {
+      kind: 'fail',
+      ...failure('discovery', `the authorization server offers no dynamic client registration and there is ${why}.${cimd} Set a pre-registered client id in the config (oauth.clientId / [mcp_servers.<name>.oauth] client_id), or log in with the client itself; nothing was written`, ['edit-config']),
+      evidence,
+    };
+  }
+  const choice = p.choices[p.choices.length - 1]!;
+  try {
+    return { kind: 'register', ...(await open(choice)), evidence };
+  } catch (err) {
+    if (!(err instanceof RedirectPortBusy)) throw err;
+    return { kind: 'fail', ...failure('other', `${err.message}; nothing was written`, ['relogin']), evidence };
+  }
+}
+
+function tokenClientFor(as: oauth.AuthorizationServer, client: LoginClient): TokenEndpointClient {
+  // The registration response's method wins (RFC 7591 §3.2.1); otherwise chosen from the AS's list.
+  if (client.authMethod && client.clientSecret && client.authMethod !== 'none') {
+    const method = client.authMethod;
+    return {
+      client: { client_id: client.clientId, token_endpoint_auth_method: method },
+      auth: method === 'client_secret_post' ? oauth.ClientSecretPost(client.clientSecret) : oauth.ClientSecretBasic(client.clientSecret),
+      method,
+    };
+  }
+  if (client.authMethod === 'none') return clientAuthFor(as, client.clientId);
+  return clientAuthFor(as, client.clientId, client.clientSecret);
+}
+
+/** RFC 6749 §4.1.2.1 errors and RFC 9207 / state mismatches, in the repair contract's kinds. */
+function authorizationResponseFailure(err: unknown, d: RepairDiscovery): Failure {
+  if (err instanceof oauth.AuthorizationResponseError) {
+    const said = `the authorization server answered ${err.error}${err.error_description ? ` ("${clean(err.error_description)}")` : ''}`;
+    switch (err.error) {
+      case 'access_denied':
+        return failure('denied', `the login was refused at the authorization server (${said}); nothing was written`, ['relogin']);
+      case 'invalid_scope':
+        return failure('invalid-scope', `${said} for the scopes asked; nothing was written`, ['edit-config', 'report-server']);
+      case 'invalid_target':
+        return failure('discovery', `the authorization server refused the resource ${d.resource} (invalid_target); nothing was written`, ['edit-config', 'report-server']);
+      case 'unauthorized_client':
+        return failure('unauthorized-client', `${said}; nothing was written`, ['reset', 'report-server']);
+      case 'invalid_client':
+        return failure('invalid-client', `${said}; nothing was written`, ['reset', 'relogin']);
+      case 'temporarily_unavailable':
+      case 'server_error':
+        return failure('network', `${said}; nothing was written`, ['relogin']);
+      default:
+        return failure('other', `${said}; nothing was written`, ['relogin', 'report-server']);
+    }
+  }
+  if (err instanceof oauth.OperationProcessingError) {
+    if (/"iss"/.test(err.message)) {
+      // RFC 9207 §2.4: the code may come from another authorization server (mix-up); never exchange it.
+      return failure(
+        'discovery',
+        `the answer to the login did not come from ${d.issuer} (${err.message.includes('missing') ? 'it carries no iss though the server promises one' : 'its iss names another issuer'}); the code was not used and nothing was written`,
+        ['relogin', 'report-server'],
+      );
+    }
+    if (/"state"/.test(err.message)) return failure('other', `the answer to the login does not belong to this login (${err.message}); the code was not used and nothing was written`, ['relogin']);
+    return failure('other', `the answer to the login is not valid (${err.message}); nothing was written`, ['relogin']);
+  }
+  return failure('other', `the answer to the login could not be read (${err instanceof Error ? err.message : String(err)}); nothing was written`, ['relogin']);
+}
+
+function sameIssuer(a: string, b: string): boolean {
+  return a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
+}
+
+function clean(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  const t = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  return t.length > 200 ? `${t.slice(0, 200)}…` : t;
+}

@@ -1,0 +1,478 @@
+// Re-login (src/core/repair/login.ts) against the loopback OAuth lab, judged by the real clients:
+// after our login into a sandbox HOME, Claude Code 2.1.197's `claude mcp list` reports the server
+// connected and Codex 0.169.0's app-server lists its tools. A second login reuses the stored
+// client (seed 004: no orphaned registration); a client the AS forgot is replaced by exactly one
+// new registration; every refusal leaves the store as it was. The "browser" is lab.approve(url)
+// followed by a GET of the redirect, as a user's browser would deliver it.
+// Run: npx mocha --no-config --node-option import=tsx --timeout 180000 test/interop/repairLogin.test.ts
+import { strict as assert } from 'node:assert';
+import { existsSync, promises as fs } from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { runCli } from '../../src/cli/main';
+import { scanConfigs } from '../../src/core/config/scan';
+import { SnapshotStore } from '../../src/core/credentials/backups';
+import { claudeCodeStore, claudeCredentialsFile } from '../../src/core/credentials/claudeCodeStore';
+import { codexCredentialsFile, codexStore } from '../../src/core/credentials/codexStore';
+import type { CredentialStore } from '../../src/core/credentials/store';
+import type { Environment } from '../../src/core/environment';
+import type { ClientId, McpServer } from '../../src/core/model';
+import type { HttpSettings } from '../../src/core/probe/http';
+import { login, planLogin, type LoginContext, type LoginUi } from '../../src/core/repair/login';
+import type { RepairOutcome, RepairTarget } from '../../src/core/repair/types';
+import { fingerprint } from '../../src/core/storageKey';
+import { startLab, type Lab } from '../lab';
+import { claudeLogin, claudeMcpList, codexAppServerStatus, codexLogin, makeSandboxHome, sandboxEnv } from '../support/realClients';
+
+const HTTP: HttpSettings = { fetch: (input, init) => fetch(input, init), timeoutMs: 5000, maxBodyBytes: 1 << 20 };
+
+interface Sandbox {
+  home: string;
+  e: Environment;
+  server: McpServer;
+  store: CredentialStore;
+  target: RepairTarget;
+  file: string;
+  backups: SnapshotStore;
+}
+
+const homes: string[] = [];
+
+/** A sandbox HOME where `client` has one server "lab" at the lab's MCP URL (Codex: file store). */
+async function sandbox(client: ClientId, lab: Lab, options: { callbackPort?: number; resource?: string } = {}): Promise<Sandbox> {
+  const home = await makeSandboxHome('mad-login-');
+  homes.push(home);
+  const e: Environment = { home, env: sandboxEnv(home), platform: process.platform, projectDirs: [home], managedMcpPath: path.join(home, 'no-managed-mcp.json') };
+  if (client === 'claude-code') {
+    const entry = { type: 'http', url: lab.mcpUrl, ...(options.callbackPort ? { oauth: { callbackPort: options.callbackPort } } : {}) };
+    await fs.writeFile(path.join(home, '.claude.json'), JSON.stringify({ mcpServers: { lab: entry } }), { mode: 0o600 });
+  } else {
+    await fs.mkdir(path.join(home, '.codex'), { recursive: true });
+    const resource = options.resource ? `oauth_resource = "${options.resource}"\n` : '';
+    await fs.writeFile(path.join(home, '.codex', 'config.toml'), `mcp_oauth_credentials_store = "file"\n\n[mcp_servers.lab]\nurl = "${lab.mcpUrl}"\n${resource}`);
+  }
+  const servers = (await scanConfigs(e, [client])).servers;
+  assert.equal(servers.length, 1, `the sandbox config has one server, found ${servers.length}`);
+  const server = servers[0]!;
+  const backups = new SnapshotStore(path.join(home, 'backups'));
+  const store = client === 'claude-code' ? claudeCodeStore(e, { backups }) : codexStore(e, { backups });
+  const file = client === 'claude-code' ? claudeCredentialsFile(e) : codexCredentialsFile(e);
+  return { home, e, server, store, target: { server, store, key: server.storageKey! }, file, backups };
+}
+
+/** The browser: the lab approves the authorization URL, and its redirect is delivered to our listener. */
+function browser(lab: Lab, seen: { urls: string[]; pages: string[] } = { urls: [], pages: [] }, tamper?: (redirect: URL) => URL | Promise<URL>): LoginUi & { seen: typeof seen } {
+  return {
+    seen,
+    openBrowser: async (url) => {
+      seen.urls.push(url);
+      let redirect = new URL(await lab.approve(url));
+      if (tamper) redirect = await tamper(redirect);
+      const res = await fetch(redirect, { signal: AbortSignal.timeout(15_000) });
+      seen.pages.push(await res.text());
+    },
+  };
+}
+
+function ctx(extra: Partial<LoginContext> = {}): LoginContext {
+  return { http: HTTP, callbackTimeoutMs: 20_000, ...extra };
+}
+
+async function rawClaude(sb: Sandbox): Promise<Record<string, unknown> & { accessToken: string; refreshToken?: string; clientId?: string; expiresAt?: number; scope?: string }> {
+  return JSON.parse(await fs.readFile(sb.file, 'utf8')).mcpOAuth[sb.target.key];
+}
+
+async function rawCodex(sb: Sandbox): Promise<{ server_name: string; server_url: string; issuer?: string; client_id: string; access_token: string; refresh_token?: string; expires_at?: number; scopes: string[] }> {
+  return JSON.parse(await fs.readFile(sb.file, 'utf8'))[sb.target.key];
+}
+
+function assertOk(outcome: RepairOutcome): asserts outcome is Extract<RepairOutcome, { ok: true }> {
+  assert.ok(outcome.ok, `login failed: ${outcome.ok ? '' : `${outcome.error}: ${outcome.message}`}`);
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer().listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+after(async () => {
+  for (const h of homes) await fs.rm(h, { recursive: true, force: true });
+});
+
+describe('Re-login into Claude Code’s store', function () {
+  this.timeout(180_000);
+  let lab: Lab;
+  let sb: Sandbox;
+  const seen = { urls: [] as string[], pages: [] as string[] };
+
+  before(async () => {
+    lab = await startLab();
+    sb = await sandbox('claude-code', lab);
+  });
+  after(async () => lab?.close());
+
+  it('with nothing stored, registers one native client named for Claude Code and claude mcp list reports ✔ Connected', async () => {
+    const plan = await planLogin(sb.target, ctx());
+    assert.equal(plan.blocked, undefined);
+    assert.ok(plan.changes.some((c) => c.includes('a new client registered at') && c.includes('MCP Auth Doctor (for Claude Code)')), plan.changes.join('\n'));
+    assert.equal(lab.registrations(), 0, 'planning registers nothing');
+    assert.equal(existsSync(sb.file), false, 'planning writes nothing');
+
+    const outcome = await login(sb.target, ctx(), browser(lab, seen));
+    assertOk(outcome);
+    assert.equal(lab.registrations(), 1);
+    const [client] = lab.clients();
+    assert.equal(client?.clientName, 'MCP Auth Doctor (for Claude Code)');
+    assert.match(client!.redirectUris[0]!, /^http:\/\/localhost:\d+\/callback$/, 'the redirect URI has the form Claude Code itself registers');
+
+    const authorization = new URL(seen.urls[0]!);
+    assert.equal(authorization.searchParams.get('code_challenge_method'), 'S256');
+    assert.equal(authorization.searchParams.get('resource'), lab.mcpUrl);
+    assert.ok(authorization.searchParams.get('state'));
+    assert.equal(authorization.searchParams.get('scope'), 'mcp:tools offline_access', 'the resource’s scopes, plus offline_access which the AS lists');
+
+    const raw = await rawClaude(sb);
+    assert.equal(raw.serverName, 'lab');
+    assert.equal(raw.serverUrl, lab.mcpUrl);
+    assert.equal(raw.clientId, client!.clientId);
+    assert.ok(raw.refreshToken, 'a refresh token is stored');
+    assert.equal(raw.scope, 'mcp:tools');
+    assert.ok(Math.abs(raw.expiresAt! - (Date.now() + lab.behaviour.accessTokenTtl * 1000)) < 60_000, `expiresAt ${raw.expiresAt} is about an hour from now`);
+    assert.ok(outcome.summary.includes(fingerprint(raw.accessToken)), outcome.summary);
+    assert.equal(outcome.undoSnapshotId, undefined, 'the store did not exist before, so there is no snapshot to undo to');
+    assert.equal((await fs.stat(sb.file)).mode & 0o777, 0o600);
+
+    // The page the browser showed says so, and carries no token, no code.
+    const page = seen.pages[0]!;
+    assert.match(page, /Logged in/);
+    for (const secret of [raw.accessToken, raw.refreshToken!]) assert.ok(!page.includes(secret), 'the page holds no token');
+    assert.ok(!page.includes('code='), 'the page holds no code');
+
+    const authorized = lab.mcpRequests().authorized;
+    const { servers } = await claudeMcpList(sb.home, sb.home, { timeoutMs: 60_000 });
+    assert.deepEqual(servers.map((s) => [s.name, s.statusText]), [['lab', '✔ Connected']]);
+    assert.ok(lab.mcpRequests().authorized > authorized, 'claude sent the token we stored and the lab accepted it');
+  });
+
+  it('a second login reuses the stored client: no registration, new tokens, the old refresh token replaced, Undo restores the old entry', async () => {
+    const before = await rawClaude(sb);
+    const registrations = lab.registrationRequests();
+    const plan = await planLogin(sb.target, ctx());
+    assert.ok(plan.changes.some((c) => c.startsWith(`clientId: ${before.clientId} kept`)), plan.changes.join('\n'));
+
+    const outcome = await login(sb.target, ctx(), browser(lab));
+    assertOk(outcome);
+    assert.equal(lab.registrationRequests(), registrations, 'not one request reached the registration endpoint');
+    const after = await rawClaude(sb);
+    assert.equal(after.clientId, before.clientId);
+    assert.notEqual(after.accessToken, before.accessToken);
+    assert.ok(after.refreshToken && after.refreshToken !== before.refreshToken, 'the refresh token is the new grant’s');
+    assert.match(outcome.summary, /reused, nothing registered/);
+
+    assert.ok(outcome.undoSnapshotId, 'the write took a snapshot first');
+    const snapshot = await sb.backups.read(outcome.undoSnapshotId);
+    assert.equal(snapshot?.entries.find((x) => x.key === sb.target.key)?.accessToken, fingerprint(before.accessToken), 'the snapshot holds the entry as it was');
+  });
+
+  it('after the AS forgot every client, exactly one new registration, and the entry names it', async () => {
+    const before = await rawClaude(sb);
+    assert.equal(lab.forgetClients(), 1);
+    const registrations = lab.registrations();
+    const outcome = await login(sb.target, ctx(), browser(lab));
+    assertOk(outcome);
+    assert.equal(lab.registrations(), registrations + 1);
+    const after = await rawClaude(sb);
+    assert.notEqual(after.clientId, before.clientId);
+    assert.deepEqual(lab.clients().map((c) => c.clientId), [after.clientId]);
+    assert.ok(outcome.changed.includes(`clientId: ${before.clientId} → ${after.clientId} (registered now)`), outcome.changed.join('\n'));
+  });
+});
+
+describe('Re-login over Claude Code’s own registration on a pinned callback port', function () {
+  this.timeout(180_000);
+  let lab: Lab;
+  after(async () => lab?.close());
+
+  it('reuses the client claude registered (no registration) and claude connects with our tokens', async () => {
+    lab = await startLab();
+    const sb = await sandbox('claude-code', lab, { callbackPort: await freePort() });
+    await claudeLogin(sb.home, sb.home, 'lab', lab, { timeoutMs: 30_000 });
+    const claudes = await rawClaude(sb);
+    assert.equal(lab.registrations(), 1, 'claude registered its client');
+
+    const outcome = await login(sb.target, ctx(), browser(lab));
+    assertOk(outcome);
+    assert.equal(lab.registrations(), 1, 'no new registration');
+    const after = await rawClaude(sb);
+    assert.equal(after.clientId, claudes.clientId);
+    assert.equal(after.redirectUri, claudes.redirectUri, 'claude’s registered redirect URI stays');
+    assert.notEqual(after.accessToken, claudes.accessToken);
+    assert.ok(outcome.undoSnapshotId);
+
+    const { servers } = await claudeMcpList(sb.home, sb.home, { timeoutMs: 60_000 });
+    assert.deepEqual(servers.map((s) => [s.name, s.statusText]), [['lab', '✔ Connected']]);
+  });
+});
+
+describe('Re-login into Codex’s file store', function () {
+  this.timeout(180_000);
+  let lab: Lab;
+  before(async () => {
+    lab = await startLab();
+  });
+  after(async () => lab?.close());
+
+  async function codexUsesIt(sb: Sandbox): Promise<void> {
+    const authorized = lab.mcpRequests().authorized;
+    const status = await codexAppServerStatus(sb.home, { store: 'file', timeoutMs: 90_000 });
+    const labStatus = status.find((s) => s.name === 'lab');
+    assert.equal(labStatus?.toolsError, undefined, `codex could not use the tokens: ${labStatus?.toolsError}`);
+    assert.deepEqual(labStatus?.tools, ['echo', 'whoami']);
+    assert.ok(lab.mcpRequests().authorized > authorized, 'codex sent the token we stored');
+  }
+
+  it('with nothing stored: one registration named for Codex, the entry in Codex’s format, and the app-server lists the tools', async () => {
+    const sb = await sandbox('codex', lab);
+    const registrations = lab.registrations();
+    const outcome = await login(sb.target, ctx(), browser(lab));
+    assertOk(outcome);
+    assert.equal(lab.registrations(), registrations + 1);
+    const mine = lab.clients().find((c) => c.clientName === 'MCP Auth Doctor (for Codex)');
+    assert.ok(mine, 'the new client is named for Codex');
+    assert.match(mine.redirectUris[0]!, /^http:\/\/127\.0\.0\.1:\d+\/callback$/, 'the redirect URI has the form Codex itself registers');
+
+    const raw = await rawCodex(sb);
+    assert.deepEqual(
+      { server_name: raw.server_name, server_url: raw.server_url, issuer: raw.issuer, client_id: raw.client_id, scopes: raw.scopes },
+      { server_name: 'lab', server_url: lab.mcpUrl, issuer: lab.issuer, client_id: mine.clientId, scopes: ['mcp:tools'] },
+    );
+    assert.ok(raw.refresh_token, 'a refresh token is stored');
+    assert.ok(Math.abs(raw.expires_at! - (Date.now() + lab.behaviour.accessTokenTtl * 1000)) < 60_000);
+    await codexUsesIt(sb);
+  });
+
+  it('over Codex’s own login: Codex’s client is reused (no registration), its entry replaced, and the app-server lists the tools', async () => {
+    const sb = await sandbox('codex', lab);
+    await codexLogin(sb.home, 'lab', lab, { store: 'file', timeoutMs: 60_000 });
+    const codexs = await rawCodex(sb);
+    const registrations = lab.registrationRequests();
+
+    const plan = await planLogin(sb.target, ctx());
+    assert.ok(plan.changes.some((c) => c.startsWith(`clientId: ${codexs.client_id} kept`)), plan.changes.join('\n'));
+    const outcome = await login(sb.target, ctx(), browser(lab));
+    assertOk(outcome);
+    assert.equal(lab.registrationRequests(), registrations, 'nothing reached the registration endpoint');
+    const raw = await rawCodex(sb);
+    assert.equal(raw.client_id, codexs.client_id);
+    assert.equal(raw.issuer, lab.issuer);
+    assert.notEqual(raw.access_token, codexs.access_token);
+    assert.ok(raw.refresh_token && raw.refresh_token !== codexs.refresh_token);
+    assert.ok(outcome.undoSnapshotId, 'Codex’s own entry was snapshotted before we replaced it');
+    await codexUsesIt(sb);
+  });
+});
+
+describe('Re-login refusals leave the store as it was', function () {
+  this.timeout(120_000);
+  let lab: Lab;
+  before(async () => {
+    lab = await startLab();
+  });
+  afterEach(() => lab.configure({ dynamicRegistration: true }));
+  after(async () => lab?.close());
+
+  /** A Claude Code sandbox with one grant from an earlier login of ours (so a refusal has something to keep). */
+  async function loggedIn(): Promise<{ sb: Sandbox; text: string }> {
+    const sb = await sandbox('claude-code', lab);
+    assertOk(await login(sb.target, ctx(), browser(lab)));
+    return { sb, text: await fs.readFile(sb.file, 'utf8') };
+  }
+
+  function fails(outcome: RepairOutcome, error: string): Extract<RepairOutcome, { ok: false }> {
+    assert.ok(!outcome.ok, 'the login should have failed');
+    assert.equal(outcome.error, error, outcome.message);
+    assert.match(outcome.message, /nothing was written|left as it was/);
+    return outcome;
+  }
+
+  it('no dynamic registration and no client: a clear error before any browser, nothing written', async () => {
+    lab.configure({ dynamicRegistration: false });
+    const sb = await sandbox('claude-code', lab);
+    const registrationRequests = lab.registrationRequests();
+    const plan = await planLogin(sb.target, ctx());
+    assert.equal(plan.blocked?.error, 'discovery');
+    const ui = browser(lab);
+    const outcome = fails(await login(sb.target, ctx(), ui), 'discovery');
+    assert.match(outcome.message, /no dynamic client registration/);
+    assert.match(outcome.message, /client_id/);
+    assert.deepEqual(outcome.next, ['edit-config']);
+    assert.equal(ui.seen.urls.length, 0, 'no browser was opened');
+    assert.equal(lab.registrationRequests(), registrationRequests);
+    assert.equal(existsSync(sb.file), false);
+  });
+
+  it('access_denied from the authorization server: denied, no code exchange', async () => {
+    const { sb, text } = await loggedIn();
+    const tokenRequests = lab.tokenEndpointRequests();
+    // What the AS sends when the user clicks "Deny": the redirect with error=access_denied.
+    const ui: LoginUi = {
+      openBrowser: async (url) => {
+        const a = new URL(url);
+        const deny = new URL(a.searchParams.get('redirect_uri')!);
+        deny.search = new URLSearchParams({ error: 'access_denied', error_description: 'The user denied access', state: a.searchParams.get('state')!, iss: lab.issuer }).toString();
+        const page = await (await fetch(deny)).text();
+        assert.match(page, /Login not completed/);
+      },
+    };
+    const outcome = fails(await login(sb.target, ctx(), ui), 'denied');
+    assert.deepEqual(outcome.next, ['relogin']);
+    assert.equal(lab.tokenEndpointRequests(), tokenRequests);
+    assert.equal(await fs.readFile(sb.file, 'utf8'), text);
+  });
+
+  it('a callback whose iss names another issuer (RFC 9207 mix-up): the code is never exchanged', async () => {
+    const { sb, text } = await loggedIn();
+    const tokenRequests = lab.tokenEndpointRequests();
+    const ui = browser(lab, undefined, (redirect) => {
+      assert.equal(redirect.searchParams.get('iss'), lab.issuer, 'the lab sends iss');
+      redirect.searchParams.set('iss', lab.canary.origin);
+      return redirect;
+    });
+    const outcome = fails(await login(sb.target, ctx(), ui), 'discovery');
+    assert.match(outcome.message, /did not come from/);
+    assert.equal(lab.tokenEndpointRequests(), tokenRequests, 'no request reached the token endpoint');
+    assert.equal(await fs.readFile(sb.file, 'utf8'), text);
+    assert.equal(lab.canary.tokensReceived(), 0);
+  });
+
+  it('no callback in time: a network error after the timeout, and the listener is closed', async () => {
+    const { sb, text } = await loggedIn();
+    let redirectUri = '';
+    const started = Date.now();
+    const outcome = fails(
+      await login(sb.target, ctx({ callbackTimeoutMs: 800 }), {
+        openBrowser: async (url) => {
+          redirectUri = new URL(url).searchParams.get('redirect_uri')!;
+        },
+      }),
+      'network',
+    );
+    assert.match(outcome.message, /no answer from the browser within 1 s/);
+    assert.ok(Date.now() - started < 10_000);
+    assert.equal(await fs.readFile(sb.file, 'utf8'), text);
+    await assert.rejects(fetch(redirectUri.replace('localhost', '127.0.0.1')), 'the listener no longer answers');
+  });
+
+  it('a resource the AS does not serve (invalid_target): discovery error naming it', async () => {
+    const other = `${lab.mcpUrl}/other`;
+    const sb = await sandbox('codex', lab, { resource: other });
+    const outcome = fails(await login(sb.target, ctx(), browser(lab)), 'discovery');
+    assert.ok(outcome.message.includes(other), outcome.message);
+    assert.match(outcome.message, /invalid_target/);
+    assert.equal(existsSync(sb.file), false);
+  });
+
+  it('the client is forgotten between approval and code exchange: invalid-client, nothing written', async () => {
+    const { sb, text } = await loggedIn();
+    const ui = browser(lab, undefined, (redirect) => {
+      lab.forgetClients();
+      return redirect;
+    });
+    const outcome = fails(await login(sb.target, ctx(), ui), 'invalid-client');
+    assert.match(outcome.message, /code exchange failed/);
+    assert.equal(await fs.readFile(sb.file, 'utf8'), text);
+  });
+
+  it('the registration endpoint refuses our metadata: invalid-client, nothing written', async () => {
+    const sb = await sandbox('claude-code', lab);
+    const registrations = lab.registrations();
+    // An AS that refuses the registration (RFC 7591 §3.2.2), in front of the lab's endpoint.
+    const refusing: HttpSettings = {
+      ...HTTP,
+      fetch: async (input, init) => {
+        if (new URL(String(input)).pathname === '/reg' && init?.method === 'POST') {
+          return new Response(JSON.stringify({ error: 'invalid_client_metadata', error_description: 'application_type native is not allowed' }), { status: 400, headers: { 'content-type': 'application/json' } });
+        }
+        return fetch(input, init);
+      },
+    };
+    const ui = browser(lab);
+    const outcome = fails(await login(sb.target, { ...ctx(), http: refusing }, ui), 'invalid-client');
+    assert.match(outcome.message, /invalid_client_metadata/);
+    assert.equal(ui.seen.urls.length, 0);
+    assert.equal(lab.registrations(), registrations);
+    assert.equal(existsSync(sb.file), false);
+  });
+});
+
+describe('mcp-auth-doctor login', function () {
+  this.timeout(120_000);
+  let lab: Lab;
+  before(async () => {
+    lab = await startLab();
+  });
+  after(async () => lab?.close());
+
+  function cli(sb: Sandbox, args: string[], onOut?: (text: string) => void) {
+    let stdout = '';
+    let stderr = '';
+    const done = runCli(args, {
+      stdout: (t) => {
+        stdout += t;
+        onOut?.(stdout);
+      },
+      stderr: (t) => (stderr += t),
+      env: sandboxEnv(sb.home),
+      cwd: sb.home,
+    });
+    return { done, out: () => stdout, err: () => stderr };
+  }
+
+  it('without --yes prints the plan and writes nothing (exit 1); the same name for both clients needs --client (exit 2)', async () => {
+    const sb = await sandbox('claude-code', lab);
+    const plan = cli(sb, ['login', 'lab']);
+    assert.equal(await plan.done, 1);
+    assert.match(plan.out(), /Log in to lab again for Claude Code/);
+    assert.match(plan.out(), /Nothing written\. Run again with --yes/);
+    assert.match(plan.out(), /claude mcp login lab/);
+    assert.equal(existsSync(sb.file), false);
+
+    await fs.mkdir(path.join(sb.home, '.codex'), { recursive: true });
+    await fs.writeFile(path.join(sb.home, '.codex', 'config.toml'), `[mcp_servers.lab]\nurl = "${lab.mcpUrl}"\n`);
+    const both = cli(sb, ['login', 'lab']);
+    assert.equal(await both.done, 2);
+    assert.match(both.err(), /--client claude-code/);
+    assert.match(both.err(), /--client codex/);
+  });
+
+  it('with --yes prints the URL, logs in, prints the Undo command and the new state; the Undo command restores the entry', async () => {
+    const sb = await sandbox('claude-code', lab);
+    assertOk(await login(sb.target, ctx(), browser(lab)));
+    const before = await rawClaude(sb);
+
+    let delivered: Promise<void> | undefined;
+    const run = cli(sb, ['login', 'lab', '--no-browser', '--yes'], (out) => {
+      const m = /^(http:\/\/127\.0\.0\.1:\d+\/auth\?\S+)$/m.exec(out);
+      if (m && !delivered) delivered = lab.approve(m[1]!).then(async (redirect) => void (await (await fetch(redirect)).text()));
+    });
+    assert.equal(await run.done, 0, run.out() + run.err());
+    await delivered;
+    const out = run.out();
+    assert.match(out, /Open this URL in your browser/);
+    assert.match(out, /Logged in to lab for Claude Code: new token sha256:[0-9a-f]{12}/);
+    assert.match(out, /State now: valid/);
+    const undo = /^Undo: mcp-auth-doctor (restore \S+ --entry '([^']+)' --yes)$/m.exec(out);
+    assert.ok(undo, out);
+    assert.equal(undo[2], sb.target.key);
+    const after = await rawClaude(sb);
+    assert.notEqual(after.accessToken, before.accessToken);
+    for (const secret of [after.accessToken, after.refreshToken!, before.accessToken]) assert.ok(!out.includes(secret), 'no token in the output');
+
+    const restore = cli(sb, ['restore', ...undo[1]!.split(' ').slice(1).map((a) => a.replace(/^'|'$/g, ''))]);
+    assert.equal(await restore.done, 0, restore.out() + restore.err());
+    assert.equal((await rawClaude(sb)).accessToken, before.accessToken, 'Undo put the previous token back');
+  });
+});
