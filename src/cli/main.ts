@@ -2,6 +2,8 @@
 import { backup } from './commands/backup';
 import { backups } from './commands/backups';
 import { login } from './commands/login';
+import { refresh } from './commands/refresh';
+import { reset } from './commands/reset';
 import { restore } from './commands/restore';
 import { status } from './commands/status';
 import { EXIT_USAGE, UsageError, type CliCommand, type CliIo } from './io';
@@ -11,6 +13,8 @@ const COMMANDS: Record<string, CliCommand> = {
   backup,
   backups,
   restore,
+  refresh,
+  reset,
   login,
 };
 
@@ -31,6 +35,15 @@ Commands:
       Put a snapshot (or one entry of it) back, under the client's lock, after a snapshot of
       the current state. Without --yes it prints what would change and exits 1. Afterwards each
       restored access token is checked with its own server; exit 1 when one is dead.
+  refresh <server> [--client claude-code|codex] [--cwd DIR] [--yes]
+      Use the stored refresh token once (at the token endpoint discovery finds, with the stored
+      client and the resource) and write the new tokens into that client's store after a
+      snapshot, inside Codex's refresh lock; then probe the server again. Without --yes it prints
+      the plan, running clients that hold the old token, and the client's own login command.
+  reset <server> [--client claude-code|codex] [--cwd DIR] [--yes]
+      Remove that server's stored credential (only its entry, after a snapshot), as the
+      client's own \`mcp logout\` does. Both print how to undo them (restore <snapshot> --entry
+      <key>); exit 0 done, 1 failed or not confirmed, 2 a name that needs --client.
   login <server> [--client claude-code|codex] [--cwd DIR] [--no-browser] [--yes]
       Log in to a server again (OAuth code flow with PKCE on a loopback redirect), reusing the
       client's stored registration while the authorization server accepts it, and write the

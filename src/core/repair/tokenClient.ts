@@ -68,6 +68,8 @@ export interface TokenEndpointError {
   description?: string;
   /** A later try may work (timeouts, 5xx, temporarily_unavailable); nothing about the grant is known to be wrong. */
   transient: boolean;
+  /** No answer in time: the server may or may not have acted on the request. */
+  timedOut?: boolean;
   /** One sentence, never a secret. */
   words: string;
 }
@@ -95,12 +97,13 @@ export async function classifyTokenError(err: unknown, url: string, http: HttpSe
   }
   const e = err as Error & { cause?: { code?: string; message?: string }; code?: string };
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') {
-    return { kind: 'network', transient: true, words: `the token endpoint gave no complete answer within ${http.timeoutMs / 1000} s` };
+    return { kind: 'network', transient: true, timedOut: true, words: `the token endpoint gave no complete answer within ${http.timeoutMs / 1000} s` };
   }
   if (e instanceof TypeError || e?.cause?.code) {
     const code = e.cause?.code ?? e.code;
     const route = http.routeFor ? ` (${http.routeFor(url)})` : '';
-    return { kind: 'network', transient: true, words: `the token endpoint could not be reached: ${code ?? e.cause?.message ?? e.message}${route}` };
+    const detail = code && e.cause?.message ? `${code}: ${e.cause.message}` : (code ?? e.cause?.message ?? e.message);
+    return { kind: 'network', transient: true, words: `the token endpoint could not be reached (${detail})${route}` };
   }
   return { kind: 'other', transient: false, words: e instanceof Error ? e.message : String(err) };
 }
