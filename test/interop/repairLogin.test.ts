@@ -22,7 +22,7 @@ import { login, planLogin, type LoginContext, type LoginUi } from '../../src/cor
 import type { RepairOutcome, RepairTarget } from '../../src/core/repair/types';
 import { fingerprint } from '../../src/core/storageKey';
 import { startLab, type Lab } from '../lab';
-import { claudeLogin, claudeMcpList, codexAppServerStatus, codexLogin, makeSandboxHome, sandboxEnv } from '../support/realClients';
+import { claudeMcpList, codexAppServerStatus, codexLogin, makeSandboxHome, sandboxEnv } from '../support/realClients';
 
 const HTTP: HttpSettings = { fetch: (input, init) => fetch(input, init), timeoutMs: 5000, maxBodyBytes: 1 << 20 };
 
@@ -191,25 +191,39 @@ describe('Re-login into Claude Code’s store', function () {
   });
 });
 
-describe('Re-login over Claude Code’s own registration on a pinned callback port', function () {
+describe('Re-login over the client claude registered while listing', function () {
   this.timeout(180_000);
   let lab: Lab;
   after(async () => lab?.close());
 
-  it('reuses the client claude registered (no registration) and claude connects with our tokens', async () => {
+  it('with a pinned callback port the registration does not serve, reuses claude’s client on its default port, clears the needs-auth stamp, and claude connects', async () => {
     lab = await startLab();
     const sb = await sandbox('claude-code', lab, { callbackPort: await freePort() });
-    await claudeLogin(sb.home, sb.home, 'lab', lab, { timeoutMs: 30_000 });
+    // As users meet it: claude lists the server, gets a 401, registers its client (redirect on the
+    // pinned port), stores it without tokens and stamps the server "needs auth".
+    const listed = await claudeMcpList(sb.home, sb.home, { timeoutMs: 60_000 });
+    assert.deepEqual(listed.servers.map((s) => [s.name, s.status]), [['lab', 'needs-auth']]);
+    const stampFile = path.join(sb.home, '.claude', 'mcp-needs-auth-cache.json');
+    assert.ok(Object.hasOwn(JSON.parse(await fs.readFile(stampFile, 'utf8')), 'lab'), 'claude stamped the server');
     const claudes = await rawClaude(sb);
-    assert.equal(lab.registrations(), 1, 'claude registered its client');
+    assert.ok(claudes.clientId, 'claude stored the client it registered');
+    assert.deepEqual(lab.clients().map((c) => c.clientId), [claudes.clientId]);
+    const registrations = lab.registrationRequests();
+
+    // claude registered it for its default redirect (port 3118), not the configured port.
+    const plan = await planLogin(sb.target, ctx());
+    assert.ok(plan.warnings.some((w) => w.includes('(the configured oauth.callbackPort): redirect rejected')), plan.warnings.join('\n'));
+    assert.ok(plan.warnings.some((w) => w.includes('http://localhost:3118/callback') && w.includes(': accepted')), plan.warnings.join('\n'));
 
     const outcome = await login(sb.target, ctx(), browser(lab));
     assertOk(outcome);
-    assert.equal(lab.registrations(), 1, 'no new registration');
+    assert.equal(lab.registrationRequests(), registrations, 'nothing reached the registration endpoint');
     const after = await rawClaude(sb);
     assert.equal(after.clientId, claudes.clientId);
     assert.equal(after.redirectUri, claudes.redirectUri, 'claude’s registered redirect URI stays');
-    assert.notEqual(after.accessToken, claudes.accessToken);
+    assert.ok(after.accessToken && after.refreshToken);
+    assert.ok(!Object.hasOwn(JSON.parse(await fs.readFile(stampFile, 'utf8')), 'lab'), 'the needs-auth stamp is gone');
+    assert.ok(outcome.changed.some((c) => c.startsWith('needs-auth stamp for lab removed')), outcome.changed.join('\n'));
     assert.ok(outcome.undoSnapshotId);
 
     const { servers } = await claudeMcpList(sb.home, sb.home, { timeoutMs: 60_000 });

@@ -21,6 +21,7 @@ import {
   type CallbackAnswer,
   type ClientCallbackSettings,
   type RedirectChoice,
+  type RedirectChoices,
   type RedirectListener,
 } from './loopbackRedirect';
 import { authorizationUrl, precheckClient, registerClient, registrationName, scopesToRequest, type LoginClient } from './registration';
@@ -58,7 +59,7 @@ interface Prepared {
   discovery: RepairDiscovery;
   as: oauth.AuthorizationServer;
   scopes?: string[];
-  choices: RedirectChoice[];
+  choices: RedirectChoices;
   candidates: Candidate[];
   summary?: CredentialSummary;
   /** Why a stored client was not even tried (bound to another issuer). */
@@ -228,8 +229,16 @@ export async function login(target: RepairTarget, ctx: LoginContext, ui: LoginUi
     } catch (err) {
       return fail('store', `the tokens were issued but could not be written to ${store.location}: ${err instanceof Error ? err.message : String(err)}; the store was left as it was`, ['relogin']);
     }
-    // TODO(refresh helper): clear Claude Code's mcp-needs-auth-cache.json stamp for this server once
-    // refresh.ts exports a function for it; Claude Code 2.1.197 connects regardless (client-formats.md).
+    // Claude Code skips a server it stamped "needs auth" for a while, even with good tokens stored.
+    let stamp: string | undefined;
+    if (store.clearNeedsAuthStamp) {
+      try {
+        const r = await store.clearNeedsAuthStamp(server.name);
+        if (r.removed) stamp = `needs-auth stamp for ${server.name} removed from ${r.file}`;
+      } catch (err) {
+        warnings.push(`the needs-auth stamp could not be removed (${err instanceof Error ? err.message : String(err)}); Claude Code may wait before connecting`);
+      }
+    }
 
     const s = prepared.summary;
     const newFp = fingerprint(tokens.access_token);
@@ -245,6 +254,7 @@ export async function login(target: RepairTarget, ctx: LoginContext, ui: LoginUi
       `scopes: ${granted.length ? granted.join(' ') : 'none'}`,
       client.source === 'registered' ? `clientId: ${s?.clientId ?? 'none'} → ${client.clientId} (registered now)` : `clientId: ${client.clientId} (kept)`,
       ...(server.client === 'codex' ? [`issuer: ${discovery.issuer}`] : []),
+      ...(stamp ? [stamp] : []),
       ...warnings.map((w) => `note: ${w}`),
     ];
     answer?.({ ok: true, message: `${server.name} is logged in again for ${CLIENT_LABELS[server.client]}; the new tokens are saved.` });
@@ -286,7 +296,7 @@ async function prepare(target: RepairTarget, ctx: LoginContext): Promise<({ ok: 
   // Stores that keep the registered redirect URI (Claude Code's `redirectUri`) may expose it.
   const storedRedirectUri = (summary as (CredentialSummary & { redirectUri?: string }) | undefined)?.redirectUri;
   const choices = redirectChoicesFor(server, ctx.callback ?? {}, storedRedirectUri);
-  if (!Array.isArray(choices)) return failure('other', `${choices.refused}; nothing was written`, ['edit-config']);
+  if ('refused' in choices) return failure('other', `${choices.refused}; nothing was written`, ['edit-config']);
 
   const notes: string[] = [];
   const candidates: Candidate[] = [];
@@ -323,7 +333,7 @@ async function decide(p: Prepared, http: HttpSettings, open: (choice: RedirectCh
   const evidence: string[] = [];
   for (const candidate of p.candidates) {
     let verdict = '';
-    for (const choice of p.choices) {
+    for (const choice of p.choices.reuse) {
       let opened: { redirectUri: string; listener?: RedirectListener };
       try {
         opened = await open(choice);
@@ -363,7 +373,7 @@ async function decide(p: Prepared, http: HttpSettings, open: (choice: RedirectCh
       evidence,
     };
   }
-  const choice = p.choices[p.choices.length - 1]!;
+  const choice = p.choices.register;
   try {
     return { kind: 'register', ...(await open(choice)), evidence };
   } catch (err) {

@@ -52,31 +52,56 @@ export function redirectUriOf(choice: RedirectChoice, port = choice.port): strin
   return `http://${host}:${port}${choice.path}`;
 }
 
+/** Claude Code 2.1.197's default redirect port (`xzr = 3118` in the binary): what it registers when it connects without a login, e.g. on `claude mcp list`. */
+export const CLAUDE_DEFAULT_CALLBACK_PORT = 3118;
+
 /**
- * The redirect URIs a client would use for this server, most binding first. Claude Code 2.1.197
- * sends `http://localhost:<port>/callback` with port = the server's `oauth.callbackPort`, else
- * MCP_OAUTH_CALLBACK_PORT, else the port its stored client was registered with (entry
- * `redirectUri`), else a random free one. Codex 0.169 sends `callback_url` when set, else
- * `http://127.0.0.1:<port>/callback` with port = `oauth.callback_port`, else
- * `mcp_oauth_callback_port`, else a random one (seen at the lab; newer Codex appends a callback id
- * to the path, 0.169 does not). A configured port or URL is the only choice: the client would use
- * nothing else, so a registration for another one would not serve it.
+ * Where a login may listen: `reuse` lists every redirect URI an existing client may have been
+ * registered with, most likely first (each is pre-checked at the AS before use); `register` is the
+ * one a new registration gets: the one the client itself would use next time.
  */
-export function redirectChoicesFor(server: McpServer, settings: ClientCallbackSettings, storedRedirectUri?: string): RedirectChoice[] | { refused: string } {
+export interface RedirectChoices {
+  reuse: RedirectChoice[];
+  register: RedirectChoice;
+}
+
+/**
+ * Claude Code 2.1.197 sends `http://localhost:<port>/callback`, port = the server's
+ * `oauth.callbackPort`, else MCP_OAUTH_CALLBACK_PORT, else the port of the redirect URI its client
+ * was registered with (entry `redirectUri`) when free, else a random one; a client it registered
+ * while only connecting (`claude mcp list`) has its default port 3118 (read from the shipped
+ * binary, functions around `Using redirect port`). Codex 0.169 sends `callback_url` when set, else
+ * `http://127.0.0.1:<port>/callback`, port = `oauth.callback_port`, else
+ * `mcp_oauth_callback_port`, else a random one (seen at the lab; newer Codex appends a callback id
+ * to the path, 0.169 does not). A configured port or URL is what a new registration gets: the
+ * client would listen nowhere else.
+ */
+export function redirectChoicesFor(server: McpServer, settings: ClientCallbackSettings, storedRedirectUri?: string): RedirectChoices | { refused: string } {
+  const free = (host: string): RedirectChoice => ({ host, port: 0, path: '/callback', why: 'a free loopback port' });
+  const add = (list: RedirectChoice[], c: RedirectChoice) => {
+    if (!list.some((o) => redirectUriOf(o) === redirectUriOf(c) && o.port !== 0)) list.push(c);
+  };
   if (server.client === 'claude-code') {
-    const configured = server.oauth?.callbackPort ?? settings.port;
-    if (configured) return [{ host: 'localhost', port: configured, path: '/callback', why: server.oauth?.callbackPort ? 'the configured oauth.callbackPort' : 'MCP_OAUTH_CALLBACK_PORT' }];
-    const choices: RedirectChoice[] = [];
+    const port = server.oauth?.callbackPort ?? settings.port;
+    const configured: RedirectChoice | undefined = port
+      ? { host: 'localhost', port, path: '/callback', why: server.oauth?.callbackPort ? 'the configured oauth.callbackPort' : 'MCP_OAUTH_CALLBACK_PORT' }
+      : undefined;
+    const reuse: RedirectChoice[] = configured ? [configured] : [];
     const stored = parseLoopbackUri(storedRedirectUri);
-    if (stored) choices.push({ host: stored.hostname, port: Number(stored.port), path: stored.pathname, why: 'the redirect URI the stored client was registered with' });
-    choices.push({ host: 'localhost', port: 0, path: '/callback', why: 'a free loopback port' });
-    return choices;
+    if (stored) add(reuse, { host: stored.hostname, port: Number(stored.port), path: stored.pathname, why: 'the redirect URI the stored client was registered with' });
+    add(reuse, { host: 'localhost', port: CLAUDE_DEFAULT_CALLBACK_PORT, path: '/callback', why: "Claude Code's default port, which it registers when it connects without a login" });
+    const register = configured ?? free('localhost');
+    if (!configured) reuse.push(register);
+    return { reuse, register };
   }
   const url = server.oauth?.callbackUrl ?? settings.url;
   const port = server.oauth?.callbackPort ?? settings.port;
   if (url) {
     const loopback = parseLoopbackUri(url);
-    if (loopback) return [{ host: loopback.hostname, port: Number(loopback.port), path: loopback.pathname, fixedUri: url, why: 'the configured callback_url' }];
+    if (loopback) {
+      const c = { host: loopback.hostname, port: Number(loopback.port), path: loopback.pathname, fixedUri: url, why: 'the configured callback_url' };
+      return { reuse: [c], register: c };
+    }
     let parsed: URL | undefined;
     try {
       parsed = new URL(url);
@@ -85,10 +110,15 @@ export function redirectChoicesFor(server: McpServer, settings: ClientCallbackSe
     }
     // A forwarded callback (e.g. a dev container's port forward) reaches the listener on callback_port.
     if (!port) return { refused: `the configured callback_url ${parsed.origin} is not loopback and no callback_port says where it is forwarded to` };
-    return [{ host: '127.0.0.1', port, path: parsed.pathname || '/', fixedUri: url, why: 'the configured callback_url, forwarded to callback_port' }];
+    const c = { host: '127.0.0.1', port, path: parsed.pathname || '/', fixedUri: url, why: 'the configured callback_url, forwarded to callback_port' };
+    return { reuse: [c], register: c };
   }
-  if (port) return [{ host: '127.0.0.1', port, path: '/callback', why: server.oauth?.callbackPort ? 'the configured oauth.callback_port' : 'mcp_oauth_callback_port' }];
-  return [{ host: '127.0.0.1', port: 0, path: '/callback', why: 'a free loopback port' }];
+  if (port) {
+    const c = { host: '127.0.0.1', port, path: '/callback', why: server.oauth?.callbackPort ? 'the configured oauth.callback_port' : 'mcp_oauth_callback_port' };
+    return { reuse: [c], register: c };
+  }
+  const c = free('127.0.0.1');
+  return { reuse: [c], register: c };
 }
 
 /** An explicit-port http URL on a loopback host, else undefined. */
