@@ -198,6 +198,7 @@ function cli(home: string, cwd: string) {
     const { out, run } = cli(home, home);
     assert.equal(await run(['reset', 'lab', '--client', 'codex']), 1);
     assert.match(out.stdout, /The client's own command: codex mcp logout lab/);
+    assert.ok(out.stdout.startsWith(`Reset lab for Codex (${file}, entry ${labKey}):`), out.stdout);
     assert.equal(await fs.readFile(file, 'utf8'), before);
 
     assert.equal(await run(['reset', 'lab', '--client', 'codex', '--yes']), 0, out.stdout + out.stderr);

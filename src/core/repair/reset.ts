@@ -22,6 +22,8 @@ export async function planReset(target: RepairTarget, ctx: ResetContext): Promis
   const { server, store, key } = target;
   const label = CLIENT_LABELS[server.client];
   const logout = clientLogoutCommand(server.client, server.name);
+  // Read first: a store learns where it keeps this client's data (its `location`) by reading.
+  const summary = await store.read(key);
   const plan: ResetPlan = {
     action: 'reset',
     target: { client: server.client, server: server.name, key, store: store.location },
@@ -29,7 +31,6 @@ export async function planReset(target: RepairTarget, ctx: ResetContext): Promis
     warnings: [],
     handOff: logout,
   };
-  const summary = await store.read(key);
   if (!summary) {
     return { ...plan, blocked: { error: 'no-credential', message: `${label} has nothing stored for ${server.name} under ${key}; there is nothing to reset.`, next: ['relogin'] } };
   }
