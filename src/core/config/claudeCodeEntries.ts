@@ -48,6 +48,9 @@ const RemoteSchema = z
   })
   .loose();
 
+/** Findings listed per entry before the rest are summed up in one. */
+const MAX_ISSUES_PER_ENTRY = 5;
+
 /** Types Claude Code accepts in config files but that carry no OAuth state for us to show. */
 const OTHER_KNOWN_TYPES = new Set(['ws', 'sdk', 'claudeai-proxy']);
 
@@ -113,7 +116,7 @@ function readEntry(src: EntrySource, m: Member): { server?: McpServer; findings:
         {
           code: known ? CONFIG_FINDING.unsupportedType : CONFIG_FINDING.unknownType,
           severity: known ? 'info' : 'warning',
-          title: known ? `"${name}" is a ${type} server, not shown` : `"${name}" has an unknown type "${type}"`,
+          title: known ? `"${name}" is a ${type} server, not shown` : `"${name}" has an unknown type "${shorten(type)}"`,
           detail: known
             ? `Claude Code loads "${type}" servers, but they do not use OAuth, so there is nothing to check here.`
             : `Claude Code skips it. Valid types are stdio, http (or streamable-http) and sse (ws and sdk are for special cases).`,
@@ -139,7 +142,18 @@ function readEntry(src: EntrySource, m: Member): { server?: McpServer; findings:
       location: where,
     });
   } else if (!parsed.success) {
-    for (const issue of parsed.error.issues) findings.push(issueFinding(src, m, name, raw, issue));
+    // An array of 20,000 numbers where strings belong is 20,000 issues: the first few say enough.
+    const issues = parsed.error.issues;
+    for (const issue of issues.slice(0, MAX_ISSUES_PER_ENTRY)) findings.push(issueFinding(src, m, name, raw, issue));
+    if (issues.length > MAX_ISSUES_PER_ENTRY) {
+      findings.push({
+        code: CONFIG_FINDING.invalidEntry,
+        severity: 'error',
+        title: `"${name}": ${issues.length - MAX_ISSUES_PER_ENTRY} more invalid values`,
+        detail: `Only the first ${MAX_ISSUES_PER_ENTRY} of ${issues.length} problems in this entry are listed. Claude Code skips this entry until they are fixed.`,
+        location: where,
+      });
+    }
   }
 
   const server: McpServer = {
@@ -161,11 +175,12 @@ function readEntry(src: EntrySource, m: Member): { server?: McpServer; findings:
     for (const variable of [...pre.missing, ...env.missing]) {
       if (reported.has(variable)) continue;
       reported.add(variable);
+      const v = shorten(variable, 64);
       findings.push({
         code: CONFIG_FINDING.unsetVariable,
         severity: 'warning',
-        title: `"${name}" uses \${${variable}}, which is not set`,
-        detail: `${what} refers to ${variable}, which is not set in this environment and has no default. Claude Code sends the text \${${variable}} as it is. Set ${variable} where Claude Code starts (VS Code's environment may differ from your shell's), or give a default with \${${variable}:-value}.`,
+        title: `"${name}" uses \${${v}}, which is not set`,
+        detail: `${what} refers to ${v}, which is not set in this environment and has no default. Claude Code sends the text \${${v}} as it is. Set ${v} where Claude Code starts (VS Code's environment may differ from your shell's), or give a default with \${${v}:-value}.`,
         location: locate(src.doc, nodeAt(m.value, path)),
       });
     }
@@ -247,6 +262,11 @@ function issueFinding(src: EntrySource, m: Member, name: string, raw: Record<str
     detail: `${field}: ${issue.message.replace(/^Invalid input: /, '')}. Claude Code skips this entry until it is fixed.`,
     location,
   };
+}
+
+/** A value quoted in a title stays a few words long, however long the file's string is. */
+function shorten(text: string, max = 40): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
 function urlProblem(url: string): string | undefined {

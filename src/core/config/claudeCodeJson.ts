@@ -1,10 +1,11 @@
 // Claude Code's JSON files as Claude Code reads them: JSON.parse after dropping a BOM (2.1.197
 // safeParseJSON / getGlobalConfig), so comments and trailing commas make the whole file unusable.
 // jsonc-parser only supplies positions: of a parse error, and of each key for "Open config".
-import { findNodeAtLocation, parseTree, printParseErrorCode, type JSONPath, type Node, type ParseError } from 'jsonc-parser';
+import { findNodeAtLocation, printParseErrorCode, type JSONPath, type Node } from 'jsonc-parser';
 import type { Finding, Severity, SourceLocation } from '../model';
 import { positionAt, readConfigText } from './sourceText';
 import { CONFIG_FINDING } from './claudeCodeFindings';
+import { firstErrorOffset, parseTreeBounded } from './jsonTree';
 
 export interface JsonDoc {
   file: string;
@@ -46,11 +47,9 @@ export async function readJsonFile(file: string, opts: ReadOptions): Promise<Jso
   try {
     value = JSON.parse(text);
   } catch {
-    const errors: ParseError[] = [];
-    parseTree(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
-    const first = errors[0];
-    const why = first ? printParseErrorCode(first.error) : 'not JSON';
-    const location = { file, ...positionAt(text, first?.offset ?? 0) };
+    const first = firstErrorOffset(text, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+    const why = first.error ? printParseErrorCode(first.error.error) : first.offset > 0 ? 'invalid JSON inside deeply nested brackets' : 'not JSON';
+    const location = { file, ...positionAt(text, first.offset) };
     return bad(
       CONFIG_FINDING.invalidJson,
       `${opts.label} is not valid JSON`,
@@ -58,7 +57,7 @@ export async function readJsonFile(file: string, opts: ReadOptions): Promise<Jso
       location,
     );
   }
-  const root = parseTree(text, [], { disallowComments: true, allowTrailingComma: false });
+  const { root } = parseTreeBounded(text, [], { disallowComments: true, allowTrailingComma: false });
   if (!root) return bad(CONFIG_FINDING.invalidJson, `${opts.label} is not valid JSON`, `${file} could not be parsed.`);
   return { kind: 'ok', doc: { file, text, value, root } };
 }
