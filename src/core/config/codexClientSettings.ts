@@ -55,8 +55,10 @@ export function codexSettingsFrom(read: CodexTomlFile): CodexClientSettings {
     const parsed = schema.safeParse(value);
     if (!parsed.success) {
       const location = locate(read, [key]);
-      // Strings are named (a mode is no secret); other types only by kind.
-      const found = typeof value === 'string' && key === 'mcp_oauth_credentials_store' ? JSON.stringify(value) : describeToml(value);
+      // Other types only by kind.
+      // Strings are named (a mode is no secret), shortened so a pasted blob cannot flood the title.
+      const found =
+        typeof value === 'string' && key === 'mcp_oauth_credentials_store' ? JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value) : describeToml(value);
       settings.findings.push({
         code: 'config.invalid-setting',
         severity: 'error',

@@ -200,7 +200,20 @@ export function codexServer(entry: Entry, place: ServerPlace, e: Environment): M
   return server;
 }
 
+/** What an environment variable's name looks like; anything else is not echoed (it may be the token itself). */
+const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
 function unsetVariable(place: ServerPlace, variable: string, what: string, blank: boolean): Finding {
+  if (!VARIABLE_NAME.test(variable)) {
+    // A common slip is to paste the token where its variable's name belongs: never repeat it.
+    return {
+      code: 'config.unset-variable',
+      severity: 'warning',
+      title: `"${place.name}": the variable named for ${what} is not a variable name`,
+      detail: `${where(place.source)}: Codex reads ${what} from the environment variable named there, but that value (${variable.length} characters, not shown) is not a variable name, so it is never set. If it is the token itself, put the token in an environment variable and write that variable's name instead.`,
+      location: place.source,
+    };
+  }
   return {
     code: 'config.unset-variable',
     severity: 'warning',

@@ -40,7 +40,9 @@ export class TomlKeyPositions {
 export function tomlKeyPositions(text: string): TomlKeyPositions {
   const out = new TomlKeyPositions();
   try {
-    new Scanner(text, out).document();
+    // A leading BOM is no key (TOML parsers drop it, editors hide it): without this the scan
+    // stopped at once and every finding in such a file pointed at 1:1.
+    new Scanner(text.startsWith('\uFEFF') ? text.slice(1) : text, out).document();
   } catch (err) {
     if (!(err instanceof ScanStop)) throw err;
   }
@@ -50,6 +52,9 @@ export function tomlKeyPositions(text: string): TomlKeyPositions {
 class ScanStop extends Error {}
 
 const BARE_KEY = /[A-Za-z0-9_-]+/y;
+
+/** Key paths longer than this are not recorded (the deepest a finding points is mcp_servers.<name>.oauth.<field>). */
+const MAX_NOTED_DEPTH = 16;
 
 class Scanner {
   private i = 0;
@@ -136,10 +141,13 @@ class Scanner {
         this.skipBlank();
         if (s[this.i] === '}') break;
         const { parts, at } = this.key();
-        if (path) this.noteAll([...path, ...parts], at);
+        // Below a few levels no finding ever points: stop noting there, or an inline table nested
+        // 999 deep (smol-toml accepts 1000) costs cubic time in path copies and took seconds.
+        const inner = path && path.length + parts.length <= MAX_NOTED_DEPTH ? [...path, ...parts] : undefined;
+        if (inner) this.noteAll(inner, at);
         this.skipInline();
         this.expect('=');
-        this.value(path ? [...path, ...parts] : undefined);
+        this.value(inner);
         this.skipBlank();
         if (s[this.i] === ',') this.i++;
         else if (s[this.i] !== '}') throw new ScanStop();
@@ -229,7 +237,7 @@ class Scanner {
 
   /** Notes the path and each of its prefixes (a `[a.b.c]` header is where `a.b` shows up first). */
   private noteAll(path: string[], at: KeyPosition): void {
-    for (let n = 1; n <= path.length; n++) this.out.note(path.slice(0, n), at);
+    for (let n = 1; n <= Math.min(path.length, MAX_NOTED_DEPTH); n++) this.out.note(path.slice(0, n), at);
   }
 
   private pos(offset: number): KeyPosition {
