@@ -26,6 +26,11 @@ const STAGES = [
     skip: () => (fs.existsSync(path.join(root, 'test/interop/.mocharc.json')) ? undefined : 'no test/interop/.mocharc.json'),
     run: () => mochaStage(['mocha', '--config', 'test/interop/.mocharc.json'], 20 * MIN),
   },
+  {
+    name: 'hardening',
+    skip: () => (fs.existsSync(path.join(root, 'test/hardening/.mocharc.json')) ? undefined : 'no test/hardening/.mocharc.json'),
+    run: () => mochaStage(['mocha', '--config', 'test/hardening/.mocharc.json'], 5 * MIN),
+  },
   { name: 'vscode', run: vscodeStage },
   { name: 'vsix', run: vsixStage },
 ];
