@@ -1,0 +1,352 @@
+// `npm run bench`: how `status` scales with the number of servers, against the peer, on this
+// machine, plus the extension's activation time and the shipped sizes. Prints a table and writes
+// bench/results.json; docs/performance.md explains the numbers and their limits. Nothing here is
+// asserted: timings belong to the machine (see the developers' guide).
+//
+//   npm run bench -- [--servers 1,10,50,200] [--latency 50] [--labs 5] [--rounds 7] [--large-rounds 5]
+//                    [--probe-rounds 7] [--ratio-servers 50] [--activation-rounds 5]
+//                    [--no-peer] [--no-activation] [--no-package] [--quick] [--out bench/results.json]
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { measureActivation, type ActivationResult } from './activation';
+import { prepareArtifacts, type Artifacts } from './artifacts';
+import { startLabs, writeSandbox, type Labs, type RequestCounts, type Sandbox } from './labs';
+import { ourCommand, peerCommand, runStartup, runTool, startupCommand, type StartupRun, type Tool, type ToolRun } from './peer';
+import { measureProbeRatio, median, type ProbeRatio } from './probe';
+
+const REPO = path.resolve(__dirname, '..');
+
+const { values } = parseArgs({
+  options: {
+    servers: { type: 'string', default: '1,10,50,200' },
+    latency: { type: 'string', default: '50' },
+    labs: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '7' },
+    'large-rounds': { type: 'string', default: '5' },
+    'probe-rounds': { type: 'string', default: '7' },
+    'ratio-servers': { type: 'string', default: '50' },
+    'activation-rounds': { type: 'string', default: '5' },
+    'no-peer': { type: 'boolean', default: false },
+    'no-activation': { type: 'boolean', default: false },
+    'no-package': { type: 'boolean', default: false },
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string', default: path.join('bench', 'results.json') },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+  strict: true,
+});
+if (values.help) {
+  console.log(`npm run bench -- [options]   (docs/performance.md)
+  --servers 1,10,50,200   server counts for the status comparison
+  --latency 50            ms each lab waits before answering any request
+  --labs 5                lab processes the servers are spread over
+  --rounds 7              measured runs per tool and server count (after one warm-up)
+  --large-rounds 5        rounds from 200 servers on (the peer takes seconds there)
+  --probe-rounds 7        rounds of the in-process probe ratio
+  --ratio-servers 50      N of the in-process ratio (against 1 server)
+  --activation-rounds 5   fresh VS Code servers to read the activation time from
+  --no-peer               leave out claude mcp list
+  --no-activation         leave out VS Code
+  --no-package            measure the existing mcp-auth-doctor.vsix instead of npm run package
+  --quick                 N=1,10, two rounds, one activation: a smoke test of the bench
+  --out bench/results.json`);
+  process.exit(0);
+}
+
+const quick = values.quick;
+const positive = (name: string, v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} takes a whole number, not "${v}"`);
+  return n;
+};
+const params = {
+  servers: (quick ? '1,10' : values.servers).split(',').map((s) => positive('servers', s.trim())).filter((n) => n > 0),
+  latencyMs: positive('latency', values.latency),
+  labs: Math.max(1, positive('labs', values.labs)),
+  rounds: quick ? 2 : Math.max(1, positive('rounds', values.rounds)),
+  /** Servers from which a count is "large" and gets fewer rounds (the peer takes ~13 s at 200 here). */
+  largeFrom: 200,
+  largeRounds: quick ? 1 : Math.max(1, positive('large-rounds', values['large-rounds'])),
+  probeRounds: quick ? 2 : Math.max(1, positive('probe-rounds', values['probe-rounds'])),
+  ratioServers: positive('ratio-servers', values['ratio-servers']),
+  activationRounds: values['no-activation'] ? 0 : quick ? 1 : positive('activation-rounds', values['activation-rounds']),
+  peer: !values['no-peer'],
+  package: !values['no-package'],
+  warmupRuns: 1,
+  timeoutMs: 120_000,
+};
+const roundsFor = (n: number) => (n >= params.largeFrom ? Math.min(params.rounds, params.largeRounds) : params.rounds);
+
+interface Side {
+  runs: ToolRun[];
+  wallMs: number;
+  peakRssKiB: number;
+  cpuMs: number;
+  labCpuMs: number;
+  probeMs?: number;
+  requests: number;
+  requestBreakdown: RequestCounts;
+  /** Registrations over every run, warm-up included: must stay 0 for us. */
+  registrations: number;
+  healthy: number;
+}
+
+interface StatusRow {
+  servers: number;
+  rounds: number;
+  us: Side;
+  peer?: Side;
+  ratios?: { wall: number; peakRss: number; cpu: number; requests: number };
+}
+
+function log(line: string): void {
+  console.log(line);
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  const started = Date.now();
+  const machine = machineInfo();
+  log(`bench: ${machine.cpu} (${machine.cores} cores), ${(machine.ramBytes / 2 ** 30).toFixed(1)} GiB RAM, ${machine.os}, Node ${machine.node}`);
+  const [load1 = 0] = machine.loadAverageAtStart;
+  // Every number below is wall time on shared cores: say so when something else is running.
+  if (load1 > machine.cores / 2) log(`bench: warning: load average ${load1.toFixed(2)} on ${machine.cores} cores before starting; other work on the machine will slow both tools`);
+  log(`bench: servers ${params.servers.join(', ')}; ${params.latencyMs} ms server delay per request; ${params.labs} lab processes; rounds ${params.servers.map((n) => `${roundsFor(n)} at N=${n}`).join(', ')} (+${params.warmupRuns} warm-up each); peer ${params.peer ? 'on' : 'off'}; activation rounds ${params.activationRounds}`);
+
+  const artifacts = await prepareArtifacts({ build: params.package, log });
+  let labs: Labs | undefined;
+  const sandboxes: Sandbox[] = [];
+  try {
+    log(`bench: shipped sizes: VSIX ${kib(artifacts.sizes.vsixBytes)}, dist/extension.js ${kib(artifacts.sizes.extensionJs.bytes)}, dist/cli.js ${kib(artifacts.sizes.cliJs.bytes)}`);
+    labs = await startLabs(params.labs, params.latencyMs);
+    const sandboxOf = new Map<number, Sandbox>();
+    for (const n of new Set([...params.servers, 1, params.ratioServers])) {
+      const s = await writeSandbox(labs.ready, n);
+      sandboxes.push(s);
+      sandboxOf.set(n, s);
+    }
+    // The old setup of this ratio: servers on one lab configured alike share one discovery.
+    const alike = await writeSandbox(labs.ready, params.ratioServers, { alike: true });
+    sandboxes.push(alike);
+
+    const startup = await startupFloor(sandboxOf.get(1)!, artifacts);
+    const rows: StatusRow[] = [];
+    for (const n of params.servers) rows.push(await statusRow(n, sandboxOf.get(n)!, labs, artifacts));
+
+    log(`bench: probe in process, ${params.ratioServers} servers against 1, ${params.probeRounds} rounds`);
+    const ratio = await measureProbeRatio(sandboxOf.get(1)!, sandboxOf.get(params.ratioServers)!, labs, params.probeRounds);
+    const ratioAlike = await measureProbeRatio(sandboxOf.get(1)!, alike, labs, params.probeRounds);
+
+    let activation: ActivationResult = { rounds: 0, samples: [], roundWallMs: [], errors: [], skipped: 'turned off (--no-activation)' };
+    if (params.activationRounds > 0) {
+      // The extension's sandbox: the same HOME as the ratio's N servers, an empty workspace.
+      const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'mad-bench-ws-'));
+      try {
+        activation = await measureActivation({ extensionDir: artifacts.extensionDir, home: sandboxOf.get(params.ratioServers)!.home, workspace, rounds: params.activationRounds, log });
+      } finally {
+        fs.rmSync(workspace, { recursive: true, force: true });
+      }
+      if (activation.skipped) log(`bench: activation skipped: ${activation.skipped}`);
+    }
+
+    const totalMs = Date.now() - started;
+    printTable(startup, rows, ratio, ratioAlike, activation, artifacts, totalMs);
+    const results = {
+      schema: 1,
+      date: startedAt.toISOString(),
+      machine: { ...machine, loadAverageAtEnd: os.loadavg() },
+      versions: versions(activation),
+      parameters: { ...params, roundsPerServers: Object.fromEntries(params.servers.map((n) => [n, roundsFor(n)])), ourCommand: 'node dist/cli.js status --json (from the VSIX)', peerCommand: 'claude mcp list' },
+      startup,
+      status: rows,
+      cliScaling: cliScaling(rows, ratio),
+      probeRatio: ratio,
+      probeRatioAlike: ratioAlike,
+      activation,
+      sizes: { ...artifacts.sizes, builtThisRun: artifacts.built },
+      totalMs,
+    };
+    const out = path.resolve(REPO, values.out);
+    fs.writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
+    log(`bench: wrote ${path.relative(REPO, out)} (${(totalMs / 1000).toFixed(0)} s in all)`);
+  } finally {
+    await labs?.close();
+    for (const s of sandboxes) fs.rmSync(s.home, { recursive: true, force: true });
+    artifacts.cleanup();
+  }
+}
+
+interface StartupFloor {
+  rounds: number;
+  us: { wallMs: number; peakRssKiB: number; cpuMs: number; command: string };
+  peer?: { wallMs: number; peakRssKiB: number; cpuMs: number; command: string };
+  runs: StartupRun[];
+}
+
+/** What starting each program costs before it does anything: the part of every row no server count changes. */
+async function startupFloor(sandbox: Sandbox, artifacts: Artifacts): Promise<StartupFloor> {
+  const tools: Tool[] = params.peer ? ['us', 'peer'] : ['us'];
+  const runs: StartupRun[] = [];
+  for (let r = -params.warmupRuns; r < params.rounds; r++) {
+    for (const t of r % 2 === 0 ? tools : [...tools].reverse()) {
+      const run = await runStartup(t, startupCommand(t, artifacts.cliJs), sandbox, params.timeoutMs);
+      if (r >= 0) runs.push(run);
+    }
+  }
+  const of = (t: Tool) => {
+    const mine = runs.filter((r) => r.tool === t);
+    const cmd = startupCommand(t, artifacts.cliJs);
+    return { wallMs: median(mine.map((r) => r.wallMs)), peakRssKiB: median(mine.map((r) => r.peakRssKiB)), cpuMs: median(mine.map((r) => r.cpuMs)), command: t === 'us' ? 'node dist/cli.js --help' : `claude ${cmd.args.join(' ')}` };
+  };
+  const floor: StartupFloor = { rounds: params.rounds, us: of('us'), ...(params.peer ? { peer: of('peer') } : {}), runs };
+  log(`startup: us ${ms(floor.us.wallMs)}, ${mib(floor.us.peakRssKiB)}` + (floor.peer ? ` | peer ${ms(floor.peer.wallMs)}, ${mib(floor.peer.peakRssKiB)}` : ''));
+  return floor;
+}
+
+/** End to end (a fresh CLI process) at the ratio's N, against N=1 and against one chain in process. */
+function cliScaling(rows: StatusRow[], ratio: ProbeRatio) {
+  const at = rows.find((r) => r.servers === ratio.servers);
+  const one = rows.find((r) => r.servers === 1);
+  if (!at) return null;
+  return {
+    servers: ratio.servers,
+    wallMs: at.us.wallMs,
+    overOneServerWall: one ? at.us.wallMs / one.us.wallMs : null,
+    overOneChainInProcess: at.us.wallMs / ratio.singleMs,
+    probeOverOneChainInProcess: at.us.probeMs !== undefined ? at.us.probeMs / ratio.singleMs : null,
+  };
+}
+
+async function statusRow(n: number, sandbox: Sandbox, labs: Labs, artifacts: Artifacts): Promise<StatusRow> {
+  const rounds = roundsFor(n);
+  const tools: Tool[] = params.peer ? ['us', 'peer'] : ['us'];
+  const command = (t: Tool) => (t === 'us' ? ourCommand(artifacts.cliJs) : peerCommand);
+  const runs: Record<Tool, ToolRun[]> = { us: [], peer: [] };
+  const registrations: Record<Tool, number> = { us: 0, peer: 0 };
+  const rowStarted = Date.now();
+  for (let r = -params.warmupRuns; r < rounds; r++) {
+    // Alternate which tool goes first, so neither always runs on the warmer machine.
+    const order = r % 2 === 0 ? tools : [...tools].reverse();
+    for (const t of order) {
+      const run = await runTool(t, command(t), sandbox, labs, params.timeoutMs);
+      registrations[t] += run.registrations;
+      if (r >= 0) runs[t].push(run);
+    }
+  }
+  const us = side(runs.us, registrations.us);
+  const peer = params.peer ? side(runs.peer, registrations.peer) : undefined;
+  const row: StatusRow = { servers: n, rounds, us, ...(peer ? { peer, ratios: { wall: us.wallMs / peer.wallMs, peakRss: us.peakRssKiB / peer.peakRssKiB, cpu: us.cpuMs / peer.cpuMs, requests: us.requests / peer.requests } } : {}) };
+  log(`N=${String(n).padStart(3)}: us ${ms(us.wallMs)} (probe ${ms(us.probeMs ?? NaN)}), ${mib(us.peakRssKiB)}, ${us.requests} requests, ${us.healthy}/${n} valid` + (peer ? ` | peer ${ms(peer.wallMs)}, ${mib(peer.peakRssKiB)}, ${peer.requests} requests, ${peer.healthy}/${n} connected` : '') + ` (${rounds} rounds, ${((Date.now() - rowStarted) / 1000).toFixed(0)} s)`);
+  return row;
+}
+
+function side(runs: ToolRun[], registrations: number): Side {
+  const m = (f: (r: ToolRun) => number) => median(runs.map(f));
+  const probe = runs.map((r) => r.probeMs).filter((x): x is number => x !== undefined);
+  const last = runs[runs.length - 1]!;
+  return {
+    runs,
+    wallMs: m((r) => r.wallMs),
+    peakRssKiB: m((r) => r.peakRssKiB),
+    cpuMs: m((r) => r.cpuMs),
+    labCpuMs: m((r) => r.labCpuMs),
+    ...(probe.length > 0 ? { probeMs: median(probe) } : {}),
+    requests: m((r) => r.requests.total),
+    requestBreakdown: last.requests,
+    registrations,
+    healthy: Math.min(...runs.map((r) => r.healthy)),
+  };
+}
+
+function printTable(startup: StartupFloor, rows: StatusRow[], ratio: ProbeRatio, ratioAlike: ProbeRatio, activation: ActivationResult, artifacts: Artifacts, totalMs: number): void {
+  const lines: string[] = [];
+  lines.push('');
+  lines.push(`Status of N servers: us = node dist/cli.js status --json, peer = claude mcp list; medians; ${params.latencyMs} ms server delay per request`);
+  const header = ['N', 'rounds', 'wall us', 'wall peer', 'us/peer', 'probe us', 'peak RSS us', 'peak RSS peer', 'us/peer', 'CPU us', 'CPU peer', 'requests us', 'requests peer', 'DCR us', 'DCR peer', 'usable us', 'usable peer'];
+  const table = rows.map((r) => [
+    String(r.servers),
+    String(r.rounds),
+    ms(r.us.wallMs),
+    r.peer ? ms(r.peer.wallMs) : '-',
+    r.ratios ? `${r.ratios.wall.toFixed(2)}x` : '-',
+    ms(r.us.probeMs ?? NaN),
+    mib(r.us.peakRssKiB),
+    r.peer ? mib(r.peer.peakRssKiB) : '-',
+    r.ratios ? `${r.ratios.peakRss.toFixed(2)}x` : '-',
+    ms(r.us.cpuMs),
+    r.peer ? ms(r.peer.cpuMs) : '-',
+    String(r.us.requests),
+    r.peer ? String(r.peer.requests) : '-',
+    String(r.us.registrations),
+    r.peer ? String(r.peer.registrations) : '-',
+    `${r.us.healthy}/${r.servers}`,
+    r.peer ? `${r.peer.healthy}/${r.servers}` : '-',
+  ]);
+  lines.push(...align([header, ...table]).map((l) => '  ' + l));
+  lines.push(`  startup floor (${startup.us.command}${startup.peer ? ` / ${startup.peer.command}` : ''}): ${ms(startup.us.wallMs)}, ${mib(startup.us.peakRssKiB)}` + (startup.peer ? ` / ${ms(startup.peer.wallMs)}, ${mib(startup.peer.peakRssKiB)}` : ''));
+  const scaling = cliScaling(rows, ratio);
+  if (scaling) {
+    lines.push(`  CLI at N=${scaling.servers}: ${ms(scaling.wallMs)} = ${scaling.overOneServerWall?.toFixed(2) ?? '-'}x its N=1 run, ${scaling.overOneChainInProcess.toFixed(2)}x one chain in process (the probe part alone: ${scaling.probeOverOneChainInProcess?.toFixed(2) ?? '-'}x)`);
+  }
+  lines.push('');
+  lines.push(`Probe in process, ${ratio.servers} servers vs 1 (${ratio.rounds} rounds): ${ms(ratio.manyMs)} / ${ms(ratio.singleMs)} = ${ratio.ratio.toFixed(2)}x (target < 1.5x); ${ratio.valid}/${ratio.servers} valid`);
+  lines.push(`  one chain: ${ratio.singleSteps.map((s) => `${s.step} ${ms(s.ms)}`).join(' -> ')}`);
+  lines.push(`  ${ratio.servers} servers: each server's chain median ${ms(ratio.perServerMedianMs)}, slowest ${ms(ratio.perServerMaxMs)}; CPU: probe ${ms(ratio.probeCpuMs)}, lab processes ${ms(ratio.labCpuMs)} on ${ratio.cores} cores`);
+  lines.push(`  configured alike (${params.labs} distinct configs, one discovery each): ${ms(ratioAlike.manyMs)} / ${ms(ratioAlike.singleMs)} = ${ratioAlike.ratio.toFixed(2)}x; CPU: probe ${ms(ratioAlike.probeCpuMs)}, lab processes ${ms(ratioAlike.labCpuMs)}`);
+  lines.push('');
+  if (activation.median) {
+    lines.push(`Activation in VS Code ${activation.vscodeVersion} (extension host, onStartupFinished, median of ${activation.samples.length}): load code ${ms(activation.median.loadCodeMs)}, activate() ${ms(activation.median.callActivateMs)}, until resolved ${ms(activation.median.finishActivateMs)}, total ${ms(activation.median.totalMs)}`);
+  } else {
+    lines.push(`Activation: not measured (${activation.skipped ?? activation.errors[0] ?? 'no sample'})`);
+  }
+  const s = artifacts.sizes;
+  lines.push(`Sizes (production build${artifacts.built ? ', built this run' : ', existing VSIX'}): dist/extension.js ${s.extensionJs.bytes} B, dist/cli.js ${s.cliJs.bytes} B, mcp-auth-doctor.vsix ${s.vsixBytes} B`);
+  lines.push(`Total bench time ${(totalMs / 1000).toFixed(0)} s`);
+  for (const l of lines) log(l);
+}
+
+function align(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padStart(widths[i]!) : c.padStart(widths[i]!))).join('  '));
+}
+
+const ms = (x: number) => (Number.isFinite(x) ? `${Math.round(x)} ms` : '-');
+const mib = (kibValue: number) => `${(kibValue / 1024).toFixed(0)} MiB`;
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
+
+function machineInfo() {
+  const cpus = os.cpus();
+  let osName = `${os.type()} ${os.release()}`;
+  try {
+    const pretty = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(fs.readFileSync('/etc/os-release', 'utf8'))?.[1];
+    if (pretty) osName = `${pretty} (${os.type()} ${os.release()})`;
+  } catch {
+    // not Linux, or no os-release
+  }
+  return { cpu: cpus[0]?.model.trim() ?? 'unknown', cores: cpus.length, ramBytes: os.totalmem(), os: osName, arch: process.arch, node: process.versions.node, loadAverageAtStart: os.loadavg() };
+}
+
+function versions(activation: ActivationResult) {
+  const pkg = (p: string) => {
+    try {
+      return (JSON.parse(fs.readFileSync(path.join(REPO, p), 'utf8')) as { version?: string }).version ?? 'unknown';
+    } catch {
+      return 'unknown';
+    }
+  };
+  let commit = 'unknown';
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO, encoding: 'utf8' }).trim();
+  } catch {
+    // not a git checkout
+  }
+  return { ours: pkg('package.json'), commit, claudeCode: pkg('node_modules/@anthropic-ai/claude-code/package.json'), vscode: activation.vscodeVersion ?? null };
+}
+
+main().catch((err: unknown) => {
+  console.error(`bench: ${err instanceof Error ? err.stack : String(err)}`);
+  process.exit(1);
+});
