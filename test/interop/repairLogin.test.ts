@@ -295,7 +295,7 @@ describe('Re-login refusals leave the store as it was', function () {
   before(async () => {
     lab = await startLab();
   });
-  afterEach(() => lab.configure({ dynamicRegistration: true }));
+  afterEach(() => lab.configure({ dynamicRegistration: true, advertisedResource: 'exact' }));
   after(async () => lab?.close());
 
   /** A Claude Code sandbox with one grant from an earlier login of ours (so a refusal has something to keep). */
@@ -386,6 +386,19 @@ describe('Re-login refusals leave the store as it was', function () {
     const outcome = fails(await login(sb.target, ctx(), browser(lab)), 'discovery');
     assert.ok(outcome.message.includes(other), outcome.message);
     assert.match(outcome.message, /invalid_target/);
+    assert.equal(existsSync(sb.file), false);
+  });
+
+  it('metadata naming another host as the resource (RFC 9728 §3.3): refused before any browser or registration', async () => {
+    lab.configure({ advertisedResource: 'other-host' });
+    const sb = await sandbox('claude-code', lab);
+    const registrationRequests = lab.registrationRequests();
+    const ui = browser(lab);
+    const outcome = fails(await login(sb.target, ctx(), ui), 'discovery');
+    assert.match(outcome.message, /different resource/);
+    assert.ok(outcome.message.includes(lab.mcpUrl.replace('127.0.0.1', 'localhost')), outcome.message);
+    assert.equal(ui.seen.urls.length, 0);
+    assert.equal(lab.registrationRequests(), registrationRequests);
     assert.equal(existsSync(sb.file), false);
   });
 

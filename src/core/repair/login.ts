@@ -291,6 +291,11 @@ async function prepare(target: RepairTarget, ctx: LoginContext): Promise<({ ok: 
   const found = await discoverForRepair(server, ctx.http);
   if (!found.ok) return failure('discovery', `${found.reason}; nothing was written`, ['edit-config', 'report-server']);
   const discovery = found.discovery;
+  // RFC 9728 §3.3 / §7.3: metadata naming another resource may impersonate one; a token asked for it
+  // would carry the wrong audience (conformance auth/resource-mismatch). A configured resource
+  // (Codex oauth_resource) is the user's own choice and stands.
+  const mismatch = discovery.findings.find((f) => f.code === 'probe.resource-mismatch' && f.severity === 'error');
+  if (mismatch && !server.oauth?.resource) return failure('discovery', `${mismatch.title} (${discovery.resource}); no token is asked for it and nothing was written`, ['edit-config', 'report-server']);
   const as = discovery.authorizationServer;
   const scopes = scopesToRequest(as, ctx.scopes?.length ? ctx.scopes : discovery.scopes);
   // Stores that keep the registered redirect URI (Claude Code's `redirectUri`) may expose it.
@@ -383,17 +388,25 @@ async function decide(p: Prepared, http: HttpSettings, open: (choice: RedirectCh
 }
 
 function tokenClientFor(as: oauth.AuthorizationServer, client: LoginClient): TokenEndpointClient {
+  const secret = client.clientSecret;
+  if (!secret || client.authMethod === 'none') return clientAuthFor(as, client.clientId);
   // The registration response's method wins (RFC 7591 §3.2.1); otherwise chosen from the AS's list.
-  if (client.authMethod && client.clientSecret && client.authMethod !== 'none') {
-    const method = client.authMethod;
-    return {
-      client: { client_id: client.clientId, token_endpoint_auth_method: method },
-      auth: method === 'client_secret_post' ? oauth.ClientSecretPost(client.clientSecret) : oauth.ClientSecretBasic(client.clientSecret),
-      method,
-    };
-  }
-  if (client.authMethod === 'none') return clientAuthFor(as, client.clientId);
-  return clientAuthFor(as, client.clientId, client.clientSecret);
+  const method = client.authMethod ?? clientAuthFor(as, client.clientId, secret).method;
+  const auth = method === 'client_secret_post' ? oauth.ClientSecretPost(secret) : formEncodedBasic(secret);
+  return { client: { client_id: client.clientId, token_endpoint_auth_method: method }, auth, method };
+}
+
+/**
+ * client_secret_basic with RFC 6749 §2.3.1's application/x-www-form-urlencoded encoding of id and
+ * secret, as WHATWG URLSearchParams does it. oauth4webapi also escapes `-_.!~*'()`, which a
+ * decoding AS undoes but one that compares the raw Basic credentials does not (the MCP conformance
+ * suite's AS, for one, saw `pre%2Dregistered%2Dclient`); unreserved characters stay as they are.
+ */
+function formEncodedBasic(clientSecret: string): oauth.ClientAuth {
+  const encode = (v: string) => new URLSearchParams({ v }).toString().slice(2);
+  return (_as, client, _body, headers) => {
+    headers.set('authorization', `Basic ${Buffer.from(`${encode(client.client_id)}:${encode(clientSecret)}`).toString('base64')}`);
+  };
 }
 
 /** RFC 6749 §4.1.2.1 errors and RFC 9207 / state mismatches, in the repair contract's kinds. */

@@ -6,6 +6,7 @@
 // URI is asked without credentials: a GET of the authorization URL, redirects not followed, no
 // cookies (failure modes C3/E6) — the login page means yes, an error page no.
 import * as oauth from 'oauth4webapi';
+import { z } from 'zod';
 import { CLIENT_LABELS, type ClientId } from '../model';
 import type { HttpSettings } from '../probe/http';
 import { describeRefusal, refusalFor } from '../probe/urls';
@@ -154,6 +155,13 @@ export function registrationName(client: ClientId): string {
   return `MCP Auth Doctor (for ${CLIENT_LABELS[client]})`;
 }
 
+/** RFC 7591 §3.2.1, the fields a login uses; the rest passes. */
+const RegistrationResponse = z.looseObject({
+  client_id: z.string().min(1),
+  client_secret: z.string().optional(),
+  token_endpoint_auth_method: z.string().optional(),
+});
+
 export type RegistrationResult = { ok: true; client: LoginClient } | { ok: false; error: TokenEndpointError };
 
 /**
@@ -183,12 +191,18 @@ export async function registerClient(
   const endpoint = String(as.registration_endpoint);
   try {
     const res = await oauth.dynamicClientRegistrationRequest(as, metadata, requestOptionsFor(endpoint, http));
-    const registered = await oauth.processDynamicClientRegistrationResponse(res);
+    // oauth4webapi refuses a secret without client_secret_expires_at (RFC 7591 §3.2.1 REQUIRED),
+    // which many ASes leave out, the MCP conformance suite's among them; nothing here uses the
+    // expiry, so a successful answer is read by our own schema and only errors go through it.
+    const registered = res.status === 200 || res.status === 201 ? RegistrationResponse.parse(await res.json()) : await oauth.processDynamicClientRegistrationResponse(res);
     const named = registered.token_endpoint_auth_method;
     const secret = typeof registered.client_secret === 'string' && registered.client_secret ? registered.client_secret : undefined;
     const authMethod: TokenEndpointAuthMethod | undefined = named === 'none' || named === 'client_secret_basic' || named === 'client_secret_post' ? named : undefined;
     return { ok: true, client: { clientId: registered.client_id, ...(secret ? { clientSecret: secret } : {}), source: 'registered', ...(authMethod ? { authMethod } : {}) } };
   } catch (err) {
+    if (err instanceof z.ZodError || err instanceof SyntaxError) {
+      return { ok: false, error: { kind: 'invalid-client', transient: false, words: 'the registration endpoint answered without a usable client_id' } };
+    }
     const e = await classifyTokenError(err, endpoint, http);
     // RFC 7591 §3.2.2 errors (invalid_redirect_uri, invalid_client_metadata, …) and a refused
     // registration all mean the same to the user: this AS will not register us as asked.
