@@ -5,7 +5,7 @@
 // opens the URL with openExternal, the CLI prints it, tests follow it at the lab.
 import * as oauth from 'oauth4webapi';
 import type { CredentialPatch, CredentialSecret, CredentialSummary } from '../credentials/store';
-import { CLIENT_LABELS, type RepairId } from '../model';
+import { CLIENT_LABELS, type ClientId, type RepairId } from '../model';
 import type { HttpSettings } from '../probe/http';
 import { fingerprint } from '../storageKey';
 import { describeSpan } from '../tokenStatus';
@@ -24,6 +24,7 @@ import {
   type RedirectChoices,
   type RedirectListener,
 } from './loopbackRedirect';
+import { clientLoginCommand, runningClients, type RunningClients } from './processes';
 import { authorizationUrl, precheckClient, registerClient, registrationName, scopesToRequest, type LoginClient } from './registration';
 import { classifyTokenError, clientAuthFor, requestOptionsFor, type TokenEndpointClient } from './tokenClient';
 import type { RepairContext, RepairErrorKind, RepairOutcome, RepairPlan, RepairTarget } from './types';
@@ -46,6 +47,8 @@ export interface LoginContext extends RepairContext {
   callbackTimeoutMs?: number;
   /** Scopes to ask for instead of the discovered ones (step-up: the union of held and challenged scopes). */
   scopes?: string[];
+  /** Which clients are running (default: the process table, processes.ts); tests pass their own. */
+  runningClients?: (client: ClientId) => Promise<RunningClients>;
 }
 
 type Failure = { ok: false; error: RepairErrorKind; message: string; next: RepairId[] };
@@ -79,7 +82,7 @@ export async function planLogin(target: RepairTarget, ctx: LoginContext): Promis
     target: { client: server.client, server: server.name, key, store: store.location },
     changes: [],
     warnings: [],
-    handOff: { command: server.client === 'codex' ? 'codex' : 'claude', args: ['mcp', 'login', server.name] },
+    handOff: clientLoginCommand(server.client, server.name),
   };
   const prepared = await prepare(target, ctx);
   if (!prepared.ok) return { ...plan, blocked: { error: prepared.error, message: prepared.message, next: prepared.next } };
@@ -108,6 +111,15 @@ export async function planLogin(target: RepairTarget, ctx: LoginContext): Promis
     ...prepared.notes,
     ...decision.evidence,
   );
+  const running = await (ctx.runningClients ?? ((c: ClientId) => runningClients(c)))(server.client);
+  const label = CLIENT_LABELS[server.client];
+  if (running.processes.length > 0) {
+    plan.warnings.push(
+      `${label} is running (${running.processes.map((p) => `pid ${p.pid}: ${p.command}`).join('; ')}). It keeps the old tokens in memory until it reconnects, and a refresh with its old refresh token may write its own tokens over the new ones. Quit it first, or let it log in itself: \`${[plan.handOff!.command, ...plan.handOff!.args].join(' ')}\`.`,
+    );
+  } else if (!running.known) {
+    plan.warnings.push(`Whether ${label} is running could not be checked (${running.reason}). If it is, quit it first: it keeps the old tokens in memory.`);
+  }
   if (s?.hasRefreshToken && (!s.expiresAt || s.expiresAt > (ctx.now ?? Date.now)() - 1)) {
     plan.warnings.push(`The stored refresh token (${s.refreshTokenFingerprint}) is replaced; if only the access token has expired, a refresh keeps the grant and needs no browser.`);
   }
