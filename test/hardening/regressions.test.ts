@@ -4,9 +4,15 @@ import { strict as assert } from 'node:assert';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { scanClaudeCode } from '../../src/core/config/claudeCode';
+import { runCli } from '../../src/cli/main';
 import { scanCodex } from '../../src/core/config/codex';
 import { tomlKeyPositions } from '../../src/core/config/codexTomlPositions';
-import type { ConfigScan, Finding } from '../../src/core/model';
+import type { ConfigScan, Finding, McpServer } from '../../src/core/model';
+import { decodeJwtClaims } from '../../src/core/probe/jwt';
+import { probeServer } from '../../src/core/probe/probe';
+import { storageKey } from '../../src/core/storageKey';
+import type { TokenStatus } from '../../src/core/tokenStatus';
+import { startHostileServer } from './support/hostileServer';
 import { sandbox, type Sandbox } from './support/sandbox';
 
 function all(scan: ConfigScan): Finding[] {
@@ -93,5 +99,59 @@ describe('hardening: regressions found by generated inputs', () => {
     // A real variable name is still named, so the user knows what to set.
     await fs.writeFile(file, '[mcp_servers.a]\nurl = "https://a.example/mcp"\nbearer_token_env_var = "A_TOKEN"\n');
     assert.match(all(await scanCodex(s.e)).map((f) => f.title).join('\n'), /"a" uses \$A_TOKEN, which is not set/);
+  });
+
+  it('a JWT whose exp or iat is 1e308 decodes without those claims instead of Infinity', () => {
+    const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const claims = decodeJwtClaims(`${b64({ alg: 'none' })}.${b64({ exp: 1e308, iat: -1e308, aud: 'a' })}.sig`);
+    assert.deepEqual(claims, { aud: ['a'], scopes: [] });
+    assert.equal(decodeJwtClaims(`${b64({ alg: 'none' })}.${b64({ exp: 1_900_000_000 })}.sig`)?.exp, 1_900_000_000_000);
+  });
+
+  it('a stored expiry of 1e308 and a token claiming exp 1e300 are reported, not a RangeError that loses the whole probe', async () => {
+    const hostile = await startHostileServer({ bombMegabytes: 1 });
+    try {
+      const url = `${hostile.origin}/via-prm/html/mcp`;
+      const server: McpServer = { client: 'claude-code', scope: 'user', name: 'x', transport: 'http', url, headerNames: [], headers: {}, enabled: true, source: { file: '/dev/null', line: 1, column: 1 }, findings: [] };
+      const token: TokenStatus = { state: 'stored', expiresAt: 1e308, fingerprint: 'sha256:0000', hasRefreshToken: false, store: 'test', storeKind: 'file', clientId: 'c', scopes: [] };
+      const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+      const jwt = `${b64({ alg: 'none' })}.${b64({ exp: 1e300, aud: url })}.sig`;
+      const p = await probeServer({ server, token, readAccessToken: async () => jwt }, { http: { fetch, timeoutMs: 2000, maxBodyBytes: 1024 * 1024 } });
+      const implausible = p.findings.find((f) => f.code === 'token.expiry-implausible');
+      assert.ok(implausible, JSON.stringify(p.findings.map((f) => f.code)));
+      assert.match(implausible.detail, /The store says 1e\+308 ms \(not a date\)/);
+    } finally {
+      await hostile.close();
+    }
+  });
+
+});
+
+describe('hardening: found by generated inputs, not fixed here (owned elsewhere)', () => {
+  // KNOWN BUG: an expiry a store may hold but no Date can (1e308 ms; toISOString throws past
+  // ±8.64e15) makes `status --json` and `backups` exit 2 with "Invalid time value"
+  // (src/cli/commands/status.ts tokenJson, src/cli/commands/backups.ts), and Claude Code's store
+  // list() throw when that entry has a duplicate or a needs-auth stamp carries such a time
+  // (src/core/credentials/claudeCodeFindings.ts; codexFindings.ts has the same pattern), which
+  // status shows as "Could not read …" with every server "not logged in". The probe's own uses are
+  // fixed (tokenJudgement.ts isoDate, jwt.ts).
+  it.skip('a stored expiry of 1e308 ms: status --json, backups and the store listing still work and name the entry', async () => {
+    const s = await sandbox('huge-expiry');
+    try {
+      const url = 'https://x.example/mcp';
+      await fs.writeFile(path.join(s.home, '.claude.json'), JSON.stringify({ mcpServers: { x: { type: 'http', url } } }));
+      await fs.mkdir(path.join(s.home, '.claude'), { recursive: true });
+      const key = storageKey('x', 'http', url);
+      await fs.writeFile(path.join(s.home, '.claude', '.credentials.json'), JSON.stringify({ mcpOAuth: { [key]: { serverName: 'x', serverUrl: url, accessToken: 'a', expiresAt: 1e308 }, 'x|0000000000000000': { serverName: 'x', accessToken: 'b', expiresAt: 1e300 } } }));
+      await fs.writeFile(path.join(s.home, '.claude', 'mcp-needs-auth-cache.json'), JSON.stringify({ x: { timestamp: 1e308 } }));
+      for (const args of [['status', '--offline', '--json'], ['backup'], ['backups'], ['status', '--offline']]) {
+        let out = '';
+        const code = await runCli(args, { stdout: (t) => (out += t), stderr: (t) => (out += t), env: { HOME: s.home }, cwd: s.home });
+        assert.notEqual(code, 2, `${args.join(' ')}: ${out}`);
+        assert.ok(!out.includes('Could not read'), `${args.join(' ')}: ${out}`);
+      }
+    } finally {
+      await s.remove();
+    }
   });
 });

@@ -2,6 +2,9 @@
 // never verified and the claims are never trusted (the key that would verify them comes from the
 // same server that is being diagnosed); a token that is not a JWT is simply opaque.
 
+/** The largest time a JavaScript Date holds (ECMA-262 §21.4.1.1), in seconds. */
+const MAX_DATE_SECONDS = 8.64e12;
+
 export interface AccessTokenClaims {
   iss?: string;
   aud: string[];
@@ -23,7 +26,8 @@ export function decodeJwtClaims(token: string): AccessTokenClaims | undefined {
   }
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return undefined;
   const p = payload as Record<string, unknown>;
-  const seconds = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v * 1000 : undefined);
+  // Past ±8.64e15 ms there is no Date (an exp of 1e308 became Infinity and broke every use).
+  const seconds = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && Math.abs(v) <= MAX_DATE_SECONDS ? v * 1000 : undefined);
   const aud = typeof p.aud === 'string' ? [p.aud] : Array.isArray(p.aud) ? p.aud.filter((a): a is string => typeof a === 'string') : [];
   // RFC 9068 uses `scope` (space-separated); Entra and others use `scp` (string or list).
   const rawScope = p.scope ?? p.scp;

@@ -82,7 +82,7 @@ export async function judgeStoredToken(http: HttpSettings, input: JudgeInput): P
     await liveCheck(http, input, accessToken, out);
   }
 
-  const evidence = [`store: ${token.store}`, ...(token.fingerprint ? [`access token: ${token.fingerprint}`] : []), ...(token.expiresAt ? [`stored expiry: ${new Date(token.expiresAt).toISOString()}`] : [])];
+  const evidence = [`store: ${token.store}`, ...(token.fingerprint ? [`access token: ${token.fingerprint}`] : []), ...(token.expiresAt ? [`stored expiry: ${isoDate(token.expiresAt)}`] : [])];
   const expiredByStore = token.expiresAt !== null && token.expiresAt <= now;
 
   switch (out.live) {
@@ -153,7 +153,7 @@ export async function judgeStoredToken(http: HttpSettings, input: JudgeInput): P
     out.findings.push(
       probeFinding('token.expiry-implausible', {
         title: 'The stored expiry is implausible',
-        detail: `The store says ${new Date(token.expiresAt).toISOString()}: ${token.expiresAt < 1e12 ? 'seconds were probably stored where milliseconds are expected' : 'more than ten years ahead'}. The client may keep sending a dead token or never refresh; log in again.`,
+        detail: `The store says ${isoDate(token.expiresAt)}: ${token.expiresAt < 1e12 ? 'seconds were probably stored where milliseconds are expected' : 'more than ten years ahead'}. The client may keep sending a dead token or never refresh; log in again.`,
         evidence,
       }),
     );
@@ -294,9 +294,18 @@ function crossCheck(input: JudgeInput, out: TokenJudgement, evidence: string[]):
     out.findings.push(
       probeFinding('token.expiry-disagrees', {
         title: 'The stored expiry differs from the token\'s own',
-        detail: `The store says ${new Date(input.token.expiresAt).toISOString()}, the token says ${new Date(claims.exp).toISOString()}. The client will refresh too early or send a dead token.`,
+        detail: `The store says ${isoDate(input.token.expiresAt)}, the token says ${isoDate(claims.exp)}. The client will refresh too early or send a dead token.`,
         evidence,
       }),
     );
   }
+}
+
+/**
+ * A stored expiry as a date. A store may hold any number (1e308 included), and toISOString throws
+ * past ±8.64e15 ms, which took the whole probe of the server down.
+ */
+function isoDate(ms: number): string {
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? `${ms} ms (not a date)` : d.toISOString();
 }
