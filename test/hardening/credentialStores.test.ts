@@ -6,7 +6,6 @@
 // entries still come through; Codex: the whole file is unusable, as Codex itself reads it); and
 // no finding ever holds a token or any 16-character piece of one.
 import { strict as assert } from 'node:assert';
-import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { findNodeAtLocation, parseTree } from 'jsonc-parser';
@@ -19,18 +18,9 @@ import type { Finding } from '../../src/core/model';
 import { storageKey } from '../../src/core/storageKey';
 import { getAt, isRecord, jsonStyle, keepFailure, mutateBytes, oddKey, oddValue, pathsOf, Raw, renamedAt, toJson, withAt, type Path } from './support/mutate';
 import { count, rng, type Rng } from './support/random';
+import { leaks, mintToken as token } from './support/secrets';
 import { assertWellFormed, describeFindings, inFile, sandbox } from './support/sandbox';
 
-/** A token as servers issue them: 32 random base64url characters, minted per input. */
-function token(): string {
-  return randomBytes(24).toString('base64url');
-}
-
-/** Whether `text` holds `secret` or any 16-character piece of it. */
-export function leaks(text: string, secret: string): boolean {
-  for (let i = 0; i + 16 <= secret.length; i++) if (text.includes(secret.slice(i, i + 16))) return true;
-  return false;
-}
 
 function findingText(f: Finding): string {
   return `${f.title}\n${f.detail}\n${(f.evidence ?? []).join('\n')}`;
