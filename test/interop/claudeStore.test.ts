@@ -140,6 +140,7 @@ function assertSameText(actual: string | undefined, expected: string | undefined
         scopes: (r.scope ?? '').split(' ').filter(Boolean),
         clientId: r.clientId,
         hasClientSecret: false,
+        ...(r.redirectUri !== undefined ? { redirectUri: r.redirectUri } : {}),
         discovery: {
           authorizationServerUrl: d.authorizationServerUrl,
           ...(d.resourceMetadataUrl !== undefined ? { resourceMetadataUrl: d.resourceMetadataUrl } : {}),

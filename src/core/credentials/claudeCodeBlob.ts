@@ -120,6 +120,7 @@ export function summaryOf(key: string, e: ClaudeEntry): CredentialSummary {
     scopes: e.scope ? e.scope.split(/\s+/).filter(Boolean) : [],
     clientId: e.clientId ?? undefined,
     hasClientSecret: nonEmpty(e.clientSecret) !== undefined,
+    redirectUri: e.redirectUri ?? undefined,
     discovery: d
       ? omitUndefined({
           authorizationServerUrl: d.authorizationServerUrl ?? undefined,
@@ -185,6 +186,7 @@ function fieldUpdates(patch: CredentialPatch): [string, unknown][] {
   if (patch.scopes !== undefined) out.push(['scope', patch.scopes.length ? patch.scopes.join(' ') : undefined]);
   if (patch.clientId !== undefined) out.push(['clientId', patch.clientId]);
   if (patch.clientSecret !== undefined) out.push(['clientSecret', patch.clientSecret ?? undefined]);
+  if (patch.redirectUri !== undefined) out.push(['redirectUri', patch.redirectUri]);
   return out;
 }
 

@@ -22,6 +22,8 @@ export interface CredentialSummary {
   scopes: string[];
   clientId?: string;
   hasClientSecret: boolean;
+  /** The redirect URI the client was registered with, where the store keeps it (Claude Code's `redirectUri`). */
+  redirectUri?: string;
   /** Codex stores the issuer; Claude Code keeps discovery state instead. */
   issuer?: string;
   discovery?: { authorizationServerUrl?: string; resourceMetadataUrl?: string; oauthMetadataFound?: boolean };
@@ -44,6 +46,8 @@ export interface CredentialPatch {
   scopes?: string[];
   clientId?: string;
   clientSecret?: string | null;
+  /** Claude Code keeps it so its next login can reuse the registration; other stores ignore it. */
+  redirectUri?: string;
   issuer?: string;
 }
 

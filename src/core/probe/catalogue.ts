@@ -32,6 +32,12 @@ export const PROBE_CATALOGUE = {
     revisions: ALL_REVISIONS,
     repairs: ['report-server'],
   },
+  'probe.auth-after-initialize': {
+    severity: 'info',
+    reference: 'MCP 2025-11-25 §Scope Challenge Handling (a 401 or 403 may come on any request); MCP conformance auth/scope-step-up',
+    revisions: FROM_1125,
+    repairs: [],
+  },
   'probe.challenge-not-bearer': {
     severity: 'error',
     reference: 'RFC 6750 §3 (OAuth resources challenge with Bearer); failure mode A4',

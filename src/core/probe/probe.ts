@@ -322,7 +322,43 @@ export async function resourceSide(server: McpServer, serverUrl: URL, revision: 
 async function unauthenticated(server: McpServer, revision: SpecRevision, http: HttpSettings, trace: TraceEntry[]) {
   const ex = await exchange(http, mcpProbeRequest(server, revision, 'mcp'));
   trace.push(ex.entry);
-  return classifyChallenge(ex, `"${server.name}"`, isStateless(revision) && server.transport !== 'sse');
+  const result = classifyChallenge(ex, `"${server.name}"`, isStateless(revision) && server.transport !== 'sse');
+  if (result.outcome.kind !== 'no-auth' || server.transport === 'sse') return result;
+  // Some servers let initialize through and challenge only the requests that do something
+  // (MCP conformance auth/scope-step-up): ask for the tool list before calling it open.
+  const followUp = await toolsListWithoutToken(server, revision, http, trace, ex.headers?.get('mcp-session-id') ?? undefined);
+  if (!followUp || followUp.outcome.kind === 'no-auth' || followUp.outcome.kind === 'stop') return result;
+  return {
+    outcome: followUp.outcome,
+    findings: [
+      ...followUp.findings,
+      probeFinding('probe.auth-after-initialize', {
+        title: 'The server answers initialize without a token but wants one for tools/list',
+        detail: 'Clients connect, then get a 401 on their first real request and start the login there. That works with clients that handle a 401 at any point (the SDKs do); a client that only expects it on connect shows the server as connected but without tools.',
+        evidence: followUp.findings.flatMap((f) => f.evidence ?? []).slice(0, 2),
+      }),
+    ],
+  };
+}
+
+/** tools/list without a token, in the session initialize opened (closed again afterwards). */
+async function toolsListWithoutToken(server: McpServer, revision: SpecRevision, http: HttpSettings, trace: TraceEntry[], sessionId: string | undefined) {
+  const base = mcpProbeRequest(server, revision, 'mcp');
+  const session: Record<string, string> = sessionId ? { 'mcp-session-id': sessionId } : {};
+  if (!isStateless(revision)) {
+    const initialized = await exchange(http, { ...base, headers: { ...base.headers, ...session }, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }), read: 'none' });
+    trace.push(initialized.entry);
+  }
+  const params = isStateless(revision) ? (JSON.parse(base.body ?? '{}') as { params?: unknown }).params : undefined;
+  const headers: Record<string, string> = { ...base.headers, ...session, ...(isStateless(revision) ? { 'mcp-method': 'tools/list' } : {}) };
+  const ex = await exchange(http, { ...base, headers, body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list', ...(params ? { params } : {}) }) });
+  trace.push(ex.entry);
+  if (sessionId) {
+    const close = await exchange(http, { step: 'session-close', method: 'DELETE', url: base.url, headers: { ...session, 'mcp-protocol-version': revision }, configHeaders: server.headers, read: 'none' });
+    trace.push(close.entry);
+  }
+  if (ex.status === undefined) return undefined;
+  return classifyChallenge(ex, `"${server.name}"`, isStateless(revision));
 }
 
 function stateFrom(token: TokenStatus, j: TokenJudgement, findings: Finding[]): ServerState {

@@ -5,6 +5,7 @@
 import type * as oauth from 'oauth4webapi';
 import type { Finding, McpServer } from '../model';
 import { DiscoveryCache } from '../probe/authorizationServer';
+import type { AuthorizationServerMetadata } from '../probe/metadata';
 import type { HttpSettings } from '../probe/http';
 import { resourceSide } from '../probe/probe';
 import { DEFAULT_REVISION, type SpecRevision } from '../probe/revisions';
@@ -34,6 +35,17 @@ const BLOCKING = new Set([
   'probe.url-refused',
 ]);
 
+function legacyDefaults(serverUrl: URL): AuthorizationServerMetadata {
+  const origin = serverUrl.origin;
+  return {
+    issuer: origin,
+    authorization_endpoint: `${origin}/authorize`,
+    token_endpoint: `${origin}/token`,
+    registration_endpoint: `${origin}/register`,
+    response_types_supported: ['code'],
+  };
+}
+
 export async function discoverForRepair(server: McpServer, http: HttpSettings, revision: SpecRevision = DEFAULT_REVISION): Promise<RepairDiscoveryResult> {
   let serverUrl: URL;
   try {
@@ -57,12 +69,19 @@ export async function discoverForRepair(server: McpServer, http: HttpSettings, r
       ? await cache.get(http, issuers[0], 'resource-metadata')
       : await cache.get(http, serverUrl.origin, 'legacy');
   findings.push(...d.findings);
-  const doc = d.document;
+  // 2025-03-26 §Fallbacks: without metadata at the server origin, clients use its /authorize,
+  // /token and /register (the SDKs still do); only for servers without protected-resource metadata.
+  const doc = d.document ?? (d.via === 'legacy' ? legacyDefaults(serverUrl) : undefined);
   if (!doc?.issuer || !doc.token_endpoint) {
     return { ok: false, reason: findings.find((f) => f.severity === 'error')?.title ?? 'the authorization server publishes no usable metadata', findings };
   }
-  const blocking = findings.find((f) => BLOCKING.has(f.code) && f.severity === 'error');
-  if (blocking) return { ok: false, reason: blocking.title, findings };
+  // A resource the metadata names that is not this server's would bind tokens to the wrong audience
+  // (RFC 9728 §3.3), unless the user pinned the resource themselves (Codex oauth_resource).
+  const blocking = findings.find((f) => (BLOCKING.has(f.code) || (f.code === 'probe.resource-mismatch' && !server.oauth?.resource)) && f.severity === 'error');
+  if (blocking) {
+    const named = blocking.code === 'probe.resource-mismatch' ? side.prm?.found?.document.resource : undefined;
+    return { ok: false, reason: named ? `${blocking.title} (${named})` : blocking.title, findings };
+  }
   const bearer = side.outcome.kind === 'oauth' ? side.outcome.bearer : undefined;
   const challengeScopes = bearer?.scope?.split(' ').filter(Boolean);
   const scopes = server.oauth?.scopes?.length ? server.oauth.scopes : challengeScopes?.length ? challengeScopes : side.prm?.found?.document.scopes_supported;

@@ -26,7 +26,7 @@ import {
 } from './loopbackRedirect';
 import { clientLoginCommand, runningClients, type RunningClients } from './processes';
 import { authorizationUrl, precheckClient, registerClient, registrationName, scopesToRequest, type LoginClient } from './registration';
-import { classifyTokenError, clientAuthFor, requestOptionsFor, type TokenEndpointClient } from './tokenClient';
+import { classifyTokenError, clientAuthFor, formEncodedBasic, requestOptionsFor, type TokenEndpointClient } from './tokenClient';
 import type { RepairContext, RepairErrorKind, RepairOutcome, RepairPlan, RepairTarget } from './types';
 
 /** How a login reaches the user. */
@@ -213,7 +213,7 @@ export async function login(target: RepairTarget, ctx: LoginContext, ui: LoginUi
 
     const at = now();
     const granted = tokens.scope !== undefined ? tokens.scope.split(' ').filter(Boolean) : (prepared.scopes ?? []);
-    const patch: CredentialPatch & { redirectUri?: string } = {
+    const patch: CredentialPatch = {
       serverName: server.name,
       serverUrl: server.url!,
       accessToken: tokens.access_token,
@@ -311,7 +311,7 @@ async function prepare(target: RepairTarget, ctx: LoginContext): Promise<({ ok: 
   const as = discovery.authorizationServer;
   const scopes = scopesToRequest(as, ctx.scopes?.length ? ctx.scopes : discovery.scopes);
   // Stores that keep the registered redirect URI (Claude Code's `redirectUri`) may expose it.
-  const storedRedirectUri = (summary as (CredentialSummary & { redirectUri?: string }) | undefined)?.redirectUri;
+  const storedRedirectUri = summary?.redirectUri;
   const choices = redirectChoicesFor(server, ctx.callback ?? {}, storedRedirectUri);
   if ('refused' in choices) return failure('other', `${choices.refused}; nothing was written`, ['edit-config']);
 
@@ -406,19 +406,6 @@ function tokenClientFor(as: oauth.AuthorizationServer, client: LoginClient): Tok
   const method = client.authMethod ?? clientAuthFor(as, client.clientId, secret).method;
   const auth = method === 'client_secret_post' ? oauth.ClientSecretPost(secret) : formEncodedBasic(secret);
   return { client: { client_id: client.clientId, token_endpoint_auth_method: method }, auth, method };
-}
-
-/**
- * client_secret_basic with RFC 6749 §2.3.1's application/x-www-form-urlencoded encoding of id and
- * secret, as WHATWG URLSearchParams does it. oauth4webapi also escapes `-_.!~*'()`, which a
- * decoding AS undoes but one that compares the raw Basic credentials does not (the MCP conformance
- * suite's AS, for one, saw `pre%2Dregistered%2Dclient`); unreserved characters stay as they are.
- */
-function formEncodedBasic(clientSecret: string): oauth.ClientAuth {
-  const encode = (v: string) => new URLSearchParams({ v }).toString().slice(2);
-  return (_as, client, _body, headers) => {
-    headers.set('authorization', `Basic ${Buffer.from(`${encode(client.client_id)}:${encode(clientSecret)}`).toString('base64')}`);
-  };
 }
 
 /** RFC 6749 §4.1.2.1 errors and RFC 9207 / state mismatches, in the repair contract's kinds. */

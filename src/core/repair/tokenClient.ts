@@ -29,8 +29,21 @@ export function clientAuthFor(as: oauth.AuthorizationServer, clientId: string, c
     !supported?.length || supported.includes('client_secret_basic') || !supported.includes('client_secret_post') ? 'client_secret_basic' : 'client_secret_post';
   return {
     client: { client_id: clientId, token_endpoint_auth_method: method },
-    auth: method === 'client_secret_basic' ? oauth.ClientSecretBasic(clientSecret) : oauth.ClientSecretPost(clientSecret),
+    auth: method === 'client_secret_basic' ? formEncodedBasic(clientSecret) : oauth.ClientSecretPost(clientSecret),
     method,
+  };
+}
+
+/**
+ * client_secret_basic with RFC 6749 §2.3.1's application/x-www-form-urlencoded encoding of id and
+ * secret, as WHATWG URLSearchParams does it. oauth4webapi's ClientSecretBasic also escapes
+ * `-_.!~*'()`, which a decoding AS undoes but one that compares the raw Basic credentials does not
+ * (the MCP conformance suite's AS, for one, saw `pre%2Dregistered%2Dclient`).
+ */
+export function formEncodedBasic(clientSecret: string): oauth.ClientAuth {
+  const encode = (v: string) => new URLSearchParams({ v }).toString().slice(2);
+  return (_as, client, _body, headers) => {
+    headers.set('authorization', `Basic ${Buffer.from(`${encode(client.client_id)}:${encode(clientSecret)}`).toString('base64')}`);
   };
 }
 

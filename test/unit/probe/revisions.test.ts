@@ -22,7 +22,7 @@ function serverAt(url: string): McpServer {
 describe('probe revisions and eras', () => {
   let srv: http.Server;
   let origin: string;
-  let era: 'modern' | 'legacy' = 'modern';
+  let era: 'modern' | 'legacy' | 'gated-tools' = 'modern';
   const received: Received[] = [];
   const httpSettings = { fetch: (i: string | URL, init?: RequestInit) => fetch(i, init), timeoutMs: 2000, maxBodyBytes: DEFAULT_MAX_BODY_BYTES };
 
@@ -31,9 +31,14 @@ describe('probe revisions and eras', () => {
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString()));
       req.on('end', () => {
-        const parsed = body ? (JSON.parse(body) as { method?: string }) : {};
+        const parsed = body ? (JSON.parse(body) as { method?: string; params?: { _meta?: Record<string, unknown> } }) : {};
         received.push({ method: req.method ?? '', mcpMethod: req.headers['mcp-method'] as string | undefined, version: req.headers['mcp-protocol-version'] as string | undefined, bodyMethod: parsed.method });
-        const modernRequest = parsed.method === 'server/discover';
+        if (req.method === 'DELETE') return res.writeHead(200).end();
+        const modernRequest = parsed.params?._meta?.['io.modelcontextprotocol/protocolVersion'] !== undefined;
+        if (era === 'gated-tools' && parsed.method === 'tools/list' && !req.headers.authorization) {
+          res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': `Bearer resource_metadata="${origin}/.well-known/oauth-protected-resource/mcp", scope="tools:read"` });
+          return res.end('{"error":"unauthorized"}');
+        }
         if (era === 'modern' && !modernRequest) {
           res.writeHead(400, { 'content-type': 'application/json' });
           return res.end(JSON.stringify({ jsonrpc: '2.0', id: 1, error: { code: -32022, message: 'Unsupported protocol version', data: { supported: ['2026-07-28'], requested: '2025-11-25' } } }));
@@ -42,7 +47,11 @@ describe('probe revisions and eras', () => {
           res.writeHead(400, { 'content-type': 'application/json' });
           return res.end(JSON.stringify({ jsonrpc: '2.0', id: 1, error: { code: -32600, message: 'Bad Request: Server not initialized' } }));
         }
-        res.writeHead(200, { 'content-type': 'application/json' });
+        if (req.url?.startsWith('/.well-known/')) {
+          res.writeHead(404, { 'content-type': 'application/json' });
+          return res.end('{}');
+        }
+        res.writeHead(200, { 'content-type': 'application/json', ...(parsed.method === 'initialize' ? { 'mcp-session-id': 'session-1' } : {}) });
         res.end(JSON.stringify({ jsonrpc: '2.0', id: 1, result: {} }));
       });
     });
@@ -55,8 +64,10 @@ describe('probe revisions and eras', () => {
   it('speaks initialize by default and moves to server/discover when a modern server says so', async () => {
     era = 'modern';
     const p = await probeServer({ server: serverAt(`${origin}/mcp`) }, { http: httpSettings });
-    assert.deepEqual(received.map((r) => r.bodyMethod), ['initialize', 'server/discover']);
+    // Open to server/discover, so the probe also asks for the tool list before calling it open.
+    assert.deepEqual(received.map((r) => r.bodyMethod), ['initialize', 'server/discover', 'tools/list']);
     assert.equal(received[1]?.mcpMethod, 'server/discover');
+    assert.equal(received[2]?.mcpMethod, 'tools/list');
     assert.equal(received[1]?.version, '2026-07-28');
     assert.equal(p.era, 'modern');
     assert.equal(p.revision, '2026-07-28');
@@ -66,10 +77,20 @@ describe('probe revisions and eras', () => {
   it('told to speak 2026-07-28, falls back to initialize for a legacy server', async () => {
     era = 'legacy';
     const p = await probeServer({ server: serverAt(`${origin}/mcp`) }, { http: httpSettings, revision: '2026-07-28' });
-    assert.deepEqual(received.map((r) => r.bodyMethod), ['server/discover', 'initialize']);
+    assert.deepEqual(received.map((r) => r.bodyMethod), ['server/discover', 'initialize', 'notifications/initialized', 'tools/list', undefined]);
+    assert.equal(received[3]?.method, 'POST');
+    assert.equal(received[4]?.method, 'DELETE', 'the session initialize opened is closed');
     assert.equal(received[1]?.version, '2025-11-25');
     assert.equal(p.era, 'legacy');
     assert.equal(p.state, 'no-auth-needed');
+  });
+
+  it('a server that lets initialize through but challenges tools/list is an OAuth server', async () => {
+    era = 'gated-tools';
+    const p = await probeServer({ server: serverAt(`${origin}/mcp`) }, { http: httpSettings });
+    assert.ok(p.findings.some((f) => f.code === 'probe.auth-after-initialize'), p.findings.map((f) => f.code).join());
+    assert.ok(!p.findings.some((f) => f.code === 'probe.no-auth-required'));
+    assert.notEqual(p.state, 'no-auth-needed');
   });
 
   it('does not probe stdio or disabled servers at all', async () => {
