@@ -109,6 +109,7 @@ function log(line: string): void {
 async function main(): Promise<void> {
   const startedAt = new Date();
   const started = Date.now();
+  const cpuAtStart = cpuSnapshot();
   const machine = machineInfo();
   log(`bench: ${machine.cpu} (${machine.cores} cores), ${(machine.ramBytes / 2 ** 30).toFixed(1)} GiB RAM, ${machine.os}, Node ${machine.node}`);
   const [load1 = 0] = machine.loadAverageAtStart;
@@ -153,11 +154,13 @@ async function main(): Promise<void> {
     }
 
     const totalMs = Date.now() - started;
+    const sharing = machineSharing(cpuAtStart, cpuSnapshot(), labs.cpuMs(), totalMs);
+    if (sharing) log(`bench: during the run, other work used ${pct(sharing.otherShare)} of the machine's CPU time and the hypervisor took ${pct(sharing.stealShare)} (steal); the bench itself used ${pct(sharing.benchShare)}`);
     printTable(startup, rows, ratio, ratioAlike, activation, artifacts, totalMs);
     const results = {
       schema: 1,
       date: startedAt.toISOString(),
-      machine: { ...machine, loadAverageAtEnd: os.loadavg() },
+      machine: { ...machine, loadAverageAtEnd: os.loadavg(), sharing },
       versions: versions(activation),
       parameters: { ...params, roundsPerServers: Object.fromEntries(params.servers.map((n) => [n, roundsFor(n)])), ourCommand: 'node dist/cli.js status --json (from the VSIX)', peerCommand: 'claude mcp list' },
       startup,
@@ -317,6 +320,42 @@ const ms = (x: number) => (Number.isFinite(x) ? `${Math.round(x)} ms` : '-');
 const mib = (kibValue: number) => `${(kibValue / 1024).toFixed(0)} MiB`;
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
 
+interface CpuSnapshot {
+  /** Machine-wide busy and steal time from /proc/stat, ms (all cores). */
+  busyMs: number;
+  stealMs: number;
+  /** This process and every child it has reaped (labs are still running: added separately). */
+  selfMs: number;
+}
+
+/** /proc/stat's first line and /proc/self/stat (USER_HZ = 100 ticks a second); undefined off Linux. */
+function cpuSnapshot(): CpuSnapshot | undefined {
+  try {
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = (fs.readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+    const fields = fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1]?.split(' ').map(Number) ?? [];
+    // utime, stime, cutime, cstime are fields 14-17 of stat(5); [11..14] after the command name.
+    const self = (fields[11] ?? 0) + (fields[12] ?? 0) + (fields[13] ?? 0) + (fields[14] ?? 0);
+    return { busyMs: (user + nice + system + irq + softirq) * 10, stealMs: steal * 10, selfMs: self * 10 };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * How much of the machine the bench had: CPU the whole machine spent during the run that was
+ * neither the bench (this process, the CLIs and VS Code it ran and reaped, the labs) nor idle.
+ * Shares are of cores x wall time. Other helpers' test runs on a shared machine show up here.
+ */
+function machineSharing(start: CpuSnapshot | undefined, end: CpuSnapshot | undefined, labCpuMs: number, wallMs: number) {
+  if (!start || !end) return null;
+  const capacity = wallMs * os.cpus().length;
+  const bench = end.selfMs - start.selfMs + labCpuMs;
+  const busy = end.busyMs - start.busyMs;
+  return { benchShare: bench / capacity, otherShare: Math.max(0, busy - bench) / capacity, stealShare: (end.stealMs - start.stealMs) / capacity, cpuMs: { bench, machineBusy: busy, steal: end.stealMs - start.stealMs } };
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
+
 function machineInfo() {
   const cpus = os.cpus();
   let osName = `${os.type()} ${os.release()}`;
@@ -343,7 +382,14 @@ function versions(activation: ActivationResult) {
   } catch {
     // not a git checkout
   }
-  return { ours: pkg('package.json'), commit, claudeCode: pkg('node_modules/@anthropic-ai/claude-code/package.json'), vscode: activation.vscodeVersion ?? null };
+  // The VSIX is built from the working tree: say when src/ differs from the commit.
+  let srcClean: boolean | null = null;
+  try {
+    srcClean = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: REPO, encoding: 'utf8' }).trim() === '';
+  } catch {
+    // not a git checkout
+  }
+  return { ours: pkg('package.json'), commit, srcClean, claudeCode: pkg('node_modules/@anthropic-ai/claude-code/package.json'), vscode: activation.vscodeVersion ?? null };
 }
 
 main().catch((err: unknown) => {
