@@ -5,7 +5,7 @@
 // opens the URL with openExternal, the CLI prints it, tests follow it at the lab.
 import * as oauth from 'oauth4webapi';
 import type { CredentialPatch, CredentialSecret, CredentialSummary } from '../credentials/store';
-import { CLIENT_LABELS, type ClientId, type RepairId } from '../model';
+import { CLIENT_LABELS, type ClientId, type McpServer, type RepairId } from '../model';
 import type { HttpSettings } from '../probe/http';
 import { fingerprint } from '../storageKey';
 import { describeSpan } from '../tokenStatus';
@@ -51,28 +51,37 @@ export interface LoginContext extends RepairContext {
   runningClients?: (client: ClientId) => Promise<RunningClients>;
 }
 
-type Failure = { ok: false; error: RepairErrorKind; message: string; next: RepairId[] };
+/** A login step that did not work: what happened and what to do next (the repair contract's failure). */
+export type LoginFailure = { ok: false; error: RepairErrorKind; message: string; next: RepairId[] };
+type Failure = LoginFailure;
 
-interface Candidate extends LoginClient {
+export interface LoginCandidate extends LoginClient {
   /** For people: `the stored client abc`, `the configured client abc`. */
   label: string;
 }
 
-interface Prepared {
+/** What a login knows before it talks to the authorization server: discovery, the store's entry, the clients and redirect URIs to try. */
+export interface LoginPreparation {
   discovery: RepairDiscovery;
   as: oauth.AuthorizationServer;
   scopes?: string[];
   choices: RedirectChoices;
-  candidates: Candidate[];
+  candidates: LoginCandidate[];
   summary?: CredentialSummary;
   /** Why a stored client was not even tried (bound to another issuer). */
   notes: string[];
 }
 
-type Decision =
-  | { kind: 'reuse'; client: Candidate; redirectUri: string; listener?: RedirectListener; evidence: string[] }
+/** The client and redirect URI a login goes on with (reuse, or register anew), or why it cannot. */
+export type LoginDecision =
+  | { kind: 'reuse'; client: LoginCandidate; redirectUri: string; listener?: RedirectListener; evidence: string[] }
   | { kind: 'register'; redirectUri: string; listener?: RedirectListener; evidence: string[] }
   | (Failure & { kind: 'fail'; evidence: string[] });
+
+/** How a plan names a redirect URI without listening: the choice's port, else one free now. */
+export async function plannedRedirect(choice: RedirectChoice): Promise<{ redirectUri: string }> {
+  return { redirectUri: redirectUriOf(choice, choice.port || (await freeLoopbackPort())) };
+}
 
 /** What re-login would do, found read-only: discovery, and whether the AS still accepts the stored client (one GET, no cookies). */
 export async function planLogin(target: RepairTarget, ctx: LoginContext): Promise<RepairPlan> {
@@ -84,9 +93,9 @@ export async function planLogin(target: RepairTarget, ctx: LoginContext): Promis
     warnings: [],
     handOff: clientLoginCommand(server.client, server.name),
   };
-  const prepared = await prepare(target, ctx);
+  const prepared = await prepareLogin(target, ctx);
   if (!prepared.ok) return { ...plan, blocked: { error: prepared.error, message: prepared.message, next: prepared.next } };
-  const decision = await decide(prepared, ctx.http, async (choice) => ({ redirectUri: redirectUriOf(choice, choice.port || (await freeLoopbackPort())) }));
+  const decision = await chooseLoginClient(prepared, ctx.http, plannedRedirect);
   if (decision.kind === 'fail') {
     return { ...plan, warnings: [...prepared.notes, ...decision.evidence], blocked: { error: decision.error, message: decision.message, next: decision.next } };
   }
@@ -111,15 +120,7 @@ export async function planLogin(target: RepairTarget, ctx: LoginContext): Promis
     ...prepared.notes,
     ...decision.evidence,
   );
-  const running = await (ctx.runningClients ?? ((c: ClientId) => runningClients(c)))(server.client);
-  const label = CLIENT_LABELS[server.client];
-  if (running.processes.length > 0) {
-    plan.warnings.push(
-      `${label} is running (${running.processes.map((p) => `pid ${p.pid}: ${p.command}`).join('; ')}). It keeps the old tokens in memory until it reconnects, and a refresh with its old refresh token may write its own tokens over the new ones. Quit it first, or let it log in itself: \`${[plan.handOff!.command, ...plan.handOff!.args].join(' ')}\`.`,
-    );
-  } else if (!running.known) {
-    plan.warnings.push(`Whether ${label} is running could not be checked (${running.reason}). If it is, quit it first: it keeps the old tokens in memory.`);
-  }
+  plan.warnings.push(...(await runningClientWarnings(server, ctx)));
   if (s?.hasRefreshToken && (!s.expiresAt || s.expiresAt > (ctx.now ?? Date.now)() - 1)) {
     plan.warnings.push(`The stored refresh token (${s.refreshTokenFingerprint}) is replaced; if only the access token has expired, a refresh keeps the grant and needs no browser.`);
   }
@@ -128,14 +129,14 @@ export async function planLogin(target: RepairTarget, ctx: LoginContext): Promis
 
 /** Logs in and writes the tokens; nothing is written unless the whole flow succeeded. */
 export async function login(target: RepairTarget, ctx: LoginContext, ui: LoginUi): Promise<RepairOutcome> {
-  const { server, store, key } = target;
+  const { server } = target;
   const now = ctx.now ?? Date.now;
-  const prepared = await prepare(target, ctx);
+  const prepared = await prepareLogin(target, ctx);
   if (!prepared.ok) return prepared;
   const { as, discovery } = prepared;
   const listen = (choice: RedirectChoice) =>
     listenForRedirect(choice, { ...(ctx.callbackTimeoutMs ? { timeoutMs: ctx.callbackTimeoutMs } : {}), ...(ui.signal ? { signal: ui.signal } : {}) }).then((l) => ({ redirectUri: l.redirectUri, listener: l }));
-  const decision = await decide(prepared, ctx.http, listen);
+  const decision = await chooseLoginClient(prepared, ctx.http, listen);
   if (decision.kind === 'fail') return failure(decision.error, decision.message, decision.next);
   const listener = decision.listener!;
   const redirectUri = decision.redirectUri;
@@ -187,98 +188,148 @@ export async function login(target: RepairTarget, ctx: LoginContext, ui: LoginUi
       throw err;
     }
 
-    const tokenClient = tokenClientFor(as, client);
-    let params: URLSearchParams;
-    try {
-      params = oauth.validateAuthResponse(as, tokenClient.client, callbackUrl, state);
-    } catch (err) {
-      const r = authorizationResponseFailure(err, discovery);
-      return fail(r.error, r.message, r.next);
-    }
-
-    let tokens: oauth.TokenEndpointResponse;
-    const tokenEndpoint = String(as.token_endpoint);
-    try {
-      const res = await oauth.authorizationCodeGrantRequest(as, tokenClient.client, tokenClient.auth, params, redirectUri, verifier, {
-        ...requestOptionsFor(tokenEndpoint, ctx.http),
-        additionalParameters: { resource: discovery.resource },
-      });
-      tokens = await oauth.processAuthorizationCodeResponse(as, tokenClient.client, res);
-    } catch (err) {
-      const e = await classifyTokenError(err, tokenEndpoint, ctx.http);
-      if (e.oauthError === 'invalid_target') return fail('discovery', `the token endpoint refused the resource ${discovery.resource} (invalid_target); nothing was written`, ['edit-config', 'report-server']);
-      const next: RepairId[] = e.kind === 'invalid-client' ? (client.source === 'registered' ? ['report-server'] : ['relogin', 'reset']) : e.transient ? ['relogin'] : ['report-server'];
-      return fail(e.kind, `the code exchange failed: ${e.words}; nothing was written`, next);
-    }
-
-    const at = now();
-    const granted = tokens.scope !== undefined ? tokens.scope.split(' ').filter(Boolean) : (prepared.scopes ?? []);
-    const patch: CredentialPatch = {
-      serverName: server.name,
-      serverUrl: server.url!,
-      accessToken: tokens.access_token,
-      // A new grant's refresh token, or none: an old one belongs to the old grant (and maybe the old client).
-      refreshToken: tokens.refresh_token ?? null,
-      expiresAt: typeof tokens.expires_in === 'number' ? at + tokens.expires_in * 1000 : null,
-      scopes: granted,
-      clientId: client.clientId,
-      issuer: discovery.issuer,
-      // Claude Code reuses its registration when it can listen on the stored redirectUri's port again;
-      // stores that do not keep the field ignore it.
-      redirectUri,
-    };
-    const warnings: string[] = [];
-    if (server.client === 'codex') {
-      // Codex 0.169 keeps no client secret with its tokens (codexFormat.ts); its refresh sends none.
-      if (client.clientSecret) warnings.push('the authorization server issued a client secret, which Codex does not store: Codex cannot refresh these tokens and will ask for a login when they expire');
-    } else {
-      patch.clientSecret = client.clientSecret ?? null;
-    }
-
-    let undoSnapshotId: string | undefined;
-    try {
-      undoSnapshotId = (await store.write(key, patch)).snapshotId;
-    } catch (err) {
-      return fail('store', `the tokens were issued but could not be written to ${store.location}: ${err instanceof Error ? err.message : String(err)}; the store was left as it was`, ['relogin']);
-    }
-    // Claude Code skips a server it stamped "needs auth" for a while, even with good tokens stored.
-    let stamp: string | undefined;
-    if (store.clearNeedsAuthStamp) {
-      try {
-        const r = await store.clearNeedsAuthStamp(server.name);
-        if (r.removed) stamp = `needs-auth stamp for ${server.name} removed from ${r.file}`;
-      } catch (err) {
-        warnings.push(`the needs-auth stamp could not be removed (${err instanceof Error ? err.message : String(err)}); Claude Code may wait before connecting`);
-      }
-    }
-
-    const s = prepared.summary;
-    const newFp = fingerprint(tokens.access_token);
-    const expires = typeof tokens.expires_in === 'number' ? `expires in ${describeSpan(tokens.expires_in * 1000)}` : 'no expiry given';
-    const clientWords =
-      client.source === 'registered'
-        ? `new client ${client.clientId} registered as "${registrationName(server.client)}"`
-        : `${client.source} client ${client.clientId} reused, nothing registered`;
-    const changed = [
-      `accessToken: ${s?.accessTokenFingerprint ?? 'none'} → ${newFp}`,
-      `refreshToken: ${s?.refreshTokenFingerprint ?? 'none'} → ${tokens.refresh_token ? fingerprint(tokens.refresh_token) : 'none (the authorization server issued none)'}`,
-      `expiresAt: ${patch.expiresAt ? new Date(patch.expiresAt).toISOString() : 'none'}`,
-      `scopes: ${granted.length ? granted.join(' ') : 'none'}`,
-      client.source === 'registered' ? `clientId: ${s?.clientId ?? 'none'} → ${client.clientId} (registered now)` : `clientId: ${client.clientId} (kept)`,
-      ...(server.client === 'codex' ? [`issuer: ${discovery.issuer}`] : []),
-      ...(stamp ? [stamp] : []),
-      ...warnings.map((w) => `note: ${w}`),
-    ];
+    const checked = checkAuthorizationResponse(as, client, callbackUrl, state, discovery);
+    if (!checked.ok) return fail(checked.error, checked.message, checked.next);
+    const exchanged = await exchangeAuthorizationCode(ctx.http, prepared, client, checked.params, redirectUri, verifier);
+    if (!exchanged.ok) return fail(exchanged.error, exchanged.message, exchanged.next);
+    const saved = await saveLogin(target, prepared, client, redirectUri, exchanged.tokens, now());
+    if (!saved.ok) return fail(saved.error, saved.message, saved.next);
     answer?.({ ok: true, message: `${server.name} is logged in again for ${CLIENT_LABELS[server.client]}; the new tokens are saved.` });
-    return {
-      ok: true,
-      summary: `Logged in to ${server.name} for ${CLIENT_LABELS[server.client]}: new token ${newFp}, ${expires}; ${clientWords}`,
-      changed,
-      ...(undoSnapshotId ? { undoSnapshotId } : {}),
-    };
+    return saved;
   } finally {
     await listener.close();
   }
+}
+
+/** The callback's answer checked (RFC 9207 iss, state, error): the parameters to exchange, or why not. */
+export function checkAuthorizationResponse(
+  as: oauth.AuthorizationServer,
+  client: LoginClient,
+  callbackUrl: URL,
+  state: string,
+  discovery: RepairDiscovery,
+): { ok: true; params: URLSearchParams } | LoginFailure {
+  try {
+    return { ok: true, params: oauth.validateAuthResponse(as, tokenClientFor(as, client).client, callbackUrl, state) };
+  } catch (err) {
+    return authorizationResponseFailure(err, discovery);
+  }
+}
+
+/** The authorization code exchanged at the token endpoint (PKCE verifier, RFC 8707 resource); nothing is written. */
+export async function exchangeAuthorizationCode(
+  http: HttpSettings,
+  p: Pick<LoginPreparation, 'as' | 'discovery'>,
+  client: LoginClient,
+  params: URLSearchParams,
+  redirectUri: string,
+  verifier: string,
+): Promise<{ ok: true; tokens: oauth.TokenEndpointResponse } | LoginFailure> {
+  const { as, discovery } = p;
+  const tokenClient = tokenClientFor(as, client);
+  const tokenEndpoint = String(as.token_endpoint);
+  try {
+    const res = await oauth.authorizationCodeGrantRequest(as, tokenClient.client, tokenClient.auth, params, redirectUri, verifier, {
+      ...requestOptionsFor(tokenEndpoint, http),
+      additionalParameters: { resource: discovery.resource },
+    });
+    return { ok: true, tokens: await oauth.processAuthorizationCodeResponse(as, tokenClient.client, res) };
+  } catch (err) {
+    const e = await classifyTokenError(err, tokenEndpoint, http);
+    if (e.oauthError === 'invalid_target') return failure('discovery', `the token endpoint refused the resource ${discovery.resource} (invalid_target); nothing was written`, ['edit-config', 'report-server']);
+    const next: RepairId[] = e.kind === 'invalid-client' ? (client.source === 'registered' ? ['report-server'] : ['relogin', 'reset']) : e.transient ? ['relogin'] : ['report-server'];
+    return failure(e.kind, `the code exchange failed: ${e.words}; nothing was written`, next);
+  }
+}
+
+/** The tokens written into the client's store in its own format (one locked write after a snapshot), and Claude Code's needs-auth stamp cleared. */
+export async function saveLogin(
+  target: RepairTarget,
+  prepared: Pick<LoginPreparation, 'discovery' | 'scopes' | 'summary'>,
+  client: LoginClient,
+  redirectUri: string,
+  tokens: oauth.TokenEndpointResponse,
+  at: number,
+): Promise<RepairOutcome> {
+  const { server, store, key } = target;
+  const { discovery } = prepared;
+  const granted = tokens.scope !== undefined ? tokens.scope.split(' ').filter(Boolean) : (prepared.scopes ?? []);
+  const patch: CredentialPatch = {
+    serverName: server.name,
+    serverUrl: server.url!,
+    accessToken: tokens.access_token,
+    // A new grant's refresh token, or none: an old one belongs to the old grant (and maybe the old client).
+    refreshToken: tokens.refresh_token ?? null,
+    expiresAt: typeof tokens.expires_in === 'number' ? at + tokens.expires_in * 1000 : null,
+    scopes: granted,
+    clientId: client.clientId,
+    issuer: discovery.issuer,
+    // Claude Code reuses its registration when it can listen on the stored redirectUri's port again;
+    // stores that do not keep the field ignore it.
+    redirectUri,
+  };
+  const warnings: string[] = [];
+  if (server.client === 'codex') {
+    // Codex 0.169 keeps no client secret with its tokens (codexFormat.ts); its refresh sends none.
+    if (client.clientSecret) warnings.push('the authorization server issued a client secret, which Codex does not store: Codex cannot refresh these tokens and will ask for a login when they expire');
+  } else {
+    patch.clientSecret = client.clientSecret ?? null;
+  }
+
+  let undoSnapshotId: string | undefined;
+  try {
+    undoSnapshotId = (await store.write(key, patch)).snapshotId;
+  } catch (err) {
+    return failure('store', `the tokens were issued but could not be written to ${store.location}: ${err instanceof Error ? err.message : String(err)}; the store was left as it was`, ['relogin']);
+  }
+  // Claude Code skips a server it stamped "needs auth" for a while, even with good tokens stored.
+  let stamp: string | undefined;
+  if (store.clearNeedsAuthStamp) {
+    try {
+      const r = await store.clearNeedsAuthStamp(server.name);
+      if (r.removed) stamp = `needs-auth stamp for ${server.name} removed from ${r.file}`;
+    } catch (err) {
+      warnings.push(`the needs-auth stamp could not be removed (${err instanceof Error ? err.message : String(err)}); Claude Code may wait before connecting`);
+    }
+  }
+
+  const s = prepared.summary;
+  const newFp = fingerprint(tokens.access_token);
+  const expires = typeof tokens.expires_in === 'number' ? `expires in ${describeSpan(tokens.expires_in * 1000)}` : 'no expiry given';
+  const clientWords =
+    client.source === 'registered'
+      ? `new client ${client.clientId} registered as "${registrationName(server.client)}"`
+      : `${client.source} client ${client.clientId} reused, nothing registered`;
+  const changed = [
+    `accessToken: ${s?.accessTokenFingerprint ?? 'none'} → ${newFp}`,
+    `refreshToken: ${s?.refreshTokenFingerprint ?? 'none'} → ${tokens.refresh_token ? fingerprint(tokens.refresh_token) : 'none (the authorization server issued none)'}`,
+    `expiresAt: ${patch.expiresAt ? new Date(patch.expiresAt).toISOString() : 'none'}`,
+    `scopes: ${granted.length ? granted.join(' ') : 'none'}`,
+    client.source === 'registered' ? `clientId: ${s?.clientId ?? 'none'} → ${client.clientId} (registered now)` : `clientId: ${client.clientId} (kept)`,
+    ...(server.client === 'codex' ? [`issuer: ${discovery.issuer}`] : []),
+    ...(stamp ? [stamp] : []),
+    ...warnings.map((w) => `note: ${w}`),
+  ];
+  return {
+    ok: true,
+    summary: `Logged in to ${server.name} for ${CLIENT_LABELS[server.client]}: new token ${newFp}, ${expires}; ${clientWords}`,
+    changed,
+    ...(undoSnapshotId ? { undoSnapshotId } : {}),
+  };
+}
+
+/** What the user should know about running clients before their tokens are replaced (the plan's warning, shared with the guided flow). */
+export async function runningClientWarnings(server: McpServer, ctx: Pick<LoginContext, 'runningClients'>): Promise<string[]> {
+  const running = await (ctx.runningClients ?? ((c: ClientId) => runningClients(c)))(server.client);
+  const label = CLIENT_LABELS[server.client];
+  const handOff = clientLoginCommand(server.client, server.name);
+  if (running.processes.length > 0) {
+    return [
+      `${label} is running (${running.processes.map((p) => `pid ${p.pid}: ${p.command}`).join('; ')}). It keeps the old tokens in memory until it reconnects, and a refresh with its old refresh token may write its own tokens over the new ones. Quit it first, or let it log in itself: \`${[handOff.command, ...handOff.args].join(' ')}\`.`,
+    ];
+  }
+  if (!running.known) return [`Whether ${label} is running could not be checked (${running.reason}). If it is, quit it first: it keeps the old tokens in memory.`];
+  return [];
 }
 
 class BrowserNotOpened extends Error {
@@ -289,7 +340,8 @@ function failure(error: RepairErrorKind, message: string, next: RepairId[]): Fai
   return { ok: false, error, message, next };
 }
 
-async function prepare(target: RepairTarget, ctx: LoginContext): Promise<({ ok: true } & Prepared) | Failure> {
+/** Reads the store's entry, runs discovery and lists the clients and redirect URIs to try; read-only. */
+export async function prepareLogin(target: RepairTarget, ctx: LoginContext): Promise<({ ok: true } & LoginPreparation) | LoginFailure> {
   const { server, store, key } = target;
   if (!server.url || !key) return failure('other', `${server.name} is not a remote server with a URL; there is nothing to log in to`, ['edit-config']);
   let summary: CredentialSummary | undefined;
@@ -316,7 +368,7 @@ async function prepare(target: RepairTarget, ctx: LoginContext): Promise<({ ok: 
   if ('refused' in choices) return failure('other', `${choices.refused}; nothing was written`, ['edit-config']);
 
   const notes: string[] = [];
-  const candidates: Candidate[] = [];
+  const candidates: LoginCandidate[] = [];
   const configured = server.oauth?.clientId;
   if (configured) {
     // Pre-registered first (spec order); its secret, if any, is the one the client stored with it.
@@ -346,7 +398,7 @@ async function prepare(target: RepairTarget, ctx: LoginContext): Promise<({ ok: 
  * in the spec's order, but need a client document hosted at an https URL that names our redirect
  * URIs; MCP Auth Doctor has none, so that step is skipped.
  */
-async function decide(p: Prepared, http: HttpSettings, open: (choice: RedirectChoice) => Promise<{ redirectUri: string; listener?: RedirectListener }>): Promise<Decision> {
+export async function chooseLoginClient(p: LoginPreparation, http: HttpSettings, open: (choice: RedirectChoice) => Promise<{ redirectUri: string; listener?: RedirectListener }>): Promise<LoginDecision> {
   const evidence: string[] = [];
   for (const candidate of p.candidates) {
     let verdict = '';
@@ -399,7 +451,8 @@ async function decide(p: Prepared, http: HttpSettings, open: (choice: RedirectCh
   }
 }
 
-function tokenClientFor(as: oauth.AuthorizationServer, client: LoginClient): TokenEndpointClient {
+/** How the login's client authenticates at the token endpoint: the registration's method wins, else chosen from the AS's list. */
+export function tokenClientFor(as: oauth.AuthorizationServer, client: LoginClient): TokenEndpointClient {
   const secret = client.clientSecret;
   if (!secret || client.authMethod === 'none') return clientAuthFor(as, client.clientId);
   // The registration response's method wins (RFC 7591 §3.2.1); otherwise chosen from the AS's list.
