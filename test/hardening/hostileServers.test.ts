@@ -113,9 +113,10 @@ describe('hardening: the probe against hostile servers', function () {
         // Memory: a generous bound that a body held in memory (100 MB, 256 MB inflated) would break.
         assert.ok(m.peakRssGrowth < 200 * MB, `RSS grew by ${(m.peakRssGrowth / MB).toFixed(0)} MB`);
         assert.ok(m.heapGrowth < 50 * MB, `heap grew by ${(m.heapGrowth / MB).toFixed(0)} MB`);
-        // Redirects are reported, never followed: the looping URL was asked once, its target never.
+        // Bounded: a few requests at most (an open server also gets tools/list and a session
+        // close); redirects are reported, never followed: the looping URL once, its target never.
         const seen = (hostile.requests.get(hostilePath) ?? 0) - seenBefore;
-        assert.ok(seen >= 1 && seen <= 2, `${hostilePath} was requested ${seen} times`);
+        assert.ok(seen >= 1 && seen <= (kase.startsWith('redirect') ? 1 : 4), `${hostilePath} was requested ${seen} times`);
         if (kase.startsWith('redirect')) assert.equal(hostile.requests.get(`${hostilePath}/b`) ?? 0, 0, 'the redirect was followed');
         const entry = p.trace.find((t) => t.url.includes(hostilePath));
         assert.ok(entry, 'the hostile request is in the trace');
