@@ -4,10 +4,13 @@
 // (status in all its forms, backup, backups, restore plans and restores, refresh, reset and login
 // plans and runs), and again with each store malformed around a token. Every stdout and stderr is
 // scanned for each token and for any 16-character piece of one; the tokens a refresh or a login
-// writes are added to the list as soon as they exist. The editor's tree and tooltips are covered by
+// writes are added to the list as soon as they exist. Every TCP connection this process opens is
+// recorded too: none may go anywhere but a configured server, the authorization server it
+// advertises and the login's own loopback callback (no telemetry, no update checks). The editor's tree and tooltips are covered by
 // test/vscode/suite/probe/secrets.test.ts.
 import { strict as assert } from 'node:assert';
 import { promises as fs } from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { runCli } from '../../src/cli/main';
 import { SnapshotStore } from '../../src/core/credentials/backups';
@@ -18,6 +21,22 @@ import { storageKey } from '../../src/core/storageKey';
 import { startLab, type Lab, type MintedTokens } from '../lab/index';
 import { sandbox, type Sandbox } from './support/sandbox';
 import { leaks, mintToken } from './support/secrets';
+
+/** `host:port` (or a socket path) of every connection this process opened while the tests ran. */
+const connections: string[] = [];
+const originalConnect = net.Socket.prototype.connect;
+
+function recordConnections(): void {
+  net.Socket.prototype.connect = function (this: net.Socket, ...args: unknown[]) {
+    // net.connect passes [options, callback]; a direct call socket.connect(options | port, host).
+    const first = (Array.isArray(args[0]) ? args[0][0] : args[0]) as { host?: string; port?: number | string; path?: string } | number;
+    connections.push(typeof first === 'object' ? (first.path ?? `${first.host ?? 'localhost'}:${first.port}`) : `${String(args[1] ?? 'localhost')}:${first}`);
+    return (originalConnect as (...a: unknown[]) => net.Socket).apply(this, args);
+  } as typeof net.Socket.prototype.connect;
+}
+
+/** The loopback ports the CLI's own login listened on (the "browser" connects there). */
+const callbackHosts = new Set<string>();
 
 interface Run {
   args: string[];
@@ -123,6 +142,7 @@ describe('hardening: no raw token in any CLI output', function () {
   }
 
   before(async () => {
+    recordConnections();
     lab = await startLab({ accessTokenTtl: 3600 });
     claudeTokens = await lab.mintTokens();
     codexTokens = await lab.mintTokens();
@@ -147,6 +167,7 @@ describe('hardening: no raw token in any CLI output', function () {
     await fs.writeFile(codexCredentialsFile(e), JSON.stringify(file), { mode: 0o600 });
   });
   after(async () => {
+    net.Socket.prototype.connect = originalConnect;
     await lab?.close();
     await s?.remove();
     const commands = [...new Set(runs.map((r) => r.args.filter((a) => !a.startsWith('2') && !a.includes('|')).join(' ')))];
@@ -199,7 +220,10 @@ describe('hardening: no raw token in any CLI output', function () {
       let delivered: Promise<void> | undefined;
       const r = await cli(['login', 'lab', '--client', client, '--no-browser', '--yes'], (out) => {
         const m = /^(http:\/\/127\.0\.0\.1:\d+\/auth\?\S+)$/m.exec(out);
-        if (m && !delivered) delivered = lab.approve(m[1]!).then(async (redirect) => void (await (await fetch(redirect)).text()));
+        if (m && !delivered) {
+          callbackHosts.add(new URL(new URL(m[1]!).searchParams.get('redirect_uri') ?? '').host);
+          delivered = lab.approve(m[1]!).then(async (redirect) => void (await (await fetch(redirect)).text()));
+        }
       });
       await delivered;
       assert.equal(r.code, 0, r.output);
@@ -250,4 +274,15 @@ describe('hardening: no raw token in any CLI output', function () {
       assert.equal(await fs.readFile(codexCredentialsFile(e), 'utf8'), codex);
     }
   });
+
+  it('every connection went to a configured server or its authorization server: no telemetry, no update check', () => {
+    // The lab's own requests (minting, JWKS, introspection) and the test's "browser" go to these too.
+    const allowed = new Set([new URL(lab.mcpUrl).host, new URL(lab.issuer).host, 'other.example:443', ...callbackHosts]);
+    const seen = [...new Set(connections)];
+    assert.ok(seen.length > 0, 'no connection was recorded: the recorder is broken');
+    assert.deepEqual(seen.filter((c) => !allowed.has(c)), [], `connections: ${seen.join(', ')}`);
+    assert.ok(!seen.includes(new URL(lab.canary.origin).host), 'the canary origin was contacted');
+    console.log(`      connections opened: ${connections.length}, to ${seen.join(', ')}`);
+  });
+
 });
