@@ -174,7 +174,11 @@ describe('hardening: no raw token in any CLI output', function () {
     console.log(`      ${runs.length} CLI runs scanned for ${secrets.size} secrets (${[...secrets].map((x) => x.length).reduce((a, b) => a + b, 0)} characters): ${commands.join('; ')}`);
   });
 
-  it('status in every form, with live checks against the lab, prints no token', async () => {
+  it('status in every form, with live checks against the lab, prints no token and writes nothing', async () => {
+    const files = [claudeCredentialsFile(e), codexCredentialsFile(e), path.join(s.home, '.claude.json'), path.join(s.home, '.codex', 'config.toml')];
+    const before = await Promise.all(files.map((f) => fs.readFile(f, 'utf8')));
+    const tokenRequests = lab.tokenEndpointRequests();
+    const registrations = lab.registrationRequests();
     for (const args of [['status'], ['status', '--json'], ['status', '-v'], ['status', '--no-live', '-v', '--json'], ['status', '--offline'], ['status', '--client', 'codex', '-v']]) {
       const r = await cli(args);
       assert.notEqual(r.code, 2, r.output);
@@ -183,6 +187,11 @@ describe('hardening: no raw token in any CLI output', function () {
     // The live check ran: the lab accepted both stored tokens, so they were read and sent.
     assert.deepEqual(json.servers.filter((x) => x.name === 'lab').map((x) => [x.client, x.state]), [['claude-code', 'valid'], ['codex', 'valid']]);
     assert.equal(lab.canary.tokensReceived(), 0);
+    // Read-only: configs and stores byte for byte, no snapshot taken, no registration, no token request.
+    assert.deepEqual(await Promise.all(files.map((f) => fs.readFile(f, 'utf8'))), before);
+    await assert.rejects(fs.stat(env.MCP_AUTH_DOCTOR_BACKUP_DIR!), { code: 'ENOENT' });
+    assert.equal(lab.tokenEndpointRequests(), tokenRequests);
+    assert.equal(lab.registrationRequests(), registrations);
   });
 
   it('backup, backups and restore (plans, one entry, whole store, with verification) print no token', async () => {
