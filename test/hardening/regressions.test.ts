@@ -8,7 +8,9 @@ import { runCli } from '../../src/cli/main';
 import { scanCodex } from '../../src/core/config/codex';
 import { tomlKeyPositions } from '../../src/core/config/codexTomlPositions';
 import type { ConfigScan, Finding, McpServer } from '../../src/core/model';
+import { exchange } from '../../src/core/probe/http';
 import { decodeJwtClaims } from '../../src/core/probe/jwt';
+import { refusalFor } from '../../src/core/probe/urls';
 import { probeServer } from '../../src/core/probe/probe';
 import { storageKey } from '../../src/core/storageKey';
 import type { TokenStatus } from '../../src/core/tokenStatus';
@@ -125,6 +127,26 @@ describe('hardening: regressions found by generated inputs', () => {
     }
   });
 
+
+  it('every spelling of the link-local metadata address is refused, IPv4-mapped IPv6 included, and nothing is sent', async () => {
+    const spellings = [
+      'https://169.254.169.254/latest/meta-data/',
+      'https://2852039166/',
+      'https://0xa9fea9fe/',
+      'https://0251.0376.0251.0376/',
+      'https://169.254.169.254./',
+      'https://[::ffff:169.254.169.254]/',
+      'https://[0:0:0:0:0:ffff:a9fe:a9fe]/',
+      'https://[FE80::1]/',
+      'https://[febf::1]/',
+    ];
+    for (const u of spellings) assert.equal(refusalFor(new URL(u)), 'link-local', u);
+    const ex = await exchange({ fetch: () => assert.fail('a request went out'), timeoutMs: 1000, maxBodyBytes: 1024 }, { step: 'resource-metadata', method: 'GET', url: 'https://[::ffff:169.254.169.254]/', read: 'full', bearer: { token: 'x', origin: 'https://[::ffff:a9fe:a9fe]' } });
+    assert.equal(ex.entry.outcome, 'refused');
+    // Loopback stays allowed for plain http; a mapped loopback is not treated as loopback.
+    assert.equal(refusalFor(new URL('http://127.1/')), undefined);
+    assert.equal(refusalFor(new URL('http://[::ffff:127.0.0.1]/')), 'insecure');
+  });
 });
 
 describe('hardening: found by generated inputs, not fixed here (owned elsewhere)', () => {

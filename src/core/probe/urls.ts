@@ -8,10 +8,15 @@ export function isLoopbackHost(hostname: string): boolean {
   return h === 'localhost' || h === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
-/** Link-local literals (169.254/16, fe80::/10) hold cloud metadata services: never fetched (SSRF, RFC 9728 §7.7). */
+/**
+ * Link-local literals (169.254/16, fe80::/10) hold cloud metadata services: never fetched (SSRF,
+ * RFC 9728 §7.7). The URL parser already turns decimal, hex and octal IPv4 forms into dotted
+ * quads; an IPv4-mapped IPv6 literal (`[::ffff:169.254.169.254]`, which it writes as
+ * `[::ffff:a9fe:a9fe]`) reaches the same address on a dual-stack socket and slipped through.
+ */
 function isLinkLocalHost(hostname: string): boolean {
   const h = hostname.toLowerCase();
-  return /^169\.254\.\d{1,3}\.\d{1,3}$/.test(h) || /^\[fe[89ab][0-9a-f]:/.test(h);
+  return /^169\.254\.\d{1,3}\.\d{1,3}$/.test(h) || /^\[fe[89ab][0-9a-f]:/.test(h) || /^\[::ffff:a9fe:[0-9a-f]{1,4}\]$/.test(h);
 }
 
 export type UrlRefusal = 'not-http' | 'insecure' | 'link-local' | 'credentials-in-url';
