@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 interface SideJson {
+  runs: { wallMs: number }[];
   wallMs: number;
   peakRssKiB: number;
   cpuMs: number;
@@ -53,6 +54,12 @@ const r = JSON.parse(fs.readFileSync(file, 'utf8')) as ResultsJson;
 const ms = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '-' : `${Math.round(x)} ms`);
 const s = (x: number) => `${(x / 1000).toFixed(2)} s`;
 const wall = (x: number) => (x >= 1000 ? s(x) : ms(x));
+/** Median with the range of the runs: the spread is part of the result on a shared machine. */
+const wallRange = (side: SideJson) => {
+  const all = side.runs.map((q) => q.wallMs);
+  const round = (v: number) => (side.wallMs >= 1000 ? (v / 1000).toFixed(1) : String(Math.round(v)));
+  return `${wall(side.wallMs)} (${round(Math.min(...all))}–${round(Math.max(...all))})`;
+};
 const mib = (k: number) => `${Math.round(k / 1024)} MiB`;
 const x = (v: number | null | undefined) => (v === null || v === undefined ? '-' : `${v.toFixed(2)}x`);
 const pct = (v: number) => `${Math.round(v * 100)} %`;
@@ -61,13 +68,13 @@ const out: string[] = [];
 const m = r.machine;
 out.push(`Run of ${r.date.slice(0, 16).replace('T', ' ')} UTC on ${m.cpu}, ${m.cores} cores, ${(m.ramBytes / 2 ** 30).toFixed(0)} GiB RAM, ${m.os}, Node ${m.node}; Claude Code ${r.versions.claudeCode}, VS Code ${r.versions.vscode ?? '-'}; commit ${r.versions.commit}${r.versions.srcClean === false ? ' (src/ with uncommitted changes)' : ''}. Server delay ${r.parameters.latencyMs} ms per request, ${r.parameters.labs} lab processes; medians of the rounds shown, after ${r.parameters.warmupRuns} warm-up run per tool. ${m.sharing ? `Other work on the machine used ${pct(m.sharing.otherShare)} of its CPU time during the run (the bench ${pct(m.sharing.benchShare)}).` : ''} The whole bench took ${Math.round(r.totalMs / 1000)} s.`);
 out.push('');
-out.push('| Servers | Rounds | Wall: us | Wall: peer | us / peer | Probe (in our process) | Peak RSS: us | Peak RSS: peer | us / peer | CPU: us | CPU: peer | Requests: us | Requests: peer | DCR: us / peer | Usable of N: us / peer |');
+out.push('| Servers | Rounds | Wall: us (range) | Wall: peer (range) | us / peer | Probe (in our process) | Peak RSS: us | Peak RSS: peer | us / peer | CPU: us | CPU: peer | Requests: us | Requests: peer | DCR: us / peer | Usable of N: us / peer |');
 out.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 if (r.startup.peer) out.push(`| 0 (start-up only) | | ${wall(r.startup.us.wallMs)} | ${wall(r.startup.peer.wallMs)} | ${x(r.startup.us.wallMs / r.startup.peer.wallMs)} | | ${mib(r.startup.us.peakRssKiB)} | ${mib(r.startup.peer.peakRssKiB)} | ${x(r.startup.us.peakRssKiB / r.startup.peer.peakRssKiB)} | | | 0 | 0 | | |`);
 for (const row of r.status) {
   const p = row.peer;
   out.push(
-    `| ${row.servers} | ${row.rounds} | ${wall(row.us.wallMs)} | ${p ? wall(p.wallMs) : '-'} | ${x(row.ratios?.wall)} | ${ms(row.us.probeMs)} | ${mib(row.us.peakRssKiB)} | ${p ? mib(p.peakRssKiB) : '-'} | ${x(row.ratios?.peakRss)} | ${ms(row.us.cpuMs)} | ${p ? ms(p.cpuMs) : '-'} | ${row.us.requests} | ${p ? p.requests : '-'} | ${row.us.registrations} / ${p ? p.registrations : '-'} | ${row.us.healthy} / ${p ? p.healthy : '-'} |`,
+    `| ${row.servers} | ${row.rounds} | ${wallRange(row.us)} | ${p ? wallRange(p) : '-'} | ${x(row.ratios?.wall)} | ${ms(row.us.probeMs)} | ${mib(row.us.peakRssKiB)} | ${p ? mib(p.peakRssKiB) : '-'} | ${x(row.ratios?.peakRss)} | ${ms(row.us.cpuMs)} | ${p ? ms(p.cpuMs) : '-'} | ${row.us.requests} | ${p ? p.requests : '-'} | ${row.us.registrations} / ${p ? p.registrations : '-'} | ${row.us.healthy} / ${p ? p.healthy : '-'} |`,
   );
 }
 out.push('');
