@@ -91,6 +91,7 @@ describe('Claude Code credential store (file)', () => {
         scopes: ['mcp:tools', 'offline_access'],
         clientId: 'client-lab',
         hasClientSecret: false,
+        redirectUri: 'http://localhost:3118/callback',
         discovery: lab.discoveryState,
       });
       assert.equal(listing.entries[1]?.key, DOCS);

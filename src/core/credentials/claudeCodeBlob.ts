@@ -169,13 +169,21 @@ export function patchEntry(blob: ParsedBlob | undefined, key: string, patch: Cre
     }
     return editBlob(blob, [{ path: ['mcpOAuth', key], value: entry }]);
   }
-  return editBlob(
-    blob!,
-    fieldUpdates(patch).map(([field, value]) => ({ path: ['mcpOAuth', key, field], value })),
-  );
+  const edits: BlobEdit[] = fieldUpdates(patch).map(([field, value]) => ({ path: ['mcpOAuth', key, field], value }));
+  if (patch.issuer !== undefined) {
+    // Claude Code binds a login to its authorization server through discoveryState; keep that in
+    // step with the issuer the tokens came from, so neither it nor we reuse them at another server.
+    const state = isPlainObject(existing.raw) ? existing.raw.discoveryState : undefined;
+    edits.push(
+      isPlainObject(state)
+        ? { path: ['mcpOAuth', key, 'discoveryState', 'authorizationServerUrl'], value: patch.issuer }
+        : { path: ['mcpOAuth', key, 'discoveryState'], value: { authorizationServerUrl: patch.issuer } },
+    );
+  }
+  return editBlob(blob!, edits);
 }
 
-/** Claude Code's field names; `issuer` has no counterpart (it keeps discoveryState instead). */
+/** Claude Code's field names; `issuer` goes to discoveryState.authorizationServerUrl (patchEntry, newEntry). */
 function fieldUpdates(patch: CredentialPatch): [string, unknown][] {
   const out: [string, unknown][] = [];
   if (patch.serverName !== undefined) out.push(['serverName', patch.serverName]);
@@ -196,6 +204,7 @@ function newEntry(key: string, patch: CredentialPatch): Record<string, unknown> 
     accessToken: '',
   };
   for (const [field, value] of fieldUpdates(patch)) if (value !== undefined) entry[field] = value;
+  if (patch.issuer !== undefined) entry.discoveryState = { authorizationServerUrl: patch.issuer };
   return entry;
 }
 

@@ -28,9 +28,16 @@ export type ChallengeOutcome =
 export interface ChallengeResult {
   outcome: ChallengeOutcome;
   findings: Finding[];
+  /** The HTTP status the classification rests on, when there was one. */
+  status?: number;
 }
 
 export function classifyChallenge(ex: Exchange, serverLabel: string, sentModern: boolean): ChallengeResult {
+  const result = classify(ex, serverLabel, sentModern);
+  return ex.status === undefined ? result : { ...result, status: ex.status };
+}
+
+function classify(ex: Exchange, serverLabel: string, sentModern: boolean): ChallengeResult {
   const failure = exchangeFailure(ex, `The MCP endpoint of ${serverLabel}`);
   if (failure) return { outcome: { kind: 'stop', unreachable: ex.entry.outcome !== 'too-large' }, findings: [failure] };
   const status = ex.status ?? 0;

@@ -287,6 +287,15 @@ export async function resourceSide(server: McpServer, serverUrl: URL, revision: 
     spoken = DEFAULT_REVISION;
     era = 'legacy';
     challenge = await unauthenticated(server, spoken, http, trace);
+  } else if (challenge.outcome.kind === 'stop' && challenge.status === 400 && !isStateless(spoken) && server.transport !== 'sse') {
+    // A modern-only server SHOULD name its versions when it refuses initialize, but may just say
+    // 400 (2026-07-28 basic/versioning.mdx): one stateless try before calling the server broken.
+    const modern = await unauthenticated(server, '2026-07-28', http, trace);
+    if (modern.outcome.kind !== 'stop' && modern.outcome.kind !== 'legacy-version' && modern.outcome.kind !== 'modern-version') {
+      spoken = '2026-07-28';
+      era = 'modern';
+      challenge = modern;
+    }
   }
   const findings = [...challenge.findings];
   const outcome = challenge.outcome;
