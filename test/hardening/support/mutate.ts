@@ -78,7 +78,7 @@ export function oddString(r: Rng): string {
     case 0:
       return '';
     case 1:
-      return 'x'.repeat(r.range(10_000, 300_000));
+      return 'x'.repeat(r.range(10_000, 200_000));
     case 2:
       return '\u202Eevil\u202C\u200B\uFEFF';
     case 3:
@@ -139,13 +139,13 @@ export function oddValue(r: Rng, o: OddValueOptions): unknown {
     case 6:
       return [1, 'a', true, [], {}];
     case 7:
-      return Array.from({ length: r.range(1000, 20_000) }, (_, i) => i);
+      return Array.from({ length: r.range(1000, 10_000) }, (_, i) => i);
     case 8:
       return {};
     case 9:
       return JSON.parse('{"__proto__": {"polluted": true}, "constructor": "x", "toString": 1, "hasOwnProperty": []}') as unknown;
     case 10:
-      return Object.fromEntries(Array.from({ length: r.range(100, 5000) }, (_, i) => [`k${i}`, i]));
+      return Object.fromEntries(Array.from({ length: r.range(100, 2000) }, (_, i) => [`k${i}`, i]));
     case 11:
       return new Raw(deepText(r.range(2, o.maxDepth), r.pick(['array', 'object'] as const)));
     case 12:
