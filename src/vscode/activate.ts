@@ -10,6 +10,8 @@ import { probeSettings } from './probeSettings';
 import { ConfigWatcher } from './configWatcher';
 import { editorEnvironment } from './environment';
 import { ServerTreeProvider, type TreeNode, type TreeSnapshotNode } from './serverTree';
+import { registerGuidedFlow } from './guided/command';
+import { registerRepairs } from './repairs';
 
 /** What activate() returns: used by the extension-host tests. */
 export interface ExtensionApi {
@@ -20,6 +22,8 @@ export interface ExtensionApi {
 class Ctx {
   readonly tree = new ServerTreeProvider();
   readonly watcher = new ConfigWatcher(() => void this.rescan());
+  /** Fires after each local scan (configs and stores read), before the probe. */
+  readonly scanned = new vscode.EventEmitter<StatusReport>();
   private scanning: Promise<StatusReport> | undefined;
   private again = false;
 
@@ -38,6 +42,7 @@ class Ctx {
         report = await collectStatus(e, { expiryMarginMs: settings.expiryMarginMs });
         // What is stored shows at once; the probe's verdicts follow when the network answers.
         this.tree.update(report, settings.enabled);
+        this.scanned.fire(report);
         // Credential stores change too (a login in a terminal): watch them beside the configs.
         this.watcher.watch([...report.scan.files, ...credentialFiles(e)]);
         if (settings.enabled) {
@@ -58,6 +63,7 @@ export async function activateExtension(context: vscode.ExtensionContext): Promi
   context.subscriptions.push(
     view,
     ctx.watcher,
+    ctx.scanned,
     vscode.workspace.onDidChangeWorkspaceFolders(() => void ctx.rescan()),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('mcpAuthDoctor') || e.affectsConfiguration('http.proxy') || e.affectsConfiguration('http.noProxy')) void ctx.rescan();
@@ -69,6 +75,8 @@ export async function activateExtension(context: vscode.ExtensionContext): Promi
     vscode.commands.registerCommand('mcpAuth.openLocation', (at: SourceLocation) => openLocation(at)),
     vscode.commands.registerCommand('mcpAuth.showAddServerHelp', showAddServerHelp),
   );
+  registerRepairs(context, { rescan: () => ctx.rescan(), onDidScan: ctx.scanned.event });
+  context.subscriptions.push(registerGuidedFlow(context));
   // Activation reads the config files; the probe (read-only, bounded) follows unless turned off.
   void ctx.rescan();
   return {

@@ -191,7 +191,8 @@ function serverItem(node: Extract<TreeNode, { kind: 'server' }>): vscode.TreeIte
   // An error anywhere wins; otherwise the probed state (green when valid), then the stored token.
   const icon = worst === 'error' ? SEVERITY_ICON.error : (stateIcon ?? (worst ? SEVERITY_ICON[worst] : tokenIcon));
   item.iconPath = icon ? new vscode.ThemeIcon(icon[0], new vscode.ThemeColor(icon[1])) : new vscode.ThemeIcon(TRANSPORT_ICON[s.transport]);
-  item.contextValue = s.transport === 'stdio' ? 'server.stdio' : `server.remote${probed ? `.${probe.state}` : ''}`;
+  // `.refreshable`: a refresh token is stored, so the Refresh action applies (package.json menus).
+  item.contextValue = s.transport === 'stdio' ? 'server.stdio' : `server.remote${probed ? `.${probe.state}` : ''}${token?.hasRefreshToken ? '.refreshable' : ''}`;
   const tooltip = new vscode.MarkdownString(undefined, true);
   tooltip.appendText(`${s.name} (${CLIENT_LABELS[s.client]}, ${s.scope} scope)\n\n`);
   const url = displayUrl(s);

@@ -7,14 +7,17 @@ import type { TreeSnapshotNode } from '../../../../src/vscode/serverTree';
 import { clientNode, note } from '../helpers';
 import { findingWithCode, plain, probedTree, serverNode } from './probeTree';
 
-/** server.remote.<state> once probed; server.stdio for stdio; server.remote for a server never probed. */
+/**
+ * server.remote.<state> once probed, `.refreshable` when a refresh token is stored (the Refresh
+ * action's menus key on it); server.stdio for stdio; server.remote for a server never probed.
+ */
 const EXPECTED_CONTEXT: Record<'Claude Code' | 'Codex', Record<string, string>> = {
   'Claude Code': {
-    'lab-notes': 'server.remote.valid',
-    'lab-expired': 'server.remote.expired',
-    'lab-expiring': 'server.remote.expiring',
-    'lab-rejected': 'server.remote.rejected',
-    'lab-step-up': 'server.remote.insufficient-scope',
+    'lab-notes': 'server.remote.valid.refreshable',
+    'lab-expired': 'server.remote.expired.refreshable',
+    'lab-expiring': 'server.remote.expiring.refreshable',
+    'lab-rejected': 'server.remote.rejected.refreshable',
+    'lab-step-up': 'server.remote.insufficient-scope.refreshable',
     'lab-no-metadata': 'server.remote.misconfigured',
     'lab-public': 'server.remote.no-auth-needed',
     'lab-hanging': 'server.remote.unreachable',
@@ -24,7 +27,7 @@ const EXPECTED_CONTEXT: Record<'Claude Code' | 'Codex', Record<string, string>> 
     filesystem: 'server.stdio',
   },
   Codex: {
-    'lab-notes': 'server.remote.valid',
+    'lab-notes': 'server.remote.valid.refreshable',
     'lab-fresh': 'server.remote.not-logged-in',
     'lab-misconfigured': 'server.remote.misconfigured',
     context7: 'server.stdio',

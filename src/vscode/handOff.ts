@@ -1,0 +1,70 @@
+// The hand-off: run the client's own `claude mcp login <name>` / `codex mcp login <name>` (or
+// logout) in a VS Code terminal, where the user sees it and answers its prompts. The program is
+// started directly (shellPath + shellArgs), never through a shell line, so a server name with
+// shell characters is one argument and nothing else; no secret is ever passed. The file watchers
+// re-scan when the client writes its credentials file; a Keychain item or keyring cannot be
+// watched, so closing the terminal re-scans too.
+import * as os from 'node:os';
+import * as vscode from 'vscode';
+import { CLIENT_LABELS, type McpServer } from '../core/model';
+import { clientLoginCommand, clientLogoutCommand } from '../core/repair/processes';
+
+export type HandOffKind = 'login' | 'logout';
+
+export interface ClientCommand {
+  command: string;
+  args: string[];
+}
+
+/** The client's own command for `server`; Codex needs `--profile` for an entry from a profile file. */
+export function clientCommandFor(server: McpServer, kind: HandOffKind): ClientCommand {
+  const base = kind === 'login' ? clientLoginCommand(server.client, server.name) : clientLogoutCommand(server.client, server.name);
+  // `codex --profile <p> mcp …` reads <p>.config.toml over config.toml (checked with codex 0.169: `codex --profile work mcp list`).
+  return server.client === 'codex' && server.profile ? { command: base.command, args: ['--profile', server.profile, ...base.args] } : base;
+}
+
+/** "Re-login with Claude Code", as buttons and menus say it. */
+export function handOffLabel(server: McpServer, kind: HandOffKind): string {
+  return `${kind === 'login' ? 'Re-login' : 'Log out'} with ${CLIENT_LABELS[server.client]}`;
+}
+
+/**
+ * Where the client must run to see the entry: a local or project entry belongs to its project
+ * (Claude Code reads `projects[cwd]` and `<cwd>/.mcp.json`; Codex a trusted project's
+ * `.codex/config.toml`); a user entry is seen from anywhere.
+ */
+export function handOffCwd(server: McpServer): string {
+  if ((server.scope === 'local' || server.scope === 'project') && server.projectPath) return server.projectPath;
+  return vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file')?.uri.fsPath ?? os.homedir();
+}
+
+export class HandOffTerminals implements vscode.Disposable {
+  private readonly ours = new Set<vscode.Terminal>();
+  private readonly subscription: vscode.Disposable;
+
+  constructor(private readonly onClosed: () => void) {
+    this.subscription = vscode.window.onDidCloseTerminal((t) => {
+      if (this.ours.delete(t)) this.onClosed();
+    });
+  }
+
+  /** Starts the client's command in a new terminal and shows it. */
+  start(server: McpServer, kind: HandOffKind): vscode.Terminal {
+    const { command, args } = clientCommandFor(server, kind);
+    const terminal = vscode.window.createTerminal({
+      name: `${CLIENT_LABELS[server.client]}: ${[command, ...args].join(' ')}`,
+      shellPath: command,
+      shellArgs: args,
+      cwd: handOffCwd(server),
+      iconPath: new vscode.ThemeIcon('key'),
+    });
+    this.ours.add(terminal);
+    terminal.show();
+    return terminal;
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.ours.clear();
+  }
+}
