@@ -149,15 +149,15 @@ describe('hardening: regressions found by generated inputs', () => {
   });
 });
 
-describe('hardening: found by generated inputs, not fixed here (owned elsewhere)', () => {
-  // KNOWN BUG: an expiry a store may hold but no Date can (1e308 ms; toISOString throws past
+describe('hardening: found by generated inputs, fixed since (src/core/time.ts isoTime)', () => {
+  // Was a bug (fixed with src/core/time.ts isoTime): an expiry a store may hold but no Date can (1e308 ms; toISOString throws past
   // ±8.64e15) makes `status --json` and `backups` exit 2 with "Invalid time value"
   // (src/cli/commands/status.ts tokenJson, src/cli/commands/backups.ts), and Claude Code's store
   // list() throw when that entry has a duplicate or a needs-auth stamp carries such a time
   // (src/core/credentials/claudeCodeFindings.ts; codexFindings.ts has the same pattern), which
   // status shows as "Could not read …" with every server "not logged in". The probe's own uses are
   // fixed (tokenJudgement.ts isoDate, jwt.ts).
-  it.skip('a stored expiry of 1e308 ms: status --json, backups and the store listing still work and name the entry', async () => {
+  it('a stored expiry of 1e308 ms: status --json, backups and the store listing still work and name the entry', async () => {
     const s = await sandbox('huge-expiry');
     try {
       const url = 'https://x.example/mcp';

@@ -6,6 +6,7 @@ import type { ClientId } from '../../core/model';
 import { CLIENT_LABELS } from '../../core/model';
 import { cliEnvironment } from '../environment';
 import { EXIT_OK, UsageError, type CliIo } from '../io';
+import { isoTime } from '../../core/time';
 
 const CLIENTS: ClientId[] = ['claude-code', 'codex'];
 
@@ -58,6 +59,6 @@ export function entryLine(e: EntryFingerprints): string {
     e.serverName ?? '?',
     `access ${e.accessToken ?? '-'}`,
     `refresh ${e.refreshToken ?? '-'}`,
-    `expires ${e.expiresAt ? new Date(e.expiresAt).toISOString() : '-'}`,
+    `expires ${e.expiresAt ? isoTime(e.expiresAt) : '-'}`,
   ].join('  ');
 }

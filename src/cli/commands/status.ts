@@ -13,6 +13,7 @@ import { CLIENT_LABELS } from '../../core/model';
 import { displayUrl, serverWhere } from '../../core/present/describe';
 import { cliEnvironment } from '../environment';
 import { EXIT_FINDINGS, EXIT_OK, UsageError, type CliIo } from '../io';
+import { isoTime } from '../../core/time';
 
 export async function status(args: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
@@ -91,7 +92,7 @@ function probeJson(p: ServerProbe) {
     ms: p.ms,
     resourceMetadata: p.resourceMetadata ?? null,
     authorizationServers: p.authorizationServers,
-    token: p.token ? { live: p.token.live, status: p.token.liveStatus ?? null, notCheckedBecause: p.token.notCheckedBecause ?? null, claims: p.token.claims ? { ...p.token.claims, exp: p.token.claims.exp ? new Date(p.token.claims.exp).toISOString() : null } : null } : null,
+    token: p.token ? { live: p.token.live, status: p.token.liveStatus ?? null, notCheckedBecause: p.token.notCheckedBecause ?? null, claims: p.token.claims ? { ...p.token.claims, exp: p.token.claims.exp ? isoTime(p.token.claims.exp) : null } : null } : null,
     compatibility: p.compatibility,
     trace: p.trace,
   };
@@ -100,7 +101,7 @@ function probeJson(p: ServerProbe) {
 function tokenJson(t: TokenStatus) {
   return {
     state: t.state,
-    expiresAt: t.expiresAt === null ? null : new Date(t.expiresAt).toISOString(),
+    expiresAt: t.expiresAt === null ? null : isoTime(t.expiresAt),
     fingerprint: t.fingerprint,
     hasRefreshToken: t.hasRefreshToken,
     store: t.store,

@@ -8,6 +8,7 @@ import { nonEmpty, type BlobOrigin, type ParsedBlob, type ParsedEntry } from './
 import { KEYCHAIN_NEAR_LIMIT_BYTES } from './claudeCodeKeychain';
 import type { CredentialSummary } from './store';
 import { STORE_FINDING, locationIn, offsetOfPath } from './storeFile';
+import { isoTime } from '../time';
 
 /** 2.1.197: a 401 stamp makes Claude Code skip a server for 15 min (4 h for plugin and claude.ai servers). */
 const NEEDS_AUTH_TTL_MS = 15 * 60_000;
@@ -50,7 +51,7 @@ export function entryFindings(blob: ParsedBlob, where: BlobOrigin): Finding[] {
   for (const [name, group] of byName) {
     if (group.length < 2) continue;
     const describe = (p: ParsedEntry) =>
-      `${p.key} (${p.entry?.serverUrl ?? 'no url'}, ${nonEmpty(p.entry?.accessToken) ? `expires ${p.entry?.expiresAt ? new Date(p.entry.expiresAt).toISOString() : 'never'}` : 'no token'})`;
+      `${p.key} (${p.entry?.serverUrl ?? 'no url'}, ${nonEmpty(p.entry?.accessToken) ? `expires ${p.entry?.expiresAt ? isoTime(p.entry.expiresAt) : 'never'}` : 'no token'})`;
     findings.push({
       code: STORE_FINDING.duplicateServer,
       severity: 'warning',
@@ -146,7 +147,7 @@ export function needsAuthFindings(cacheFile: string, cacheText: string, entries:
       code: STORE_FINDING.staleNeedsAuth,
       severity: 'warning',
       title: `Claude Code still shows "${name}" as needing authentication`,
-      detail: `mcp-needs-auth-cache.json stamped ${name} after a 401 at ${new Date(stamp.timestamp).toISOString()}, and Claude Code skips it until ${new Date(until).toISOString()}, although a valid token (${s.accessTokenFingerprint}) is stored now. Reconnect it from /mcp, or wait.`,
+      detail: `mcp-needs-auth-cache.json stamped ${name} after a 401 at ${isoTime(stamp.timestamp)}, and Claude Code skips it until ${isoTime(until)}, although a valid token (${s.accessTokenFingerprint}) is stored now. Reconnect it from /mcp, or wait.`,
       location: locationIn(cacheFile, cacheText, offsetOfPath(cacheText, [name])),
     });
   }

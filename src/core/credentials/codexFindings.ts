@@ -5,6 +5,7 @@ import type { Finding } from '../model';
 import { codexKey, fingerprintsOfView, type CodexCredentialSummary, type GrantView } from './codexFormat';
 import { usesSecretsBackend, type CodexCredentialSettings, type CodexOAuthStoreMode } from './codexSettings';
 import { locationIn, offsetOfPath } from './storeFile';
+import { isoTime } from '../time';
 
 /** Finding codes of the Codex store (next to STORE_FINDING in storeFile.ts). */
 export const CODEX_FINDING = {
@@ -198,7 +199,7 @@ function driftFindings(pic: Picture, key: string, name: string, f: FileEntry | u
   if (usesSecretsBackend(pic.settings)) return [];
   const inKeyring = k?.state === 'present' ? k : undefined;
   const at = f && pic.file.state === 'present' ? { location: locationIn(file, pic.file.text, offsetOfPath(pic.file.text, [key])) } : {};
-  const describe = (v: GrantView) => `token ${v.accessToken ? fingerprintsOfView(key, v).accessToken : 'empty'}, ${v.expiresAt ? `expires ${new Date(v.expiresAt).toISOString()}` : 'no expiry'}`;
+  const describe = (v: GrantView) => `token ${v.accessToken ? fingerprintsOfView(key, v).accessToken : 'empty'}, ${v.expiresAt ? `expires ${isoTime(v.expiresAt)}` : 'no expiry'}`;
   const same = (a: GrantView, b: GrantView) => a.accessToken === b.accessToken && a.refreshToken === b.refreshToken && a.expiresAt === b.expiresAt;
   if (mode === 'file' && inKeyring && !f) {
     return [

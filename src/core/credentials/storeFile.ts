@@ -23,6 +23,7 @@ export const STORE_FINDING = {
   noToken: 'credentials.no-token',
   duplicateServer: 'credentials.duplicate-server',
   staleNeedsAuth: 'credentials.stale-needs-auth-cache',
+  tooDeep: 'credentials.too-deep',
 } as const;
 
 /** Thrown by writes to a store we could not parse: replacing it would lose what it holds. */
@@ -103,6 +104,19 @@ export function parseJsonStore(text: string, origin: StoreOrigin): { ok: true; v
   if (text.trim() === '') {
     return malformed(origin, STORE_FINDING.empty, `${origin.label} is empty`, `${where} holds no data. ${origin.consequence}`, 0, text);
   }
+  // No client nests its store deeper than a few levels; a file nested thousands deep would take the
+  // recursive position parser (and every reader after it) down with a RangeError.
+  const { deep } = blankDeepContainers(text, TREE_DEPTH_LIMIT);
+  if (deep[0]) {
+    return malformed(
+      origin,
+      STORE_FINDING.tooDeep,
+      `${origin.label} nests values more than ${TREE_DEPTH_LIMIT} levels deep`,
+      `${where} holds a value nested deeper than any client writes, starting here: it is damaged or not a credential store. ${origin.consequence}`,
+      deep[0].offset,
+      text,
+    );
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -153,5 +167,6 @@ export function offsetOfPath(text: string, path: JSONPath): number {
 }
 
 import { describeJson, isPlainObject } from '../jsonShape';
+import { blankDeepContainers, TREE_DEPTH_LIMIT } from '../config/jsonTree';
 
 export { describeJson, isPlainObject };

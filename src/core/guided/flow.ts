@@ -191,10 +191,14 @@ export class GuidedFlow {
 
   /** Runs the read-only steps from the next one on, stopping before the first that would change something. */
   async runReadOnly(): Promise<void> {
+    const ran = new Set<GuidedStepId>();
     for (;;) {
       const next = this.records.find((r) => this.runnable(r.id));
-      if (!next || this.needsConfirmation(next.id)) return;
-      await this.run(next.id);
+      // A step that failed stays runnable (to retry); once per call is enough.
+      if (!next || this.needsConfirmation(next.id) || ran.has(next.id)) return;
+      ran.add(next.id);
+      const r = await this.run(next.id);
+      if (r.status === 'failed') return;
     }
   }
 

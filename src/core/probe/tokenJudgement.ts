@@ -12,6 +12,7 @@ import { mcpProbeRequest } from './mcpRequest';
 import type { SpecRevision } from './revisions';
 import { bearerChallenge, parseWwwAuthenticate } from './wwwAuthenticate';
 import { sameUrl } from './urls';
+import { isoTime } from '../time';
 
 /**
  * accepted: 2xx; rejected: 401; insufficient-scope: 403 insufficient_scope; forbidden: another
@@ -82,7 +83,7 @@ export async function judgeStoredToken(http: HttpSettings, input: JudgeInput): P
     await liveCheck(http, input, accessToken, out);
   }
 
-  const evidence = [`store: ${token.store}`, ...(token.fingerprint ? [`access token: ${token.fingerprint}`] : []), ...(token.expiresAt ? [`stored expiry: ${isoDate(token.expiresAt)}`] : [])];
+  const evidence = [`store: ${token.store}`, ...(token.fingerprint ? [`access token: ${token.fingerprint}`] : []), ...(token.expiresAt ? [`stored expiry: ${isoTime(token.expiresAt)}`] : [])];
   const expiredByStore = token.expiresAt !== null && token.expiresAt <= now;
 
   switch (out.live) {
@@ -153,7 +154,7 @@ export async function judgeStoredToken(http: HttpSettings, input: JudgeInput): P
     out.findings.push(
       probeFinding('token.expiry-implausible', {
         title: 'The stored expiry is implausible',
-        detail: `The store says ${isoDate(token.expiresAt)}: ${token.expiresAt < 1e12 ? 'seconds were probably stored where milliseconds are expected' : 'more than ten years ahead'}. The client may keep sending a dead token or never refresh; log in again.`,
+        detail: `The store says ${isoTime(token.expiresAt)}: ${token.expiresAt < 1e12 ? 'seconds were probably stored where milliseconds are expected' : 'more than ten years ahead'}. The client may keep sending a dead token or never refresh; log in again.`,
         evidence,
       }),
     );
@@ -294,7 +295,7 @@ function crossCheck(input: JudgeInput, out: TokenJudgement, evidence: string[]):
     out.findings.push(
       probeFinding('token.expiry-disagrees', {
         title: 'The stored expiry differs from the token\'s own',
-        detail: `The store says ${isoDate(input.token.expiresAt)}, the token says ${isoDate(claims.exp)}. The client will refresh too early or send a dead token.`,
+        detail: `The store says ${isoTime(input.token.expiresAt)}, the token says ${isoTime(claims.exp)}. The client will refresh too early or send a dead token.`,
         evidence,
       }),
     );
@@ -305,7 +306,3 @@ function crossCheck(input: JudgeInput, out: TokenJudgement, evidence: string[]):
  * A stored expiry as a date. A store may hold any number (1e308 included), and toISOString throws
  * past ±8.64e15 ms, which took the whole probe of the server down.
  */
-function isoDate(ms: number): string {
-  const d = new Date(ms);
-  return Number.isNaN(d.getTime()) ? `${ms} ms (not a date)` : d.toISOString();
-}

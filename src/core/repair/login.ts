@@ -28,6 +28,7 @@ import { clientLoginCommand, runningClients, type RunningClients } from './proce
 import { authorizationUrl, precheckClient, registerClient, registrationName, scopesToRequest, type LoginClient } from './registration';
 import { classifyTokenError, clientAuthFor, formEncodedBasic, requestOptionsFor, type TokenEndpointClient } from './tokenClient';
 import type { RepairContext, RepairErrorKind, RepairOutcome, RepairPlan, RepairTarget } from './types';
+import { isoTime } from '../time';
 
 /** How a login reaches the user. */
 export interface LoginUi {
@@ -104,7 +105,7 @@ export async function planLogin(target: RepairTarget, ctx: LoginContext): Promis
   plan.changes.push(
     `accessToken: ${s?.accessTokenFingerprint ?? 'none'} → new`,
     `refreshToken: ${s?.refreshTokenFingerprint ?? 'none'} → new (removed if the authorization server issues none)`,
-    `expiresAt: ${s?.expiresAt ? new Date(s.expiresAt).toISOString() : 'none'} → as the token response says`,
+    `expiresAt: ${s?.expiresAt ? isoTime(s.expiresAt) : 'none'} → as the token response says`,
     `scopes: ${s?.scopes.length ? s.scopes.join(' ') : 'none'} → ${prepared.scopes?.join(' ') ?? 'none asked (the server names none)'}, as granted`,
   );
   if (decision.kind === 'reuse') {
@@ -303,7 +304,7 @@ export async function saveLogin(
   const changed = [
     `accessToken: ${s?.accessTokenFingerprint ?? 'none'} → ${newFp}`,
     `refreshToken: ${s?.refreshTokenFingerprint ?? 'none'} → ${tokens.refresh_token ? fingerprint(tokens.refresh_token) : 'none (the authorization server issued none)'}`,
-    `expiresAt: ${patch.expiresAt ? new Date(patch.expiresAt).toISOString() : 'none'}`,
+    `expiresAt: ${patch.expiresAt ? isoTime(patch.expiresAt) : 'none'}`,
     `scopes: ${granted.length ? granted.join(' ') : 'none'}`,
     client.source === 'registered' ? `clientId: ${s?.clientId ?? 'none'} → ${client.clientId} (registered now)` : `clientId: ${client.clientId} (kept)`,
     ...(server.client === 'codex' ? [`issuer: ${discovery.issuer}`] : []),

@@ -19,6 +19,7 @@ import { discoverForRepair } from './discovery';
 import { clientLoginCommand, runningClients, type RunningClients } from './processes';
 import { classifyTokenError, clientAuthFor, requestOptionsFor, type TokenEndpointError } from './tokenClient';
 import type { RepairContext, RepairErrorKind, RepairOutcome, RepairPlan, RepairTarget } from './types';
+import { isoTime } from '../time';
 
 export interface RefreshContext extends RepairContext {
   /** Which clients are running (default: the process table, see processes.ts); tests pass their own. */
@@ -48,7 +49,7 @@ export async function planRefresh(target: RepairTarget, ctx: RefreshContext): Pr
   plan.changes.push(
     `accessToken: ${summary!.accessTokenFingerprint ?? 'none'} → new`,
     `refreshToken: ${summary!.refreshTokenFingerprint} → the server's new one if it rotates refresh tokens, else kept`,
-    `expiresAt: ${summary!.expiresAt ? `${new Date(summary!.expiresAt).toISOString()} (${summary!.expiresAt <= now ? 'expired' : `in ${describeSpan(summary!.expiresAt - now)}`})` : 'none'} → from the server's expires_in`,
+    `expiresAt: ${summary!.expiresAt ? `${isoTime(summary!.expiresAt)} (${summary!.expiresAt <= now ? 'expired' : `in ${describeSpan(summary!.expiresAt - now)}`})` : 'none'} → from the server's expires_in`,
   );
   if (summary!.scopes.length) plan.changes.push(`scope: ${summary!.scopes.join(' ')} asked again (the server's answer is stored)`);
   if (store.clearNeedsAuthStamp) plan.changes.push(`${NEEDS_AUTH_CACHE}: the stamp for "${server.name}" removed, if there is one`);
@@ -157,7 +158,7 @@ export async function refresh(target: RepairTarget, ctx: RefreshContext): Promis
       rotated
         ? `refreshToken: ${fingerprint(refreshToken)} → ${fingerprint(tokens.refresh_token!)} (rotated)`
         : `refreshToken: ${fingerprint(refreshToken)} kept (${tokens.refresh_token ? 'the server returned the same one' : 'the server returned none'})`,
-      patch.expiresAt ? `expiresAt: ${new Date(patch.expiresAt).toISOString()} (in ${describeSpan(patch.expiresAt - at)})` : 'expiresAt: none (the server sent no expires_in)',
+      patch.expiresAt ? `expiresAt: ${isoTime(patch.expiresAt)} (in ${describeSpan(patch.expiresAt - at)})` : 'expiresAt: none (the server sent no expires_in)',
     ];
     if (grantedScopes && grantedScopes.join(' ') !== current?.scopes.join(' ')) changed.push(`scope: ${current?.scopes.join(' ') || 'none'} → ${grantedScopes.join(' ') || 'none'}`);
     if (scopeNote) changed.push(scopeNote);
@@ -194,7 +195,7 @@ export async function refresh(target: RepairTarget, ctx: RefreshContext): Promis
     try {
       const removed = await store.clearNeedsAuthStamp(server.name);
       if (removed.removed) {
-        outcome.changed.push(`${NEEDS_AUTH_CACHE}: stamp for "${server.name}"${removed.stampedAt ? ` (set ${new Date(removed.stampedAt).toISOString()})` : ''} removed`);
+        outcome.changed.push(`${NEEDS_AUTH_CACHE}: stamp for "${server.name}"${removed.stampedAt ? ` (set ${isoTime(removed.stampedAt)})` : ''} removed`);
       }
     } catch (err) {
       outcome.changed.push(`${NEEDS_AUTH_CACHE}: the stamp for "${server.name}" could not be removed (${err instanceof Error ? err.message : String(err)}); Claude Code may skip the server until it expires`);

@@ -8,6 +8,7 @@ import type { CredentialSummary } from '../credentials/store';
 import { CLIENT_LABELS, type ClientId, type RepairId } from '../model';
 import { clientLoginCommand, clientLogoutCommand, runningClients, type RunningClients } from './processes';
 import type { RepairContext, RepairErrorKind, RepairOutcome, RepairPlan, RepairTarget } from './types';
+import { isoTime } from '../time';
 
 export interface ResetContext extends RepairContext {
   runningClients?: (client: ClientId) => Promise<RunningClients>;
@@ -98,7 +99,7 @@ function describeEntry(s: CredentialSummary): string {
     `accessToken ${s.accessTokenFingerprint ?? 'none'}`,
     `refreshToken ${s.refreshTokenFingerprint ?? 'none'}`,
     ...(s.clientId ? [`client ${s.clientId}`] : []),
-    ...(s.expiresAt ? [`expiresAt ${new Date(s.expiresAt).toISOString()}`] : []),
+    ...(s.expiresAt ? [`expiresAt ${isoTime(s.expiresAt)}`] : []),
   ];
   return parts.join(', ');
 }

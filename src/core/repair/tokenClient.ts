@@ -5,6 +5,7 @@ import * as oauth from 'oauth4webapi';
 import type { HttpSettings } from '../probe/http';
 import { isLoopbackHost } from '../probe/urls';
 import type { RepairErrorKind } from './types';
+import { fingerprint } from '../storageKey';
 
 export type TokenEndpointAuthMethod = 'none' | 'client_secret_basic' | 'client_secret_post';
 
@@ -121,8 +122,10 @@ export async function classifyTokenError(err: unknown, url: string, http: HttpSe
   return { kind: 'other', transient: false, words: e instanceof Error ? e.message : String(err) };
 }
 
-function fromOAuthError(error: string, status?: number, description?: string): TokenEndpointError {
+function fromOAuthError(rawError: string, status?: number, description?: unknown): TokenEndpointError {
   const d = cleanDescription(description);
+  // The code is the server's words too: a 14,000-character one is cut, not repeated.
+  const error = cleanServerWords(rawError, 64) ?? 'an unnamed error';
   const base = { oauthError: error, ...(status !== undefined ? { status } : {}), ...(d ? { description: d } : {}) };
   const said = `the authorization server answered ${error}${d ? ` ("${d}")` : ''}`;
   switch (error) {
@@ -158,9 +161,20 @@ async function readErrorBody(res: Response | undefined): Promise<{ error?: strin
   }
 }
 
-function cleanDescription(text: string | undefined): string | undefined {
-  if (!text) return undefined;
+/**
+ * Words a server sent, fit to show: any type, control characters out, at most `max` characters,
+ * and every run of 16 or more token characters replaced by its fingerprint, since a server may
+ * echo the refresh token or code it was sent (we never know which of its words are secret).
+ */
+export function cleanServerWords(value: unknown, max = 200): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
   // eslint-disable-next-line no-control-regex
   const clean = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
-  return clean.length > 200 ? `${clean.slice(0, 200)}…` : clean || undefined;
+  const short = clean.length > max ? `${clean.slice(0, max)}…` : clean;
+  return short.replace(/[A-Za-z0-9\-._~+/=]{16,}/g, (run) => (/^https?:|^[a-z_]+$/.test(run) ? run : `[${fingerprint(run)}]`)) || undefined;
+}
+
+function cleanDescription(text: unknown): string | undefined {
+  return cleanServerWords(text);
 }
