@@ -296,7 +296,7 @@ describe('hardening: generated credential stores', function () {
   });
 
   // Found by this suite, fixed in src/core/credentials/storeFile.ts (credentials.too-deep): before,
-  // here): parseJsonStore's error path and offsetOfPath call jsonc-parser's recursive parseTree on
+  // parseJsonStore's error path and offsetOfPath call jsonc-parser's recursive parseTree on
   // the whole text, so a store nested ~10,000 levels deep (valid JSON or not) throws RangeError
   // "Maximum call stack size exceeded" out of list(). status survives (readStores turns it into
   // credentials.unreadable without a line), but the promise is a finding at file and line.
