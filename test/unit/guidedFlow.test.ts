@@ -298,3 +298,27 @@ describe('the guided OAuth flow on a server that needs no login', function () {
     assert.equal(state.next, undefined);
   });
 });
+
+describe('the guided OAuth flow on a misconfigured authorization server', function () {
+  this.timeout(30_000);
+  let lab: Lab;
+  after(async () => lab?.close());
+
+  it('fails the metadata step on the issuer mismatch, the client step refuses, and running the read-only steps again stops at the failed one', async () => {
+    lab = await startLab({ advertisedIssuer: 'other' });
+    const sb = await sandbox(lab);
+    const flow = new GuidedFlow(sb.target, ctx(), { openBrowser: async () => assert.fail('no browser') });
+    await flow.runReadOnly();
+    await flow.runReadOnly();
+    const state = flow.snapshot();
+    await flow.dispose();
+    const as = step(state, 'authorization-server-metadata');
+    assert.equal(as.verdict?.level, 'fail');
+    assert.ok(as.findings.some((f) => f.code === 'probe.issuer-mismatch'));
+    const client = step(state, 'client');
+    assert.equal(client.status, 'failed');
+    assert.match(client.verdict?.summary ?? '', /issuer/);
+    assert.equal(state.next, 'client', 'the failed step can be run again');
+    assert.equal(lab.registrationRequests(), 0);
+  });
+});

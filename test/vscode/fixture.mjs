@@ -151,6 +151,8 @@ export const SCENARIOS = [
   { suite: 'fixture', build: writeFixtureHome },
   { suite: 'empty', build: writeEmptyHome },
   { suite: 'probe', setup: startProbeSandbox },
+  // The guided OAuth flow on the same live labs (read-only steps only: nothing registered or written).
+  { suite: 'guided', setup: startProbeSandbox },
 ];
 
 /**
