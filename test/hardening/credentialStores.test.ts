@@ -295,7 +295,7 @@ describe('hardening: generated credential stores', function () {
     assert.ok(stats.invalid > count(600) / 10 && stats.entryChecks > 0);
   });
 
-  // Found by this suite, fixed in src/core/credentials/storeFile.ts (credentials.too-deep): before,
+  // Found by this suite, fixed in src/core/credentials/storeFile.ts (bounded position parsing): before,
   // parseJsonStore's error path and offsetOfPath call jsonc-parser's recursive parseTree on
   // the whole text, so a store nested ~10,000 levels deep (valid JSON or not) throws RangeError
   // "Maximum call stack size exceeded" out of list(). status survives (readStores turns it into

@@ -3,7 +3,7 @@
 // "repaired" by overwriting it (Claude Code reads an unparsable store as empty and then writes a
 // blob holding only the new entry: anthropics/claude-code#28542, #45551).
 import { promises as fs } from 'node:fs';
-import { findNodeAtLocation, parseTree, printParseErrorCode, type JSONPath, type ParseError } from 'jsonc-parser';
+import { findNodeAtLocation, printParseErrorCode, type JSONPath } from 'jsonc-parser';
 import type { Finding, SourceLocation } from '../model';
 import { positionAt } from '../config/sourceText';
 
@@ -23,7 +23,6 @@ export const STORE_FINDING = {
   noToken: 'credentials.no-token',
   duplicateServer: 'credentials.duplicate-server',
   staleNeedsAuth: 'credentials.stale-needs-auth-cache',
-  tooDeep: 'credentials.too-deep',
 } as const;
 
 /** Thrown by writes to a store we could not parse: replacing it would lose what it holds. */
@@ -104,27 +103,14 @@ export function parseJsonStore(text: string, origin: StoreOrigin): { ok: true; v
   if (text.trim() === '') {
     return malformed(origin, STORE_FINDING.empty, `${origin.label} is empty`, `${where} holds no data. ${origin.consequence}`, 0, text);
   }
-  // No client nests its store deeper than a few levels; a file nested thousands deep would take the
-  // recursive position parser (and every reader after it) down with a RangeError.
-  const { deep } = blankDeepContainers(text, TREE_DEPTH_LIMIT);
-  if (deep[0]) {
-    return malformed(
-      origin,
-      STORE_FINDING.tooDeep,
-      `${origin.label} nests values more than ${TREE_DEPTH_LIMIT} levels deep`,
-      `${where} holds a value nested deeper than any client writes, starting here: it is damaged or not a credential store. ${origin.consequence}`,
-      deep[0].offset,
-      text,
-    );
-  }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    const errors: ParseError[] = [];
-    parseTree(text, errors, { disallowComments: true, allowTrailingComma: false });
-    const first = errors[0];
-    const offset = first?.offset ?? text.length;
+    // Bounded: jsonc-parser recurses per nesting level, and a damaged file may nest thousands deep.
+    const located = firstErrorOffset(text, { disallowComments: true, allowTrailingComma: false });
+    const first = located.error;
+    const offset = first?.offset ?? located.offset;
     const why = first ? printParseErrorCode(first.error) : 'InvalidJSON';
     // The first error runs to the end of the text (an unterminated string or object): cut short.
     const truncated = first !== undefined && first.offset + first.length >= text.trimEnd().length;
@@ -161,12 +147,12 @@ export function locationIn(file: string, text: string, offset: number): SourceLo
 
 /** Offset of the value at `path` (e.g. ['mcpOAuth', key]) in JSON text, for line/column. */
 export function offsetOfPath(text: string, path: JSONPath): number {
-  const root = parseTree(text);
+  const root = parseTreeBounded(text).root;
   const node = root ? findNodeAtLocation(root, path) : undefined;
   return node?.parent?.type === 'property' ? node.parent.offset : (node?.offset ?? 0);
 }
 
 import { describeJson, isPlainObject } from '../jsonShape';
-import { blankDeepContainers, TREE_DEPTH_LIMIT } from '../config/jsonTree';
+import { firstErrorOffset, parseTreeBounded } from '../config/jsonTree';
 
 export { describeJson, isPlainObject };
