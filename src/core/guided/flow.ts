@@ -33,6 +33,7 @@ import { listenForRedirect, RedirectCancelled, RedirectTimeout, type CallbackAns
 import { authorizationUrl, registerClient, registrationName, type LoginClient } from '../repair/registration';
 import type { RepairTarget } from '../repair/types';
 import { fingerprint } from '../storageKey';
+import { isoTime } from '../time';
 import { describeSpan } from '../tokenStatus';
 import { recordingHttp, redacted, Redactor, type Recording } from './recorder';
 import { GUIDED_STEPS, type GuidedStepId, type RecordedExchange, type StepConfirmation, type StepRecord, type StepVerdict } from './steps';
@@ -800,7 +801,7 @@ export class GuidedFlow {
           changes: [
             `accessToken: ${s?.accessTokenFingerprint ?? 'none'} → ${t ? fingerprint(t.access_token) : 'new'}`,
             `refreshToken: ${s?.refreshTokenFingerprint ?? 'none'} → ${t?.refresh_token ? fingerprint(t.refresh_token) : 'none (the authorization server issued none)'}`,
-            `expiresAt: ${s?.expiresAt ? new Date(s.expiresAt).toISOString() : 'none'} → ${typeof t?.expires_in === 'number' ? `in ${describeSpan(t.expires_in * 1000)}` : 'none'}`,
+            `expiresAt: ${s?.expiresAt ? isoTime(s.expiresAt) : 'none'} → ${typeof t?.expires_in === 'number' ? `in ${describeSpan(t.expires_in * 1000)}` : 'none'}`,
             `scopes: ${s?.scopes.length ? s.scopes.join(' ') : 'none'} → ${granted.length ? granted.join(' ') : 'none'}`,
             `clientId: ${s?.clientId ?? 'none'} → ${this.client?.clientId ?? '?'}`,
             ...(server.client === 'codex' ? [`issuer: ${s?.issuer ?? 'none'} → ${p?.discovery.issuer}`] : []),

@@ -175,14 +175,18 @@ function cap(text: string): string {
 /** A fetch that records each exchange into `sink` (redacted), and HttpSettings around it. */
 export interface Recording {
   http: HttpSettings;
-  /** Resolves once every recorded response body has been read (or given up on). */
+  /** Resolves once every recorded response body has been read by its caller (or after the request timeout). */
   settled(): Promise<void>;
 }
 
+/** Statuses whose Response may not carry a body (Fetch standard "null body status"). */
+const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+
 /**
- * Wraps `http.fetch`. The response body is read from a clone, capped and within the request
- * timeout, so the caller's own reading (and its limits) is untouched; an event stream is read up
- * to its first event, as the probe reads it.
+ * Wraps `http.fetch`. The response body is recorded as the caller reads it (a pass-through
+ * stream), so the caller's own reading and limits are untouched and nothing is read that the
+ * caller did not read: a body it discards is recorded as none, one it cuts after the first SSE
+ * event as that event.
  */
 export function recordingHttp(http: HttpSettings, redactor: Redactor, sink: (e: RecordedExchange, rawUrl: string) => void): Recording {
   const pending: Promise<void>[] = [];
@@ -224,24 +228,18 @@ export function recordingHttp(http: HttpSettings, redactor: Redactor, sink: (e: 
     const location = res.headers.get('location');
     if (location) entry.responseHeaders.location = redactor.url(URL.canParse(location, href) ? new URL(location, href).href : location);
     sink(entry, href);
-    let clone: Response | undefined;
-    try {
-      clone = res.body ? res.clone() : undefined;
-    } catch {
-      clone = undefined;
-    }
-    if (clone) {
-      pending.push(
-        readShown(clone, http.timeoutMs, (contentType ?? '').includes('event-stream')).then((text) => {
-          const shown = redactor.body(text, contentType);
-          if (shown !== undefined) entry.responseBody = shown;
-          entry.ms = Math.round(performance.now() - started);
-        }),
-      );
-    } else {
+    const finish = (text: string) => {
+      const shown = redactor.body(text, contentType);
+      if (shown !== undefined) entry.responseBody = shown;
       entry.ms = Math.round(performance.now() - started);
+    };
+    if (!res.body || NULL_BODY.has(res.status)) {
+      finish('');
+      return res;
     }
-    return res;
+    const tapped = tap(res.body);
+    pending.push(within(tapped.done, http.timeoutMs).then(() => finish(tapped.text())));
+    return new Response(tapped.stream, { status: res.status, statusText: res.statusText, headers: res.headers });
   };
   return {
     http: { ...http, fetch },
@@ -251,39 +249,30 @@ export function recordingHttp(http: HttpSettings, redactor: Redactor, sink: (e: 
   };
 }
 
+/** A pass-through of `body` that keeps the first MAX_SHOWN_BODY + 1 KB of what is read through it. */
+function tap(body: ReadableStream<Uint8Array>): { stream: ReadableStream<Uint8Array>; text: () => string; done: Promise<void> } {
+  const decoder = new TextDecoder();
+  let text = '';
+  const through = new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      if (text.length <= MAX_SHOWN_BODY + 1024) text += decoder.decode(chunk, { stream: true });
+      controller.enqueue(chunk);
+    },
+  });
+  // Ends when the caller has read it all, cancelled it, or the request failed; never throws.
+  const done = body.pipeTo(through.writable).catch(() => undefined);
+  return { stream: through.readable, text: () => text, done };
+}
+
+/** `p`, or nothing once `ms` have passed (a body nobody reads is recorded as far as it was read). */
+async function within(p: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]).finally(() => clearTimeout(timer));
+}
+
 function bodyText(body: RequestInit['body'] | undefined): string | undefined {
   if (body === undefined || body === null) return undefined;
   if (typeof body === 'string') return body;
   if (body instanceof URLSearchParams) return body.toString();
   return '[binary body]';
-}
-
-/** Up to MAX_SHOWN_BODY + 1 KB of the body, or its first SSE event, within `timeoutMs`; never throws. */
-async function readShown(res: Response, timeoutMs: number, firstEvent: boolean): Promise<string> {
-  const reader = res.body?.getReader();
-  if (!reader) return '';
-  const decoder = new TextDecoder();
-  let text = '';
-  const deadline = Date.now() + timeoutMs;
-  try {
-    while (text.length <= MAX_SHOWN_BODY + 1024) {
-      const left = deadline - Date.now();
-      if (left <= 0) break;
-      let timer: NodeJS.Timeout | undefined;
-      const chunk = await Promise.race([
-        reader.read(),
-        new Promise<undefined>((resolve) => {
-          timer = setTimeout(() => resolve(undefined), left);
-        }),
-      ]).finally(() => clearTimeout(timer));
-      if (!chunk || chunk.done) break;
-      text += decoder.decode(chunk.value, { stream: true });
-      if (firstEvent && /\r?\n\r?\n/.test(text) && /(^|\n)data:/.test(text)) break;
-    }
-  } catch {
-    // What was read so far is what is shown.
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
-  return text;
 }

@@ -119,13 +119,27 @@ describe('the guided OAuth flow panel', function () {
     assert.deepEqual(credentialFiles.map((f) => fs.readFileSync(f, 'utf8')), storesBefore, 'no store was written');
   });
 
-  it('saves a screenshot of the panel', async function () {
+  it('saves screenshots of the panel in the dark, light and high-contrast themes', async function () {
     if (!uiDriverAvailable()) this.skip();
     await open({ client: 'codex', scope: 'user', name: 'lab-fresh' });
     await new Promise((r) => setTimeout(r, 500));
     const { files } = await askUi<{ files: string[] }>('screenshot', { name: 'guided-flow' });
+    const workbench = vscode.workspace.getConfiguration('workbench');
+    try {
+      for (const [theme, name] of [
+        ['Default Light Modern', 'guided-flow-light'],
+        ['Default High Contrast', 'guided-flow-hc'],
+      ] as const) {
+        await workbench.update('colorTheme', theme, vscode.ConfigurationTarget.Global);
+        // The webview takes the new theme's variables on its own; give it a moment to repaint.
+        await new Promise((r) => setTimeout(r, 1500));
+        files.push(...(await askUi<{ files: string[] }>('screenshot', { name })).files);
+      }
+    } finally {
+      await workbench.update('colorTheme', undefined, vscode.ConfigurationTarget.Global);
+    }
     assert.ok(files.every((f) => fs.statSync(f).size > 10_000), `screenshots: ${files.join(', ')}`);
-    note(`guided flow screenshot: ${files[0]}`);
+    note(`guided flow screenshots: ${files.filter((f) => !f.endsWith('-sidebar.png')).join(', ')}`);
   });
 
   it('from a tree node, Claude Code lab-notes: the stored client is pre-checked and the registration is not asked for', async () => {
