@@ -12,11 +12,14 @@ import { editorEnvironment } from './environment';
 import { ServerTreeProvider, type TreeNode, type TreeSnapshotNode } from './serverTree';
 import { registerGuidedFlow } from './guided/command';
 import { registerRepairs } from './repairs';
+import { answerConfirmationsForTests } from './confirm';
 
 /** What activate() returns: used by the extension-host tests. */
 export interface ExtensionApi {
   rescan(): Promise<ConfigScan>;
   treeSnapshot(): Promise<TreeSnapshotNode[]>;
+  /** Extension tests only (ExtensionMode.Test): answers the repairs' confirmations, which VS Code will not show under test. */
+  answerConfirmations?: typeof answerConfirmationsForTests;
 }
 
 class Ctx {
@@ -82,6 +85,7 @@ export async function activateExtension(context: vscode.ExtensionContext): Promi
   return {
     rescan: async () => (await ctx.rescan()).scan,
     treeSnapshot: async () => ctx.tree.snapshot(),
+    ...(context.extensionMode === vscode.ExtensionMode.Test ? { answerConfirmations: answerConfirmationsForTests } : {}),
   };
 }
 

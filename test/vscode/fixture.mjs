@@ -3,6 +3,7 @@
 // on ports nothing listens on (no credentials written), in "probe" on the demo's live labs (tokens
 // minted at test time into the sandbox only), so a probe never leaves the machine.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -114,6 +115,35 @@ export async function startProbeSandbox(root) {
   return { home: ready.home, workspace, teardown };
 }
 
+/**
+ * The "repairs" suite: the probe suite's demo sandbox (live labs, tokens minted at start-up), plus
+ * the user's own Claude login (`claudeAiOauth`, random, made here) beside the MCP grants in Claude
+ * Code's store, so the tests can check that a repair leaves it alone, and the project's claude and
+ * codex on the terminal's PATH for the hand-off to the clients' own login.
+ * @param {string} root an empty directory to build in
+ */
+export async function startRepairsSandbox(root) {
+  const sandbox = await startProbeSandbox(root);
+  try {
+    const store = path.join(sandbox.home, '.claude', '.credentials.json');
+    const blob = JSON.parse(fs.readFileSync(store, 'utf8'));
+    blob.claudeAiOauth = {
+      accessToken: randomBytes(32).toString('base64url'),
+      refreshToken: randomBytes(32).toString('base64url'),
+      expiresAt: Date.now() + 8 * 3600_000,
+      scopes: ['user:inference'],
+    };
+    writeJson(store, blob);
+    const settings = path.join(sandbox.workspace, '.vscode', 'settings.json');
+    const current = JSON.parse(fs.readFileSync(settings, 'utf8'));
+    writeJson(settings, { ...current, 'terminal.integrated.env.linux': { PATH: `${path.join(repoRoot, 'node_modules', '.bin')}:${process.env.PATH ?? ''}` } });
+  } catch (err) {
+    await sandbox.teardown();
+    throw err;
+  }
+  return sandbox;
+}
+
 /** The demo's ready line (DemoReady in scripts/demo/demo.ts); stderr kept for the error message. */
 function firstJsonLine(child, exited, timeoutMs) {
   return new Promise((resolve, reject) => {
@@ -151,6 +181,8 @@ export const SCENARIOS = [
   { suite: 'fixture', build: writeFixtureHome },
   { suite: 'empty', build: writeEmptyHome },
   { suite: 'probe', setup: startProbeSandbox },
+  // The repairs (refresh, re-login, reset, restore, Undo, hand-off) on the same live labs.
+  { suite: 'repairs', setup: startRepairsSandbox },
   // The guided OAuth flow on the same live labs (read-only steps only: nothing registered or written).
   { suite: 'guided', setup: startProbeSandbox },
 ];

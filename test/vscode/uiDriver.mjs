@@ -79,6 +79,137 @@ export const STEPS = {
     await row.locator(`.actions .action-label[aria-label^="${action}"]`).click({ timeout: STEP_TIMEOUT_MS });
     return { clicked: `${label} → ${action}` };
   },
+  /** Waits for a modal dialog (showWarningMessage with modal: true) and reads it as the user sees it. */
+  async readDialog(page) {
+    const box = dialogBox(page);
+    await box.waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
+    return box.evaluate((el) => ({
+      message: el.querySelector('.dialog-message-text')?.textContent?.trim() ?? '',
+      detail: el.querySelector('.dialog-message-detail')?.innerText?.trim() ?? '',
+      buttons: [...el.querySelectorAll('.dialog-buttons .monaco-button')].map((b) => b.textContent?.trim() ?? ''),
+    }));
+  },
+  /** Clicks one of the open dialog's buttons by its label, as a user would. */
+  async clickDialogButton(page, { button }) {
+    const box = dialogBox(page);
+    await box.waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
+    await box.locator('.dialog-buttons .monaco-button', { hasText: exactText(button) }).first().click({ timeout: STEP_TIMEOUT_MS });
+    await box.waitFor({ state: 'hidden', timeout: STEP_TIMEOUT_MS });
+    return { clicked: button };
+  },
+  /** Saves the whole window as it is now (e.g. with a dialog open) under .test-output/screenshots/. */
+  async screenshotWindow(page, { name }, { screenshotDir, suite }) {
+    if (!/^[\w-]+$/.test(name ?? '')) throw new Error(`bad screenshot name ${name}`);
+    fs.mkdirSync(screenshotDir, { recursive: true });
+    const file = path.join(screenshotDir, `${suite}-${name}.png`);
+    await page.screenshot({ path: file });
+    return { files: [file] };
+  },
+  /**
+   * A real modal, which the test window cannot show (VS Code refuses dialogs while extension tests
+   * run): opens a second window on the same server and folder without the tests, runs `command`
+   * from the Command Palette as a user does, picks `pick` in its QuickPick, reads and screenshots
+   * the modal, presses `answer`, and closes the window.
+   */
+  async realDialog(page, { command, pick, answer, name }, { screenshotDir, suite }) {
+    if (!/^[\w-]+$/.test(name ?? '')) throw new Error(`bad screenshot name ${name}`);
+    const url = new URL(page.url());
+    const payload = JSON.parse(url.searchParams.get('payload') ?? '[]').filter(([k]) => k !== 'extensionTestsPath');
+    url.searchParams.set('payload', JSON.stringify(payload));
+    const second = await page.context().newPage();
+    let phase = 'opening the second window';
+    try {
+      await second.goto(url.href);
+      // The extension is active once its view container is in the activity bar.
+      await second.locator(`.part.activitybar [aria-label^="${VIEW_CONTAINER}"]`).first().waitFor({ state: 'visible', timeout: 60_000 });
+      phase = 'opening the Command Palette';
+      const widget = second.locator('.quick-input-widget');
+      const input = widget.locator('.quick-input-box input');
+      for (let attempt = 0; ; attempt++) {
+        await second.keyboard.press('F1');
+        try {
+          await widget.waitFor({ state: 'visible', timeout: 5_000 });
+          break;
+        } catch (err) {
+          if (attempt >= 5) throw err;
+        }
+      }
+      phase = `finding the command "${command}"`;
+      await input.fill(`>${command}`);
+      await widget.locator('.quick-input-list .monaco-list-row', { hasText: command }).first().waitFor({ state: 'visible', timeout: 30_000 });
+      await second.waitForTimeout(300);
+      await input.press('Enter');
+      if (pick) {
+        phase = `picking "${pick}"`;
+        await widget.locator('.quick-input-list .monaco-list-row', { hasText: pick }).first().waitFor({ state: 'visible', timeout: 30_000 });
+        await input.fill(pick);
+        await second.waitForTimeout(300);
+        await input.press('Enter');
+      }
+      phase = 'waiting for the modal';
+      const box = dialogBox(second);
+      await box.waitFor({ state: 'visible', timeout: 60_000 });
+      await second.mouse.move(5, 5);
+      await second.waitForTimeout(300);
+      const dialog = await box.evaluate((el) => ({
+        message: el.querySelector('.dialog-message-text')?.textContent?.trim() ?? '',
+        detail: el.querySelector('.dialog-message-detail')?.innerText?.trim() ?? '',
+        buttons: [...el.querySelectorAll('.dialog-buttons .monaco-button')].map((b) => b.textContent?.trim() ?? ''),
+      }));
+      fs.mkdirSync(screenshotDir, { recursive: true });
+      const file = path.join(screenshotDir, `${suite}-${name}.png`);
+      await second.screenshot({ path: file });
+      phase = `pressing "${answer}"`;
+      await box.locator('.dialog-buttons .monaco-button', { hasText: exactText(answer) }).first().click({ timeout: STEP_TIMEOUT_MS });
+      await box.waitFor({ state: 'hidden', timeout: STEP_TIMEOUT_MS });
+      return { ...dialog, files: [file] };
+    } catch (err) {
+      await second.screenshot({ path: path.join(screenshotDir, `${suite}-${name}-failed.png`) }).catch(() => undefined);
+      throw new Error(`${phase}: ${err instanceof Error ? err.message.split('\n')[0] : err}`);
+    } finally {
+      await second.close();
+    }
+  },
+  /**
+   * The notifications, as listed in the Notification Center (with --enable-smoke-test-driver the
+   * workbench shows no toasts: NotificationsToasts.addToast skips them), with their buttons.
+   */
+  async readNotifications(page) {
+    const center = await openNotificationCenter(page);
+    await expandNotifications(page, center);
+    return center.locator('.notification-list-item').evaluateAll((items) =>
+      items.map((t) => ({
+        message: t.querySelector('.notification-list-item-message')?.textContent?.trim() ?? '',
+        buttons: [...t.querySelectorAll('.notification-list-item-buttons-container .monaco-button')].map((b) => b.textContent?.trim() ?? ''),
+      })),
+    );
+  },
+  /** Waits for a notification whose message contains `contains`, then clicks its button `button` (in the Notification Center). */
+  async clickNotificationButton(page, { contains, button }) {
+    const center = await openNotificationCenter(page);
+    const item = center.locator('.notification-list-item', { has: page.locator('.notification-list-item-message', { hasText: contains }) }).first();
+    await item.waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
+    await expandNotifications(page, center);
+    const message = (await item.locator('.notification-list-item-message').textContent())?.trim() ?? '';
+    await item.locator('.notification-list-item-buttons-container .monaco-button', { hasText: exactText(button) }).first().click({ timeout: STEP_TIMEOUT_MS });
+    return { message };
+  },
+  /** Waits for the QuickPick, types `filter` into it and accepts the first matching item; returns the items it saw. */
+  async pickQuickItem(page, { filter }) {
+    const widget = page.locator('.quick-input-widget');
+    await widget.waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
+    const title = (await widget.locator('.quick-input-title').textContent().catch(() => ''))?.trim() ?? '';
+    const input = widget.locator('.quick-input-box input');
+    await input.fill(filter ?? '');
+    // The list filters as the user types; give it a moment to settle on what was typed.
+    await page.waitForTimeout(300);
+    const rows = widget.locator('.quick-input-list .monaco-list-row');
+    await rows.first().waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
+    const items = await rows.evaluateAll((els) => els.map((r) => r.getAttribute('aria-label') ?? r.textContent?.trim() ?? ''));
+    await input.press('Enter');
+    await widget.waitFor({ state: 'hidden', timeout: STEP_TIMEOUT_MS }).catch(() => undefined);
+    return { title, items };
+  },
   /** The page's HTML, for writing new steps (DEBUG only). */
   async dumpHtml(page, { name }, { screenshotDir, suite }) {
     fs.mkdirSync(screenshotDir, { recursive: true });
@@ -87,6 +218,29 @@ export const STEPS = {
     return { file };
   },
 };
+
+/** Opens the Notification Center from the status bar's bell (as a user does) unless it is open. */
+async function openNotificationCenter(page) {
+  const center = page.locator('.notifications-center');
+  if (!(await center.isVisible().catch(() => false))) {
+    await page.locator('[id="status.notifications"] .statusbar-item-label').click({ timeout: STEP_TIMEOUT_MS });
+  }
+  await center.waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
+  return center;
+}
+
+/** Buttons show only on expanded notifications: expand every collapsed one. */
+async function expandNotifications(page, center) {
+  const toggles = center.locator('.notification-list-item .codicon-notifications-expand');
+  for (let i = await toggles.count(); i > 0; i--) {
+    await toggles.first().click({ timeout: STEP_TIMEOUT_MS }).catch(() => undefined);
+  }
+}
+
+/** The open modal dialog (VS Code's own, in the web workbench). */
+function dialogBox(page) {
+  return page.locator('.monaco-dialog-box').first();
+}
 
 /** Drags the sidebar's edge so descriptions (host · scope · token state) are not cut off. */
 async function widenSidebar(page, width) {
