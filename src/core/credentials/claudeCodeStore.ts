@@ -209,17 +209,29 @@ export class ClaudeCodeStore implements CredentialStore {
   }
 
   async readSecret(key: string): Promise<CredentialSecret | undefined> {
+    return (await this.readSecrets([key])).get(key);
+  }
+
+  async readSecrets(keys: string[]): Promise<Map<string, CredentialSecret>> {
+    const out = new Map<string, CredentialSecret>();
     const backend = await this.resolveBackend();
     const read = await backend.read();
-    if (read.state !== 'present') return undefined;
+    if (read.state !== 'present') return out;
     const parsed = parseClaudeBlob(read.text, backend);
-    const entry = parsed.ok ? parsed.blob.entries.find((p) => p.key === key)?.entry : undefined;
-    if (!entry) return undefined;
-    return omitUndefined({
-      accessToken: nonEmpty(entry.accessToken),
-      refreshToken: nonEmpty(entry.refreshToken),
-      clientSecret: nonEmpty(entry.clientSecret),
-    });
+    if (!parsed.ok) return out;
+    const wanted = new Set(keys);
+    for (const p of parsed.blob.entries) {
+      if (!wanted.has(p.key) || !p.entry) continue;
+      out.set(
+        p.key,
+        omitUndefined({
+          accessToken: nonEmpty(p.entry.accessToken),
+          refreshToken: nonEmpty(p.entry.refreshToken),
+          clientSecret: nonEmpty(p.entry.clientSecret),
+        }),
+      );
+    }
+    return out;
   }
 
   async write(key: string, patch: CredentialPatch): Promise<StoreWriteResult> {

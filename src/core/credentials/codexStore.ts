@@ -145,14 +145,22 @@ export class CodexStore implements CredentialStore {
   }
 
   async readSecret(key: string): Promise<CredentialSecret | undefined> {
-    const pic = await this.picture([key]);
-    const r = resolve(pic, key);
-    const view = r.store === 'file' || r.store === 'unknown' ? fileEntry(pic.file, key)?.view : r.store === 'keyring' ? keyringView(pic, key) : undefined;
-    if (!view) return undefined;
-    return {
-      ...(view.accessToken ? { accessToken: view.accessToken } : {}),
-      ...(view.refreshToken ? { refreshToken: view.refreshToken } : {}),
-    };
+    return (await this.readSecrets([key])).get(key);
+  }
+
+  async readSecrets(keys: string[]): Promise<Map<string, CredentialSecret>> {
+    const out = new Map<string, CredentialSecret>();
+    const pic = await this.picture(keys);
+    for (const key of keys) {
+      const r = resolve(pic, key);
+      const view = r.store === 'file' || r.store === 'unknown' ? fileEntry(pic.file, key)?.view : r.store === 'keyring' ? keyringView(pic, key) : undefined;
+      if (!view) continue;
+      out.set(key, {
+        ...(view.accessToken ? { accessToken: view.accessToken } : {}),
+        ...(view.refreshToken ? { refreshToken: view.refreshToken } : {}),
+      });
+    }
+    return out;
   }
 
   /**

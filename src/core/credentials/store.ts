@@ -92,6 +92,8 @@ export interface CredentialStore {
   list(): Promise<StoreListing>;
   read(key: string): Promise<CredentialSummary | undefined>;
   readSecret(key: string): Promise<CredentialSecret | undefined>;
+  /** Several entries' secrets from one read of the store (one Keychain call, one parse); absent keys are left out. */
+  readSecrets?(keys: string[]): Promise<Map<string, CredentialSecret>>;
   /**
    * Read-modify-write of one entry under the client's own lock, after a snapshot; returns that
    * snapshot's id (restoring the entry from it is Undo), none when the store held nothing before.

@@ -39,13 +39,26 @@ export async function probeReport(report: StatusReport, settings: ProbeSettings 
     maxBodyBytes: settings.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     ...(proxied ? { routeFor: (url: string) => proxied.routeFor(url).description } : {}),
   } satisfies Parameters<typeof probeServers>[1]['http'];
+  // One read of each store for every live check of the run (one Keychain call, one parse), not one per server.
+  const secretsOf = new Map<StatusReport['readings'][number], Promise<Map<string, { accessToken?: string }>>>();
+  const wanted = (reading: StatusReport['readings'][number]) =>
+    report.servers.flatMap(({ server }) => (server.client === reading.client && server.storageKey && reading.entries.get(server.storageKey)?.hasAccessToken ? [server.storageKey] : []));
+  const readSecret = (reading: StatusReport['readings'][number], key: string) => {
+    if (!reading.store.readSecrets) return reading.store.readSecret(key);
+    let all = secretsOf.get(reading);
+    if (!all) {
+      all = reading.store.readSecrets(wanted(reading));
+      secretsOf.set(reading, all);
+    }
+    return all.then((m) => m.get(key));
+  };
   const targets: ProbeTarget[] = report.servers.map(({ server, token }) => {
     const reading = report.readings.find((r) => r.client === server.client);
     const key = server.storageKey;
     const summary = key ? reading?.entries.get(key) : undefined;
     const target: ProbeTarget = { server, ...(token ? { token } : {}), ...(summary ? { summary } : {}) };
     if (settings.liveCheck !== false && reading && key && summary?.hasAccessToken) {
-      target.readAccessToken = async () => (await reading.store.readSecret(key))?.accessToken;
+      target.readAccessToken = async () => (await readSecret(reading, key))?.accessToken;
     }
     return target;
   });
