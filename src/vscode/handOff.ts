@@ -1,9 +1,11 @@
 // The hand-off: run the client's own `claude mcp login <name>` / `codex mcp login <name>` (or
-// logout) in a VS Code terminal, where the user sees it and answers its prompts. The program is
-// started directly (shellPath + shellArgs), never through a shell line, so a server name with
-// shell characters is one argument and nothing else; no secret is ever passed. The file watchers
-// re-scan when the client writes its credentials file; a Keychain item or keyring cannot be
-// watched, so closing the terminal re-scans too.
+// logout) in a VS Code terminal, where the user sees it and answers its prompts. It is typed into
+// the user's own shell, so the shell's PATH finds the client as it does when the user types it
+// (an editor started from a desktop often lacks the npm or ~/.local/bin PATH entries). That is
+// done only for names that mean the same to every shell (letters, digits, `_ . -`); any other name
+// runs the program directly (shellPath + shellArgs), one argument, never parsed by a shell. No
+// secret is ever passed. The file watchers re-scan when the client writes its credentials file;
+// a Keychain item or keyring cannot be watched, so closing the terminal re-scans too.
 import * as os from 'node:os';
 import * as vscode from 'vscode';
 import { CLIENT_LABELS, type McpServer } from '../core/model';
@@ -38,6 +40,9 @@ export function handOffCwd(server: McpServer): string {
   return vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file')?.uri.fsPath ?? os.homedir();
 }
 
+/** Words no shell (sh, bash, zsh, fish, PowerShell, cmd) reads as anything but themselves. */
+const SHELL_NEUTRAL = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+
 export class HandOffTerminals implements vscode.Disposable {
   private readonly ours = new Set<vscode.Terminal>();
   private readonly subscription: vscode.Disposable;
@@ -51,13 +56,11 @@ export class HandOffTerminals implements vscode.Disposable {
   /** Starts the client's command in a new terminal and shows it. */
   start(server: McpServer, kind: HandOffKind): vscode.Terminal {
     const { command, args } = clientCommandFor(server, kind);
-    const terminal = vscode.window.createTerminal({
-      name: `${CLIENT_LABELS[server.client]}: ${[command, ...args].join(' ')}`,
-      shellPath: command,
-      shellArgs: args,
-      cwd: handOffCwd(server),
-      iconPath: new vscode.ThemeIcon('key'),
-    });
+    const name = `${CLIENT_LABELS[server.client]}: ${[command, ...args].join(' ')}`;
+    const common = { name, cwd: handOffCwd(server), iconPath: new vscode.ThemeIcon('key') };
+    const typed = [command, ...args].every((a) => SHELL_NEUTRAL.test(a));
+    const terminal = typed ? vscode.window.createTerminal(common) : vscode.window.createTerminal({ ...common, shellPath: command, shellArgs: args });
+    if (typed) terminal.sendText([command, ...args].join(' '), true);
     this.ours.add(terminal);
     terminal.show();
     return terminal;

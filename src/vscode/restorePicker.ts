@@ -11,7 +11,7 @@ import { credentialStoresFor } from '../core/credentials/index';
 import { STORE_FINDING } from '../core/credentials/storeFile';
 import type { CredentialStore, RestoreOutcome, RestorePlan } from '../core/credentials/store';
 import { CLIENT_LABELS } from '../core/model';
-import { HEALTHY_STATES } from '../core/probe/probe';
+import type { ServerState } from '../core/probe/probe';
 import type { StatusReport } from '../core/status';
 import type { StoreReading } from '../core/tokenStatus';
 import { confirm, storeWords } from './confirm';
@@ -37,6 +37,9 @@ export interface RestoreRun {
   /** Each restored server's probed state, by name. */
   states?: Record<string, string>;
 }
+
+/** A restored token the server does not take now (expiring is still taken: not dead). */
+const DEAD_STATES: ReadonlySet<ServerState> = new Set(['expired', 'rejected', 'not-logged-in']);
 
 const REASON_WORDS: Record<string, string> = {
   manual: 'backup',
@@ -121,7 +124,7 @@ async function afterRestore(outcomes: RestoreOutcome[], client: SnapshotInfo['cl
 
 /** Says what came back and whether each server takes it; dead tokens get a way forward. */
 async function reportRestored(head: string, probed: Reprobed[], undo?: UndoArgs): Promise<void> {
-  const dead = probed.filter((p) => !HEALTHY_STATES.has(p.probe.state));
+  const dead = probed.filter((p) => DEAD_STATES.has(p.probe.state));
   const lines = probed.map((p) => `${p.server.name}: ${p.probe.summary}`);
   const message = [head, ...(lines.length ? [`Now: ${lines.join('; ')}.`] : [])].join(' ');
   const buttons = [...(undo ? ['Undo'] : []), ...dead.slice(0, 2).map((p) => `Log In to ${p.server.name}`)];

@@ -140,8 +140,9 @@ async function runScenario(scenario) {
         '--disable-sync',
         '--no-first-run',
         '--disable-quic',
-        // Nothing but loopback resolves, so the window cannot reach the network even by accident.
-        '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
+        // Nothing but loopback resolves, so the window cannot reach the network even by accident
+        // (localhost too: Claude Code's login redirect URI is http://localhost:<port>/callback).
+        '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
       ],
     });
     const page = context.pages()[0] ?? (await context.newPage());

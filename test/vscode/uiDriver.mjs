@@ -122,21 +122,23 @@ export const STEPS = {
       await second.goto(url.href);
       // The extension is active once its view container is in the activity bar.
       await second.locator(`.part.activitybar [aria-label^="${VIEW_CONTAINER}"]`).first().waitFor({ state: 'visible', timeout: 60_000 });
-      phase = 'opening the Command Palette';
+      phase = `running "${command}" from the Command Palette`;
       const widget = second.locator('.quick-input-widget');
       const input = widget.locator('.quick-input-box input');
+      // A fresh window may list the extension's commands a moment after its view container shows.
       for (let attempt = 0; ; attempt++) {
+        await second.keyboard.press('Escape');
         await second.keyboard.press('F1');
         try {
           await widget.waitFor({ state: 'visible', timeout: 5_000 });
+          await input.fill(`>${command}`);
+          await widget.locator('.quick-input-list .monaco-list-row', { hasText: command }).first().waitFor({ state: 'visible', timeout: 3_000 });
           break;
         } catch (err) {
-          if (attempt >= 5) throw err;
+          if (attempt >= 10) throw err;
+          await second.waitForTimeout(1_000);
         }
       }
-      phase = `finding the command "${command}"`;
-      await input.fill(`>${command}`);
-      await widget.locator('.quick-input-list .monaco-list-row', { hasText: command }).first().waitFor({ state: 'visible', timeout: 30_000 });
       await second.waitForTimeout(300);
       await input.press('Enter');
       if (pick) {
@@ -165,7 +167,7 @@ export const STEPS = {
       return { ...dialog, files: [file] };
     } catch (err) {
       await second.screenshot({ path: path.join(screenshotDir, `${suite}-${name}-failed.png`) }).catch(() => undefined);
-      throw new Error(`${phase}: ${err instanceof Error ? err.message.split('\n')[0] : err}`);
+      throw new Error(`${phase}: ${err instanceof Error ? err.message.split('\n')[0] : err}`, { cause: err });
     } finally {
       await second.close();
     }
@@ -191,7 +193,9 @@ export const STEPS = {
     await item.waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
     await expandNotifications(page, center);
     const message = (await item.locator('.notification-list-item-message').textContent())?.trim() ?? '';
-    await item.locator('.notification-list-item-buttons-container .monaco-button', { hasText: exactText(button) }).first().click({ timeout: STEP_TIMEOUT_MS });
+    const target = item.locator('.notification-list-item-buttons-container .monaco-button', { hasText: exactText(button) }).first();
+    await target.scrollIntoViewIfNeeded({ timeout: STEP_TIMEOUT_MS }).catch(() => undefined);
+    await target.click({ timeout: STEP_TIMEOUT_MS });
     return { message };
   },
   /** Waits for the QuickPick, types `filter` into it and accepts the first matching item; returns the items it saw. */
@@ -207,8 +211,43 @@ export const STEPS = {
     await rows.first().waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
     const items = await rows.evaluateAll((els) => els.map((r) => r.getAttribute('aria-label') ?? r.textContent?.trim() ?? ''));
     await input.press('Enter');
-    await widget.waitFor({ state: 'hidden', timeout: STEP_TIMEOUT_MS }).catch(() => undefined);
+    // A command may show its next QuickPick in the same widget at once, so a short wait only.
+    await widget.waitFor({ state: 'hidden', timeout: 1_000 }).catch(() => undefined);
     return { title, items };
+  },
+  /**
+   * Plays the user's browser for a login the extension opened with vscode.env.openExternal: waits
+   * for the new tab on an authorization URL, and lets it follow the authorization server's
+   * redirects (the lab approves without a page) to the extension's loopback callback. VS Code's
+   * remote port forwarding rewrites a loopback URL it opens to `<workbench>/proxy/<port>/…`; the
+   * lab's own redirects are absolute paths that the proxy does not rewrite, so the tab is sent to
+   * the lab itself, as a browser on the remote machine would open it. Returns the URL as opened
+   * (its query: nothing secret, the PKCE verifier never leaves the extension) and where it ended.
+   */
+  async completeLogin(page, { timeoutMs = 30_000 }) {
+    const context = page.context();
+    const known = new Set([page]);
+    const deadline = Date.now() + timeoutMs;
+    let tab;
+    while (!tab && Date.now() < deadline) {
+      tab = context.pages().find((p) => !known.has(p) && /\/auth\?/.test(p.url()));
+      if (!tab) await page.waitForTimeout(100);
+    }
+    if (!tab) throw new Error(`no authorization tab opened within ${timeoutMs} ms (pages: ${context.pages().map((p) => p.url().split('?')[0]).join(' ')})`);
+    const opened = new URL(tab.url());
+    const proxied = /^\/proxy\/(\d+)(\/.*)$/.exec(opened.pathname);
+    const direct = proxied ? new URL(`http://127.0.0.1:${proxied[1]}${proxied[2]}${opened.search}`) : opened;
+    try {
+      const callback = new URL(direct.searchParams.get('redirect_uri') ?? '');
+      const landed = tab.waitForURL((u) => u.origin === callback.origin && u.pathname === callback.pathname, { timeout: timeoutMs });
+      landed.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
+      if (proxied) await tab.goto(direct.href).catch(() => undefined);
+      await landed;
+      const text = (await tab.locator('body').innerText({ timeout: STEP_TIMEOUT_MS }).catch(() => '')).trim().slice(0, 200);
+      return { rewrittenByPortForwarding: Boolean(proxied), origin: direct.origin, path: direct.pathname, query: Object.fromEntries(direct.searchParams), landed: `${callback.origin}${callback.pathname}`, page: text };
+    } finally {
+      await tab.close().catch(() => undefined);
+    }
   },
   /** The page's HTML, for writing new steps (DEBUG only). */
   async dumpHtml(page, { name }, { screenshotDir, suite }) {

@@ -12,6 +12,7 @@ import {
   answerDialog,
   claudeKeyOf,
   claudeStoreFile,
+  clearNotifications,
   clickToast,
   codexStoreFile,
   command,
@@ -20,8 +21,8 @@ import {
   readClaudeStore,
   toasts,
   treeState,
-  userRef,
   type UiDialog,
+  userRef,
 } from './repairUi';
 
 const ref = userRef('claude-code', 'lab-notes');
@@ -47,6 +48,7 @@ describe('reset from the editor', function () {
   }
 
   it('shows the real modal from the Command Palette: store file, entry key, fields; Cancel writes nothing', async () => {
+    await clearNotifications();
     const before = fs.readFileSync(claudeStoreFile(), 'utf8');
     const key = claudeKeyOf(readClaudeStore(), 'lab-notes');
     const shown = await askUi<UiDialog & { files: string[] }>(
@@ -60,6 +62,7 @@ describe('reset from the editor', function () {
   });
 
   it('asks the same through the command with a ServerRef; Cancel writes nothing', async () => {
+    await clearNotifications();
     const before = fs.readFileSync(claudeStoreFile(), 'utf8');
     const { result, dialog } = await answerDialog(command<RepairRun>('mcpAuth.reset', ref), 'Cancel');
     checkResetModal(dialog, claudeKeyOf(readClaudeStore(), 'lab-notes'));
@@ -70,6 +73,7 @@ describe('reset from the editor', function () {
   let removedEntry: unknown;
 
   it('removes only that entry: every other entry and the Claude login stay byte for byte', async () => {
+    await clearNotifications();
     const before = readClaudeStore();
     const key = claudeKeyOf(before, 'lab-notes');
     removedEntry = before.data.mcpOAuth[key];
@@ -106,6 +110,7 @@ describe('reset from the editor', function () {
   });
 
   it('says so, and writes nothing, when there is nothing stored to reset', async () => {
+    await clearNotifications();
     const codexStore = codexStoreFile();
     const before = fs.existsSync(codexStore) ? fs.readFileSync(codexStore, 'utf8') : undefined;
     const run = (await command<RepairRun>('mcpAuth.reset', userRef('codex', 'lab-misconfigured'))()) as RepairRun;

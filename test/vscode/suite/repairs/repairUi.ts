@@ -107,3 +107,8 @@ export async function clickToast(contains: string, button: string): Promise<stri
 export async function toasts(): Promise<UiToast[]> {
   return askUi<UiToast[]>('readNotifications');
 }
+
+/** Empties the Notification Center, so a test reads only its own notifications. */
+export async function clearNotifications(): Promise<void> {
+  await vscode.commands.executeCommand('notifications.clearAll');
+}

@@ -1,0 +1,81 @@
+// The hand-off: "Re-login with Codex" types the real `codex mcp login lab-fresh` into a VS Code
+// terminal's shell (cwd the workspace for a user-scope server; codex found on the shell's PATH), and
+// the view follows when the client writes its store: here the test writes the grant into Codex's
+// credentials file as Codex does once its login completes (a browser the sandbox lacks), and the
+// tree turns valid with no re-scan asked for.
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as vscode from 'vscode';
+import { scanConfigs } from '../../../../src/core/config/scan';
+import { environmentFromProcess } from '../../../../src/core/environment';
+import type { RepairRun } from '../../../../src/vscode/repairs';
+import { extensionApi, note, replaceFile, waitFor, workspaceDir } from '../helpers';
+import { uiDriverAvailable } from '../uiBridge';
+import { clearNotifications, codexStoreFile, command, treeState, userRef } from './repairUi';
+
+describe('hand-off to the client\'s own login', function () {
+  this.timeout(60_000);
+
+  before(async function () {
+    if (!uiDriverAvailable()) this.skip();
+    await (await extensionApi()).rescan();
+    assert.equal(await treeState('Codex', 'lab-fresh'), 'not-logged-in');
+  });
+
+  it('runs `codex mcp login lab-fresh` in a terminal, and the tree follows when Codex writes its store', async () => {
+    await clearNotifications();
+    const run = (await command<RepairRun>('mcpAuth.handOffLogin', userRef('codex', 'lab-fresh'))()) as RepairRun;
+    assert.equal(run.handedOff, true);
+    const terminal = vscode.window.terminals.find((t) => t.name === 'Codex: codex mcp login lab-fresh');
+    assert.ok(terminal, `terminals: ${vscode.window.terminals.map((t) => t.name).join(', ')}`);
+    try {
+      const options = terminal.creationOptions as vscode.TerminalOptions;
+      assert.equal(options.shellPath, undefined, "a plain name is typed into the user's own shell");
+      assert.equal(options.cwd, workspaceDir());
+
+      // The client really runs, under the terminal's shell, with the command line we typed.
+      note('      terminal created; waiting for its shell');
+      const shell = await Promise.race([terminal.processId, new Promise<undefined>((r) => setTimeout(() => r(undefined), 15_000))]);
+      assert.ok(shell, 'the terminal started no shell');
+      const client = await waitFor(() => processUnder(shell, (argv) => argv.slice(-3).join(' ') === 'mcp login lab-fresh'), 15_000, 200);
+      assert.ok(client, `no \`codex mcp login lab-fresh\` under the terminal's shell (pid ${shell})`);
+      note('      shell pid %d runs pid %d: %s', shell, client.value.pid, client.value.argv.map((a) => a.split('/').pop()).join(' '));
+
+      // What Codex writes when its login completes: its fallback file gains the lab-fresh grant.
+      const e = environmentFromProcess([workspaceDir()]);
+      const scan = await scanConfigs(e, ['codex']);
+      const key = scan.servers.find((s) => s.name === 'lab-fresh')?.storageKey;
+      assert.ok(key);
+      const file = JSON.parse(fs.readFileSync(codexStoreFile(), 'utf8')) as Record<string, Record<string, unknown>>;
+      const notes = Object.values(file).find((v) => v.server_name === 'lab-notes');
+      assert.ok(notes, 'the demo stores a Codex lab-notes grant (same lab as lab-fresh)');
+      replaceFile(codexStoreFile(), JSON.stringify({ ...file, [key]: { ...notes, server_name: 'lab-fresh' } }));
+      const seen = await waitFor(async () => ((await treeState('Codex', 'lab-fresh')) === 'valid' ? true : undefined), 15_000, 100);
+      assert.ok(seen, `the tree still shows lab-fresh ${await treeState('Codex', 'lab-fresh')}`);
+      note('      lab-fresh valid %d ms after the store changed', seen.elapsedMs);
+    } finally {
+      terminal.dispose();
+    }
+  });
+});
+
+/** A process descending from `root` whose argv matches, from /proc (Linux, where this suite runs). */
+function processUnder(root: number, match: (argv: string[]) => boolean): { pid: number; argv: string[] } | undefined {
+  const parentOf = new Map<number, number>();
+  const argvOf = new Map<number, string[]>();
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      parentOf.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+      argvOf.set(Number(name), fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').filter(Boolean));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  for (const [pid, argv] of argvOf) {
+    if (!match(argv)) continue;
+    for (let p = parentOf.get(pid), hops = 0; p && hops < 50; p = parentOf.get(p), hops++) if (p === root) return { pid, argv };
+  }
+  return undefined;
+}
