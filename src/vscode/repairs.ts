@@ -166,9 +166,15 @@ async function runRepair(spec: RepairSpec, arg: unknown, host: RepairHost, termi
     return { action: spec.action, ref, problem: target.problem };
   }
   const { server } = target;
-  const plan = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `MCP Auth: planning ${spec.action} of ${server.name}` }, () =>
-    spec.plan(target),
-  );
+  let plan: RepairPlan;
+  try {
+    plan = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `MCP Auth: planning ${spec.action} of ${server.name}` }, () => spec.plan(target));
+  } catch (err) {
+    // A store that cannot be read (malformed, locked, Keychain refused) stops the plan; nothing was written.
+    const problem = `${spec.verb} ${server.name}: ${errorText(err)}. Nothing was written.`;
+    void vscode.window.showErrorMessage(problem);
+    return { action: spec.action, ref, problem };
+  }
   if (plan.blocked) {
     void showNext(`${spec.verb} ${server.name}: ${plan.blocked.message}`, plan.blocked.next, server, 'warning');
     return { action: spec.action, ref, plan, problem: plan.blocked.message };
@@ -186,10 +192,19 @@ async function runRepair(spec: RepairSpec, arg: unknown, host: RepairHost, termi
     return { action: spec.action, ref, plan, handedOff: true };
   }
 
-  const outcome = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: spec.progress(server), cancellable: spec.cancellable },
-    (progress, token) => spec.run(target, token, progress),
-  );
+  let outcome: RepairOutcome;
+  try {
+    outcome = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: spec.progress(server), cancellable: spec.cancellable },
+      (progress, token) => spec.run(target, token, progress),
+    );
+  } catch (err) {
+    // The repairs report their failures as outcomes; an exception is unexpected, so say what is known.
+    const problem = `${spec.verb} ${server.name} stopped: ${errorText(err)}.`;
+    void vscode.window.showErrorMessage(problem);
+    void host.rescan();
+    return { action: spec.action, ref, plan, problem };
+  }
   const [probed] = await Promise.all([
     outcome.ok ? probeNow((s) => s.client === server.client && s.storageKey === target.key && s.name === server.name) : Promise.resolve([]),
     host.rescan(),
@@ -203,8 +218,9 @@ async function runRepair(spec: RepairSpec, arg: unknown, host: RepairHost, termi
   const now = state ? ` Now: ${state.summary}.` : '';
   const message = `${sentence(outcome.summary)}${now}`;
   const undo: UndoArgs | undefined = outcome.undoSnapshotId ? { snapshotId: outcome.undoSnapshotId, entryKey: target.key, ref: refOf(server) } : undefined;
-  const healthy = !state || HEALTHY_STATES.has(state.state);
-  const show = healthy ? vscode.window.showInformationMessage : vscode.window.showWarningMessage;
+  // After a reset "not logged in" is the point; after a refresh or login anything but healthy needs a look.
+  const asExpected = !state || spec.action === 'reset' || HEALTHY_STATES.has(state.state);
+  const show = asExpected ? vscode.window.showInformationMessage : vscode.window.showWarningMessage;
   void show(message, ...(undo ? ['Undo'] : [])).then((b) => (b === 'Undo' && undo ? vscode.commands.executeCommand('mcpAuth.undo', undo) : undefined));
   return run;
 }
@@ -271,6 +287,10 @@ async function undoCommand(arg: unknown, host: RepairHost): Promise<{ restored: 
     void vscode.window.showErrorMessage(`Undo failed: ${problem}. Nothing was written.`);
     return { restored: false, problem };
   }
+}
+
+function errorText(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).replace(/\.$/, '');
 }
 
 function sentence(s: string): string {

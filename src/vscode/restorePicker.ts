@@ -118,7 +118,9 @@ async function confirmAndRestore(store: ReturnType<typeof storeFor>, snapshot: S
 /** Re-scans, and probes the servers whose entries came back. */
 async function afterRestore(outcomes: RestoreOutcome[], client: SnapshotInfo['client'], host: RepairHost): Promise<Reprobed[]> {
   const keys = new Set(outcomes.flatMap((o) => o.plan.entries.filter((c) => c.change !== 'unchanged' && c.after).map((c) => c.key)));
-  const [probed] = await Promise.all([keys.size ? probeNow((s) => s.client === client && !!s.storageKey && keys.has(s.storageKey)) : Promise.resolve([]), host.rescan()]);
+  // The restore is done by now: a probe that fails must not read as a failed restore.
+  const probing = keys.size ? probeNow((s) => s.client === client && !!s.storageKey && keys.has(s.storageKey)).catch(() => []) : Promise.resolve([]);
+  const [probed] = await Promise.all([probing, host.rescan()]);
   return probed;
 }
 
