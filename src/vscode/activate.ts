@@ -13,6 +13,8 @@ import { ServerTreeProvider, type TreeNode, type TreeSnapshotNode } from './serv
 import { registerGuidedFlow } from './guided/command';
 import { registerRepairs } from './repairs';
 import { answerConfirmationsForTests } from './confirm';
+import { AttentionSurfaces } from './attention';
+import type { ServerProbe } from '../core/probe/probe';
 
 /** What activate() returns: used by the extension-host tests. */
 export interface ExtensionApi {
@@ -20,6 +22,8 @@ export interface ExtensionApi {
   treeSnapshot(): Promise<TreeSnapshotNode[]>;
   /** Extension tests only (ExtensionMode.Test): answers the repairs' confirmations, which VS Code will not show under test. */
   answerConfirmations?: typeof answerConfirmationsForTests;
+  /** The status-bar warning as shown now (undefined while hidden). */
+  statusBar(): { text: string; tooltip: string; error: boolean } | undefined;
 }
 
 class Ctx {
@@ -27,6 +31,8 @@ class Ctx {
   readonly watcher = new ConfigWatcher(() => void this.rescan());
   /** Fires after each local scan (configs and stores read), before the probe. */
   readonly scanned = new vscode.EventEmitter<StatusReport>();
+  /** Fires after the probe (or right after the scan when probing is off). */
+  readonly probed = new vscode.EventEmitter<{ report: StatusReport; probes: (ServerProbe | undefined)[]; marginMs: number }>();
   private scanning: Promise<StatusReport> | undefined;
   private again = false;
 
@@ -50,7 +56,12 @@ class Ctx {
         this.watcher.watch([...report.scan.files, ...credentialFiles(e)]);
         if (settings.enabled) {
           const run = await probeReport(report, settings.probe);
-          if (!this.again) this.tree.updateProbes(run.probes);
+          if (!this.again) {
+            this.tree.updateProbes(run.probes);
+            this.probed.fire({ report, probes: run.probes, marginMs: settings.expiryMarginMs });
+          }
+        } else {
+          this.probed.fire({ report, probes: [], marginMs: settings.expiryMarginMs });
         }
       } while (this.again);
       await vscode.commands.executeCommand('setContext', 'mcpAuth.scanned', true);
@@ -63,8 +74,12 @@ class Ctx {
 export async function activateExtension(context: vscode.ExtensionContext): Promise<ExtensionApi> {
   const ctx = new Ctx();
   const view = vscode.window.createTreeView('mcpAuth.servers', { treeDataProvider: ctx.tree, showCollapseAll: true });
+  const attention = new AttentionSurfaces(() => ctx.rescan());
   context.subscriptions.push(
     view,
+    attention,
+    ctx.probed,
+    ctx.probed.event(({ report, probes, marginMs }) => attention.update(report, probes, marginMs)),
     ctx.watcher,
     ctx.scanned,
     vscode.workspace.onDidChangeWorkspaceFolders(() => void ctx.rescan()),
@@ -85,6 +100,7 @@ export async function activateExtension(context: vscode.ExtensionContext): Promi
   return {
     rescan: async () => (await ctx.rescan()).scan,
     treeSnapshot: async () => ctx.tree.snapshot(),
+    statusBar: () => attention.statusSnapshot(),
     ...(context.extensionMode === vscode.ExtensionMode.Test ? { answerConfirmations: answerConfirmationsForTests } : {}),
   };
 }
