@@ -11,7 +11,7 @@ import { environmentFromProcess } from '../../../../src/core/environment';
 import type { RepairRun } from '../../../../src/vscode/repairs';
 import { extensionApi, note, replaceFile, waitFor, workspaceDir } from '../helpers';
 import { uiDriverAvailable } from '../uiBridge';
-import { clearNotifications, codexStoreFile, command, treeState, userRef } from './repairUi';
+import { answerDialog, clearNotifications, codexStoreFile, command, treeState, userRef } from './repairUi';
 
 describe('hand-off to the client\'s own login', function () {
   this.timeout(60_000);
@@ -53,6 +53,33 @@ describe('hand-off to the client\'s own login', function () {
       const seen = await waitFor(async () => ((await treeState('Codex', 'lab-fresh')) === 'valid' ? true : undefined), 15_000, 100);
       assert.ok(seen, `the tree still shows lab-fresh ${await treeState('Codex', 'lab-fresh')}`);
       note('      lab-fresh valid %d ms after the store changed', seen.elapsedMs);
+    } finally {
+      terminal.dispose();
+    }
+  });
+
+  it('offers the client\'s own logout in the reset modal, and the real `codex mcp logout` empties the entry', async () => {
+    await clearNotifications();
+    const before = JSON.parse(fs.readFileSync(codexStoreFile(), 'utf8')) as Record<string, Record<string, unknown>>;
+    const key = Object.keys(before).find((k) => before[k]?.server_name === 'lab-notes');
+    assert.ok(key, 'the demo stores a Codex lab-notes grant');
+    assert.equal(await treeState('Codex', 'lab-notes'), 'valid');
+    const { result, dialog } = await answerDialog(command<RepairRun>('mcpAuth.reset', userRef('codex', 'lab-notes')), 'Log out with Codex instead');
+    assert.equal(dialog.message, 'Remove the stored credential of "lab-notes" from Codex\'s store?');
+    assert.equal(result.handedOff, true);
+    const terminal = vscode.window.terminals.find((t) => t.name === 'Codex: codex mcp logout lab-notes');
+    assert.ok(terminal, `terminals: ${vscode.window.terminals.map((t) => t.name).join(', ')}`);
+    try {
+      // Codex itself removes the grant (nothing of ours wrote), and the tree follows its write.
+      const gone = await waitFor(() => {
+        const now = JSON.parse(fs.readFileSync(codexStoreFile(), 'utf8')) as Record<string, unknown>;
+        return now[key] === undefined ? now : undefined;
+      }, 30_000, 200);
+      assert.ok(gone, 'codex mcp logout did not remove the entry');
+      for (const k of Object.keys(before).filter((k) => k !== key)) assert.deepEqual(gone.value[k], before[k], `codex changed ${k}`);
+      const seen = await waitFor(async () => ((await treeState('Codex', 'lab-notes')) === 'not-logged-in' ? true : undefined), 15_000, 100);
+      assert.ok(seen, `the tree still shows lab-notes ${await treeState('Codex', 'lab-notes')}`);
+      note('      codex logged out in %d ms; the tree followed %d ms later', gone.elapsedMs, seen.elapsedMs);
     } finally {
       terminal.dispose();
     }
