@@ -14,6 +14,8 @@ import { registerGuidedFlow } from './guided/command';
 import { registerRepairs } from './repairs';
 import { answerConfirmationsForTests } from './confirm';
 import { AttentionSurfaces } from './attention';
+import { ProbeLog } from './log';
+import { diagnosticReport } from '../core/report/diagnosticReport';
 import type { ServerProbe } from '../core/probe/probe';
 
 /** What activate() returns: used by the extension-host tests. */
@@ -24,6 +26,8 @@ export interface ExtensionApi {
   answerConfirmations?: typeof answerConfirmationsForTests;
   /** The status-bar warning as shown now (undefined while hidden). */
   statusBar(): { text: string; tooltip: string; error: boolean } | undefined;
+  /** The diagnostic report "Copy Diagnostic Report" puts on the clipboard. */
+  diagnosticReport(): string;
 }
 
 class Ctx {
@@ -75,11 +79,33 @@ export async function activateExtension(context: vscode.ExtensionContext): Promi
   const ctx = new Ctx();
   const view = vscode.window.createTreeView('mcpAuth.servers', { treeDataProvider: ctx.tree, showCollapseAll: true });
   const attention = new AttentionSurfaces(() => ctx.rescan());
+  const log = new ProbeLog();
+  let last: { report: StatusReport; probes: (ServerProbe | undefined)[] } | undefined;
+  const report = () =>
+    last
+      ? diagnosticReport(last.report, last.probes, {
+          extensionVersion: String((context.extension.packageJSON as { version?: string }).version ?? '?'),
+          hostVersion: `${vscode.env.appName} ${vscode.version}`,
+          platform: `${process.platform} ${process.arch}`,
+          at: Date.now(),
+        })
+      : '# MCP Auth Doctor diagnostic report\n\nNo scan has finished yet.\n';
   context.subscriptions.push(
     view,
     attention,
+    log,
     ctx.probed,
-    ctx.probed.event(({ report, probes, marginMs }) => attention.update(report, probes, marginMs)),
+    ctx.scanned.event((r) => log.scanned(r)),
+    ctx.probed.event(({ report, probes, marginMs }) => {
+      last = { report, probes };
+      attention.update(report, probes, marginMs);
+      log.probed(report, probes);
+    }),
+    vscode.commands.registerCommand('mcpAuth.copyReport', async () => {
+      await vscode.env.clipboard.writeText(report());
+      void vscode.window.showInformationMessage('MCP Auth: the diagnostic report is on the clipboard (no tokens, header values or URL query values in it).');
+    }),
+    vscode.commands.registerCommand('mcpAuth.showLog', () => log.channel.show(true)),
     ctx.watcher,
     ctx.scanned,
     vscode.workspace.onDidChangeWorkspaceFolders(() => void ctx.rescan()),
@@ -101,6 +127,7 @@ export async function activateExtension(context: vscode.ExtensionContext): Promi
     rescan: async () => (await ctx.rescan()).scan,
     treeSnapshot: async () => ctx.tree.snapshot(),
     statusBar: () => attention.statusSnapshot(),
+    diagnosticReport: report,
     ...(context.extensionMode === vscode.ExtensionMode.Test ? { answerConfirmations: answerConfirmationsForTests } : {}),
   };
 }

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fingerprint } from '../../../../src/core/storageKey';
 import type { TreeSnapshotNode } from '../../../../src/vscode/serverTree';
-import { sandboxHome } from '../helpers';
+import { extensionApi, sandboxHome } from '../helpers';
 import { allNodes, plain, probedTree, serverNode } from './probeTree';
 
 /** Every token-valued field of the sandbox's credential files, whatever the client calls it. */
@@ -65,5 +65,17 @@ describe('tokens in the probed tree', () => {
     const server = serverNode(tree, 'Claude Code', 'lab-rejected');
     const shown = [server, ...server.children].map((n) => plain(n.tooltip)).join('\n');
     assert.ok(shown.includes(fingerprint(entry.accessToken)), `the tooltips of lab-rejected do not name ${fingerprint(entry.accessToken)}`);
+  });
+
+  it('the diagnostic report (Copy Diagnostic Report) names every lab server and holds no token or 16-character piece of one', async () => {
+    const report = (await extensionApi()).diagnosticReport();
+    for (const name of ['lab-notes', 'lab-expired', 'lab-rejected', 'lab-misconfigured']) assert.ok(report.includes(name), `the report does not mention ${name}`);
+    assert.match(report, /`token\.expired-refreshable`/);
+    assert.match(report, /POST http:\/\/127\.0\.0\.1:\d+\/mcp → 401/, 'the discovery trace is in the report');
+    const leaks = tokens.filter((t) => {
+      for (let i = 0; i + 16 <= t.length; i++) if (report.includes(t.slice(i, i + 16))) return true;
+      return false;
+    });
+    assert.deepEqual(leaks.map(fingerprint), []);
   });
 });
