@@ -39,6 +39,18 @@ class Ctx {
   readonly probed = new vscode.EventEmitter<{ report: StatusReport; probes: (ServerProbe | undefined)[]; marginMs: number }>();
   private scanning: Promise<StatusReport> | undefined;
   private again = false;
+  private interval: { ms: number; timer: NodeJS.Timeout } | undefined;
+
+  /** The optional periodic re-probe (mcpAuthDoctor.probe.intervalMinutes), re-armed when the setting changes. */
+  private armInterval(ms: number): void {
+    if (this.interval?.ms === ms) return;
+    if (this.interval) clearInterval(this.interval.timer);
+    this.interval = ms > 0 ? { ms, timer: setInterval(() => void this.rescan(), ms) } : undefined;
+  }
+
+  dispose(): void {
+    if (this.interval) clearInterval(this.interval.timer);
+  }
 
   /** Runs one scan at a time; a request during a scan runs once more after it. */
   rescan(): Promise<StatusReport> {
@@ -52,7 +64,8 @@ class Ctx {
         this.again = false;
         const e = editorEnvironment();
         const settings = probeSettings();
-        report = await collectStatus(e, { expiryMarginMs: settings.expiryMarginMs });
+        report = await collectStatus(e, { expiryMarginMs: settings.expiryMarginMs, clients: settings.clients });
+        this.armInterval(settings.intervalMs);
         // What is stored shows at once; the probe's verdicts follow when the network answers.
         this.tree.update(report, settings.enabled);
         this.scanned.fire(report);
@@ -92,6 +105,7 @@ export async function activateExtension(context: vscode.ExtensionContext): Promi
       : '# MCP Auth Doctor diagnostic report\n\nNo scan has finished yet.\n';
   context.subscriptions.push(
     view,
+    ctx,
     attention,
     log,
     ctx.probed,

@@ -71,8 +71,14 @@ export class AttentionSurfaces implements vscode.Disposable, vscode.CodeActionPr
       const probe = probes[i];
       const expiresAt = token?.expiresAt ?? null;
       const state = probe?.state;
-      if (state && UNUSABLE.has(state)) needs.push({ server, words: probe.summary, unusable: true });
-      else if (state === 'expired' || (!state && token?.state === 'expired')) {
+      if (state && UNUSABLE.has(state)) {
+        needs.push({ server, words: probe.summary, unusable: true });
+        return;
+      }
+      // By the clock, since the timer fires without a new judgement; but a token the server still
+      // took after its stored expiry (probed valid after it) is not shown as expired.
+      const acceptedAfterExpiry = state === 'valid' && expiresAt !== null && expiresAt <= report.at;
+      if (state === 'expired' || (expiresAt !== null && expiresAt <= now && !acceptedAfterExpiry && state !== 'not-probed' && state !== 'no-auth-needed')) {
         needs.push({ server, words: `expired ${expiresAt ? `${describeSpan(now - expiresAt)} ago` : ''}${token?.hasRefreshToken ? ' · refresh token present' : ''}`, unusable: !token?.hasRefreshToken });
       } else if (expiresAt !== null && expiresAt > now && expiresAt - now <= marginMs && state !== 'not-probed') {
         needs.push({ server, words: `expires in ${describeSpan(expiresAt - now)}`, unusable: false });

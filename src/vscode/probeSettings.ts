@@ -2,9 +2,14 @@
 import * as vscode from 'vscode';
 import type { ProbeSettings } from '../core/probe/run';
 import { isSpecRevision } from '../core/probe/revisions';
+import type { ClientId } from '../core/model';
 
 export interface EditorProbeSettings {
   enabled: boolean;
+  /** Which clients to read (mcpAuthDoctor.clients). */
+  clients: ClientId[];
+  /** Re-probe interval in ms; 0 is off. */
+  intervalMs: number;
   probe: ProbeSettings;
   expiryMarginMs: number;
 }
@@ -18,8 +23,11 @@ export function probeSettings(): EditorProbeSettings {
   const noProxy = h.get<string[]>('noProxy', []);
   const proxyAuthorization = h.get<string | null>('proxyAuthorization', null);
   const timeout = c.get<number>('probe.timeoutSeconds', 5);
+  const clients = c.get<string[]>('clients', ['claude-code', 'codex']).filter((x): x is ClientId => x === 'claude-code' || x === 'codex');
   return {
     enabled: c.get<boolean>('probe.enabled', true),
+    clients: clients.length ? clients : ['claude-code', 'codex'],
+    intervalMs: Math.max(0, Math.min(c.get<number>('probe.intervalMinutes', 0), 1440)) * 60_000,
     probe: {
       proxy: {
         env: process.env,
