@@ -45,3 +45,26 @@ export async function askUi<T>(step: string, args: Record<string, unknown> = {},
   }
   throw new Error(`UI step ${step} got no answer within ${timeoutMs} ms`);
 }
+
+/**
+ * Screenshots (window and sidebar) in each of the given colour themes, the user's theme put back
+ * afterwards; the files land in .test-output/screenshots/ as `<suite>-<name>.png`.
+ */
+export async function screenshotsInThemes(shots: readonly (readonly [theme: string | undefined, name: string])[], repaintMs = 1500): Promise<string[]> {
+  const vscode = await import('vscode');
+  const workbench = vscode.workspace.getConfiguration('workbench');
+  const files: string[] = [];
+  try {
+    for (const [theme, name] of shots) {
+      if (theme) {
+        await workbench.update('colorTheme', theme, vscode.ConfigurationTarget.Global);
+        await new Promise((r) => setTimeout(r, repaintMs));
+      }
+      files.push(...(await askUi<{ files: string[] }>('screenshot', { name })).files);
+    }
+  } finally {
+    await workbench.update('colorTheme', undefined, vscode.ConfigurationTarget.Global);
+  }
+  return files;
+}
+

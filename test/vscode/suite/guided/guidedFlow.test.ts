@@ -11,7 +11,7 @@ import type { GuidedState } from '../../../../src/core/guided/flow';
 import { fingerprint } from '../../../../src/core/storageKey';
 import type { GuidedPanelHandle } from '../../../../src/vscode/guided/panel';
 import { extensionApi, note, sandboxHome, waitFor } from '../helpers';
-import { askUi, uiDriverAvailable, type UiView } from '../uiBridge';
+import { askUi, screenshotsInThemes, uiDriverAvailable, type UiView } from '../uiBridge';
 
 const COMMAND = 'mcpAuth.guidedFlow';
 
@@ -123,21 +123,11 @@ describe('the guided OAuth flow panel', function () {
     if (!uiDriverAvailable()) this.skip();
     await open({ client: 'codex', scope: 'user', name: 'lab-fresh' });
     await new Promise((r) => setTimeout(r, 500));
-    const { files } = await askUi<{ files: string[] }>('screenshot', { name: 'guided-flow' });
-    const workbench = vscode.workspace.getConfiguration('workbench');
-    try {
-      for (const [theme, name] of [
-        ['Default Light Modern', 'guided-flow-light'],
-        ['Default High Contrast', 'guided-flow-hc'],
-      ] as const) {
-        await workbench.update('colorTheme', theme, vscode.ConfigurationTarget.Global);
-        // The webview takes the new theme's variables on its own; give it a moment to repaint.
-        await new Promise((r) => setTimeout(r, 1500));
-        files.push(...(await askUi<{ files: string[] }>('screenshot', { name })).files);
-      }
-    } finally {
-      await workbench.update('colorTheme', undefined, vscode.ConfigurationTarget.Global);
-    }
+    const files = await screenshotsInThemes([
+      [undefined, 'guided-flow'],
+      ['Default Light Modern', 'guided-flow-light'],
+      ['Default High Contrast', 'guided-flow-hc'],
+    ]);
     assert.ok(files.every((f) => fs.statSync(f).size > 10_000), `screenshots: ${files.join(', ')}`);
     note(`guided flow screenshots: ${files.filter((f) => !f.endsWith('-sidebar.png')).join(', ')}`);
   });

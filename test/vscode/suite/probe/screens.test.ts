@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { extensionApi, note, sandboxHome } from '../helpers';
-import { askUi, uiDriverAvailable } from '../uiBridge';
+import { screenshotsInThemes, uiDriverAvailable } from '../uiBridge';
 
 describe('screenshots of the view, the status bar and Problems', () => {
   it('in the dark and the light theme', async function () {
@@ -19,20 +19,10 @@ describe('screenshots of the view, the status bar and Problems', () => {
     await vscode.window.showTextDocument(doc, { selection: new vscode.Range(line, 0, line, 0), preview: false });
     await vscode.commands.executeCommand('workbench.actions.view.problems');
     await vscode.commands.executeCommand('mcpAuth.servers.focus');
-    const files: string[] = [];
-    const workbench = vscode.workspace.getConfiguration('workbench');
-    try {
-      for (const [theme, name] of [
-        ['Default Dark Modern', 'surfaces-dark'],
-        ['Default Light Modern', 'surfaces-light'],
-      ] as const) {
-        await workbench.update('colorTheme', theme, vscode.ConfigurationTarget.Global);
-        await new Promise((r) => setTimeout(r, 1500));
-        files.push(...(await askUi<{ files: string[] }>('screenshot', { name })).files);
-      }
-    } finally {
-      await workbench.update('colorTheme', undefined, vscode.ConfigurationTarget.Global);
-    }
+    const files = await screenshotsInThemes([
+      ['Default Dark Modern', 'surfaces-dark'],
+      ['Default Light Modern', 'surfaces-light'],
+    ]);
     assert.ok(files.every((f) => fs.statSync(f).size > 10_000), `screenshots: ${files.join(', ')}`);
     note(`screenshots: ${files.join(', ')}`);
   });
