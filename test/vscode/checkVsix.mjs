@@ -1,4 +1,4 @@
-// The packaged extension, as a user installs it: `npm run package` yields a VSIX under 1 MiB that
+// The packaged extension, as a user installs it: `npm run package` yields a VSIX under 1.5 MiB that
 // holds only what .vscodeignore allows; `--install-extension` puts it into a real VS Code server;
 // opened with no development path, the MCP Auth view lists a sandbox HOME's server.
 // Prints `checkVsix: N passed, N failed` last (scripts/test.mjs reads it).
@@ -10,7 +10,9 @@ import { chromium } from 'playwright-core';
 import { freePort, LOOPBACK_ONLY_ENV, node24, root, serverMain, spawnVsCodeServer, waitForPort } from '../../scripts/vscodeServer.mjs';
 import { STEPS } from './uiDriver.mjs';
 
-const MAX_BYTES = 1024 * 1024;
+// 1 MiB until the probe and repairs brought undici (proxies, ~540 KB minified) and oauth4webapi; the
+// README's hero screenshot adds ~260 KB. Sizes per release are in docs/performance.md.
+const MAX_BYTES = 1.5 * 1024 * 1024;
 const ALLOWED = /^(extension\.vsixmanifest|\[Content_Types\]\.xml|extension\/(package\.json|readme\.md|changelog\.md|LICENSE\.txt|dist\/(extension|cli)\.js|media\/.+|docs\/screenshots\/.+))$/;
 const results = [];
 const check = async (name, fn) => {
@@ -31,7 +33,7 @@ let browser;
 try {
   execFileSync('npm', ['run', 'package'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], timeout: 180_000 });
 
-  await check('the VSIX is under 1 MiB', () => {
+  await check('the VSIX is under 1.5 MiB', () => {
     const size = fs.statSync(vsix).size;
     if (size >= MAX_BYTES) throw new Error(`${size} bytes`);
     console.log(`    ${(size / 1024).toFixed(0)} KiB`);
