@@ -72,7 +72,13 @@ describe('hand-off to the client\'s own login', function () {
     try {
       // Codex itself removes the grant (nothing of ours wrote), and the tree follows its write.
       const gone = await waitFor(() => {
-        const now = JSON.parse(fs.readFileSync(codexStoreFile(), 'utf8')) as Record<string, unknown>;
+        // Codex rewrites the file in place (truncate, then write): a read in between sees it empty.
+        let now: Record<string, unknown>;
+        try {
+          now = JSON.parse(fs.readFileSync(codexStoreFile(), 'utf8')) as Record<string, unknown>;
+        } catch {
+          return undefined;
+        }
         return now[key] === undefined ? now : undefined;
       }, 30_000, 200);
       assert.ok(gone, 'codex mcp logout did not remove the entry');
