@@ -12,6 +12,8 @@ export interface Environment {
   projectDirs: string[];
   /** Override for Claude Code's managed-mcp.json (tests); default is the OS's system path. */
   managedMcpPath?: string;
+  /** More files in .mcp.json form, as passed to `claude --mcp-config <file>` (editor setting mcpAuthDoctor.extraConfigPaths). */
+  extraConfigPaths?: string[];
 }
 
 export function environmentFromProcess(projectDirs: string[] = [process.cwd()]): Environment {

@@ -4,6 +4,7 @@ import { mergeScans } from '../model';
 import type { Environment } from '../environment';
 import { scanClaudeCode } from './claudeCode';
 import { scanCodex } from './codex';
+import { scanExtraConfigs } from './extraConfigs';
 
 const READERS: Record<ClientId, (e: Environment) => Promise<ConfigScan>> = {
   'claude-code': scanClaudeCode,
@@ -13,5 +14,8 @@ const READERS: Record<ClientId, (e: Environment) => Promise<ConfigScan>> = {
 export const ALL_CLIENTS = Object.keys(READERS) as ClientId[];
 
 export async function scanConfigs(e: Environment, clients: ClientId[] = ALL_CLIENTS): Promise<ConfigScan> {
-  return mergeScans(await Promise.all(clients.map((c) => READERS[c](e))));
+  const merged = mergeScans(await Promise.all(clients.map((c) => READERS[c](e))));
+  // Extra files are Claude Code's --mcp-config form: read only when Claude Code is, and once.
+  if (!e.extraConfigPaths?.length || !clients.includes('claude-code')) return merged;
+  return mergeScans([merged, await scanExtraConfigs(e, new Set(merged.files))]);
 }

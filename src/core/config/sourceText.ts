@@ -1,4 +1,5 @@
 // Reading config files and turning offsets into the line/column a user sees in Problems.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { promises as fs } from 'node:fs';
 
 export type TextRead =
@@ -6,8 +7,21 @@ export type TextRead =
   | { kind: 'missing' }
   | { kind: 'unreadable'; reason: string };
 
+/**
+ * Unsaved editor text by absolute path. Set only around one scan (withUnsavedText), so every
+ * reader sees what the user is typing without each one taking a text parameter.
+ */
+const unsaved = new AsyncLocalStorage<ReadonlyMap<string, string>>();
+
+/** Runs `scan` with `texts` read instead of the files at those paths (the editor's unsaved buffers). */
+export function withUnsavedText<T>(texts: ReadonlyMap<string, string>, scan: () => Promise<T>): Promise<T> {
+  return unsaved.run(texts, scan);
+}
+
 /** Reads a config file; a missing file is normal (the client simply has no such scope). */
 export async function readConfigText(file: string): Promise<TextRead> {
+  const text = unsaved.getStore()?.get(file);
+  if (text !== undefined) return { kind: 'ok', text };
   try {
     return { kind: 'ok', text: await fs.readFile(file, 'utf8') };
   } catch (err) {

@@ -207,7 +207,13 @@ export class SnapshotStore {
 }
 
 export function snapshotStoreFor(e: Environment, options: { dir?: string; keep?: number } = {}): SnapshotStore {
-  return new SnapshotStore(options.dir ?? defaultBackupDir(e), options.keep ?? DEFAULT_SNAPSHOT_KEEP);
+  return new SnapshotStore(options.dir ?? defaultBackupDir(e), options.keep ?? snapshotKeep(e));
+}
+
+/** `$MCP_AUTH_DOCTOR_BACKUP_KEEP` (1–1000; the editor sets it from mcpAuthDoctor.backups.keep), else 20. */
+export function snapshotKeep(e: Environment): number {
+  const n = Number(e.env.MCP_AUTH_DOCTOR_BACKUP_KEEP);
+  return Number.isInteger(n) && n >= 1 ? Math.min(n, 1000) : DEFAULT_SNAPSHOT_KEEP;
 }
 
 function infoOf(s: Snapshot): SnapshotInfo {
