@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { claudeConfigDir, codexHome, type Environment } from '../core/environment';
 import type { ConfigScan, SourceLocation } from '../core/model';
 import { collectStatus, type StatusReport } from '../core/status';
-import { probeReport } from '../core/probe/run';
+import { probeReport, type ProbeRun } from '../core/probe/run';
 import { probeSettings } from './probeSettings';
 import { ConfigWatcher } from './configWatcher';
 import { editorEnvironment } from './environment';
@@ -13,9 +13,7 @@ import { ServerTreeProvider, type TreeNode, type TreeSnapshotNode } from './serv
 import { registerGuidedFlow } from './guided/command';
 import { registerRepairs } from './repairs';
 import { answerConfirmationsForTests } from './confirm';
-import { AttentionSurfaces } from './attention';
-import { ProbeLog } from './log';
-import { diagnosticReport } from '../core/report/diagnosticReport';
+import { registerSurfaces, type Surfaces } from './surfaces';
 import type { ServerProbe } from '../core/probe/probe';
 
 /** What activate() returns: used by the extension-host tests. */
@@ -25,62 +23,80 @@ export interface ExtensionApi {
   /** Extension tests only (ExtensionMode.Test): answers the repairs' confirmations, which VS Code will not show under test. */
   answerConfirmations?: typeof answerConfirmationsForTests;
   /** The status-bar warning as shown now (undefined while hidden). */
-  statusBar(): { text: string; tooltip: string; error: boolean } | undefined;
+  statusBar(): { text: string; tooltip: string; error: boolean; ariaLabel: string } | undefined;
   /** The diagnostic report "Copy Diagnostic Report" puts on the clipboard. */
-  diagnosticReport(): string;
+  diagnosticReport(): Promise<string>;
+  /** The last finished pass: why it ran and whether it probed (undefined before the first). */
+  lastUpdate(): { reasons: RescanReason[]; probed: boolean; at: number } | undefined;
+  /** When the expiry timer fires next (epoch ms), if armed. */
+  nextWake(): number | undefined;
+  /** Where the extension's logs go (the "MCP Auth" output channel's file is below). */
+  logDir: string;
+}
+
+/** Why a pass runs; the log names it. */
+export type RescanReason = 'activation' | 'file change' | 'settings' | 'workspace folders' | 'command' | 'repair' | 'view opened' | 'expiry timer' | 'interval' | 'auto-refresh' | 'test';
+
+/** Asked for by the user (or a test): these wake the probe, which otherwise waits for the view to be opened. */
+const EXPLICIT: ReadonlySet<RescanReason> = new Set(['command', 'repair', 'view opened', 'test']);
+
+/** One finished pass: the local status, and its probe run when one ran. */
+export interface ScanUpdate {
+  report: StatusReport;
+  /** Index-aligned with report.servers; empty when nothing was probed. */
+  probes: (ServerProbe | undefined)[];
+  run?: ProbeRun;
+  marginMs: number;
+  reasons: RescanReason[];
 }
 
 class Ctx {
   readonly tree = new ServerTreeProvider();
-  readonly watcher = new ConfigWatcher(() => void this.rescan());
+  readonly watcher = new ConfigWatcher(() => void this.rescan('file change'));
   /** Fires after each local scan (configs and stores read), before the probe. */
   readonly scanned = new vscode.EventEmitter<StatusReport>();
-  /** Fires after the probe (or right after the scan when probing is off). */
-  readonly probed = new vscode.EventEmitter<{ report: StatusReport; probes: (ServerProbe | undefined)[]; marginMs: number }>();
+  /** Fires after each finished pass: after the probe, or right after the scan when there is none. */
+  readonly updated = new vscode.EventEmitter<ScanUpdate>();
+  /**
+   * Whether passes probe (network). Not at activation unless the view is visible: until the user
+   * opens the view, runs a command or sets an interval, what is stored (expiry, config) is shown.
+   */
+  awake = false;
   private scanning: Promise<StatusReport> | undefined;
-  private again = false;
-  private interval: { ms: number; timer: NodeJS.Timeout } | undefined;
+  /** Reasons of the passes asked for and not yet finished. */
+  private pending: RescanReason[] = [];
 
-  /** The optional periodic re-probe (mcpAuthDoctor.probe.intervalMinutes), re-armed when the setting changes. */
-  private armInterval(ms: number): void {
-    if (this.interval?.ms === ms) return;
-    if (this.interval) clearInterval(this.interval.timer);
-    this.interval = ms > 0 ? { ms, timer: setInterval(() => void this.rescan(), ms) } : undefined;
-  }
-
-  dispose(): void {
-    if (this.interval) clearInterval(this.interval.timer);
-  }
-
-  /** Runs one scan at a time; a request during a scan runs once more after it. */
-  rescan(): Promise<StatusReport> {
-    if (this.scanning) {
-      this.again = true;
-      return this.scanning;
-    }
+  /** Runs one pass at a time; requests during a pass make one more pass after it. */
+  rescan(reason: RescanReason): Promise<StatusReport> {
+    this.pending.push(reason);
+    if (this.scanning) return this.scanning;
     this.scanning = (async () => {
       let report: StatusReport;
       do {
-        this.again = false;
+        const reasons = this.pending.splice(0);
+        if (reasons.some((r) => EXPLICIT.has(r))) this.awake = true;
         const e = editorEnvironment();
         const settings = probeSettings();
         report = await collectStatus(e, { expiryMarginMs: settings.expiryMarginMs, clients: settings.clients });
-        this.armInterval(settings.intervalMs);
+        const probe = settings.enabled && (this.awake || settings.intervalMs > 0);
         // What is stored shows at once; the probe's verdicts follow when the network answers.
-        this.tree.update(report, settings.enabled);
+        this.tree.update(report, probe);
         this.scanned.fire(report);
         // Credential stores change too (a login in a terminal): watch them beside the configs.
         this.watcher.watch([...report.scan.files, ...credentialFiles(e)]);
-        if (settings.enabled) {
+        if (probe) {
           const run = await probeReport(report, settings.probe);
-          if (!this.again) {
+          if (this.pending.length === 0) {
             this.tree.updateProbes(run.probes);
-            this.probed.fire({ report, probes: run.probes, marginMs: settings.expiryMarginMs });
+            this.updated.fire({ report, probes: run.probes, run, marginMs: settings.expiryMarginMs, reasons });
+          } else {
+            // Outdated by a change meanwhile: the next pass answers these reasons too.
+            this.pending.push(...reasons);
           }
         } else {
-          this.probed.fire({ report, probes: [], marginMs: settings.expiryMarginMs });
+          this.updated.fire({ report, probes: [], marginMs: settings.expiryMarginMs, reasons });
         }
-      } while (this.again);
+      } while (this.pending.length > 0);
       await vscode.commands.executeCommand('setContext', 'mcpAuth.scanned', true);
       return report;
     })().finally(() => (this.scanning = undefined));
@@ -91,57 +107,40 @@ class Ctx {
 export async function activateExtension(context: vscode.ExtensionContext): Promise<ExtensionApi> {
   const ctx = new Ctx();
   const view = vscode.window.createTreeView('mcpAuth.servers', { treeDataProvider: ctx.tree, showCollapseAll: true });
-  const attention = new AttentionSurfaces(() => ctx.rescan());
-  const log = new ProbeLog();
-  let last: { report: StatusReport; probes: (ServerProbe | undefined)[] } | undefined;
-  const report = () =>
-    last
-      ? diagnosticReport(last.report, last.probes, {
-          extensionVersion: String((context.extension.packageJSON as { version?: string }).version ?? '?'),
-          hostVersion: `${vscode.env.appName} ${vscode.version}`,
-          platform: `${process.platform} ${process.arch}`,
-          at: Date.now(),
-        })
-      : '# MCP Auth Doctor diagnostic report\n\nNo scan has finished yet.\n';
+  ctx.awake = view.visible;
+  const surfaces: Surfaces = registerSurfaces(context, { view, rescan: (reason) => ctx.rescan(reason), onDidScan: ctx.scanned.event, onDidUpdate: ctx.updated.event });
   context.subscriptions.push(
     view,
-    ctx,
-    attention,
-    log,
-    ctx.probed,
-    ctx.scanned.event((r) => log.scanned(r)),
-    ctx.probed.event(({ report, probes, marginMs }) => {
-      last = { report, probes };
-      attention.update(report, probes, marginMs);
-      log.probed(report, probes);
+    ctx.updated,
+    // The first time the view shows, probe what it lists (activation did not, unless it was visible).
+    view.onDidChangeVisibility((e) => {
+      if (e.visible && !ctx.awake) void ctx.rescan('view opened');
     }),
-    vscode.commands.registerCommand('mcpAuth.copyReport', async () => {
-      await vscode.env.clipboard.writeText(report());
-      void vscode.window.showInformationMessage('MCP Auth: the diagnostic report is on the clipboard (no tokens, header values or URL query values in it).');
-    }),
-    vscode.commands.registerCommand('mcpAuth.showLog', () => log.channel.show(true)),
     ctx.watcher,
     ctx.scanned,
-    vscode.workspace.onDidChangeWorkspaceFolders(() => void ctx.rescan()),
+    vscode.workspace.onDidChangeWorkspaceFolders(() => void ctx.rescan('workspace folders')),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('mcpAuthDoctor') || e.affectsConfiguration('http.proxy') || e.affectsConfiguration('http.noProxy')) void ctx.rescan();
+      if (e.affectsConfiguration('mcpAuthDoctor') || e.affectsConfiguration('http.proxy') || e.affectsConfiguration('http.noProxy')) void ctx.rescan('settings');
     }),
-    vscode.commands.registerCommand('mcpAuth.rescan', () => ctx.rescan()),
+    vscode.commands.registerCommand('mcpAuth.rescan', () => ctx.rescan('command')),
     vscode.commands.registerCommand('mcpAuth.openConfig', (node?: TreeNode) => {
       if (node?.kind === 'server') return openLocation(node.server.source);
     }),
     vscode.commands.registerCommand('mcpAuth.openLocation', (at: SourceLocation) => openLocation(at)),
     vscode.commands.registerCommand('mcpAuth.showAddServerHelp', showAddServerHelp),
   );
-  registerRepairs(context, { rescan: () => ctx.rescan(), onDidScan: ctx.scanned.event });
+  registerRepairs(context, { rescan: () => ctx.rescan('repair'), onDidScan: ctx.scanned.event });
   context.subscriptions.push(registerGuidedFlow(context));
-  // Activation reads the config files; the probe (read-only, bounded) follows unless turned off.
-  void ctx.rescan();
+  // Activation reads the config files and stores; the probe (read-only, bounded) follows only if the view is visible.
+  void ctx.rescan('activation');
   return {
-    rescan: async () => (await ctx.rescan()).scan,
+    rescan: async () => (await ctx.rescan('test')).scan,
     treeSnapshot: async () => ctx.tree.snapshot(),
-    statusBar: () => attention.statusSnapshot(),
-    diagnosticReport: report,
+    statusBar: () => surfaces.statusBar(),
+    diagnosticReport: () => surfaces.diagnosticReport(),
+    lastUpdate: () => surfaces.lastUpdate(),
+    nextWake: () => surfaces.nextWake(),
+    logDir: context.logUri.fsPath,
     ...(context.extensionMode === vscode.ExtensionMode.Test ? { answerConfirmations: answerConfirmationsForTests } : {}),
   };
 }

@@ -18,6 +18,10 @@ export interface ReportContext {
   at: number;
   /** "direct (no proxy configured)" or the proxy, credentials masked. */
   network?: string;
+  /** The clients' own version lines (`claude --version`), or why there is none. */
+  clients?: { label: string; version: string }[];
+  /** Settings that change what is read or sent, as `name: value`. */
+  settings?: string[];
 }
 
 export function diagnosticReport(report: StatusReport, probes: (ServerProbe | undefined)[], ctx: ReportContext): string {
@@ -26,7 +30,10 @@ export function diagnosticReport(report: StatusReport, probes: (ServerProbe | un
     '',
     `- MCP Auth Doctor ${ctx.extensionVersion}, ${ctx.hostVersion}, ${ctx.platform}`,
     `- Made ${new Date(ctx.at).toISOString()}${ctx.network ? `; network: ${ctx.network}` : ''}`,
-    '- Tokens appear only as fingerprints (sha256 prefixes); header values and URL query values are left out.',
+    ...(ctx.clients?.length ? [`- Client versions: ${ctx.clients.map((c) => `${c.label} ${c.version}`).join('; ')}`] : []),
+    ...(ctx.settings?.length ? [`- Settings: ${ctx.settings.join('; ')}`] : []),
+    `- ${report.servers.length} server${report.servers.length === 1 ? '' : 's'} from ${report.scan.files.length} config file${report.scan.files.length === 1 ? '' : 's'} looked at${probes.some((p) => p && p.state !== 'not-probed') ? '' : '; not probed (states from the stored expiry)'}`,
+    '- Tokens appear only as fingerprints (sha256 prefixes); header values, URL query values and secret-looking URL path segments are left out.',
     '',
   ];
   for (const client of ['claude-code', 'codex'] as const) {
@@ -35,7 +42,7 @@ export function diagnosticReport(report: StatusReport, probes: (ServerProbe | un
     lines.push(`## ${CLIENT_LABELS[client]} (${rows.length} server${rows.length === 1 ? '' : 's'})`, '');
     lines.push('| Server | Transport | Where | State |', '| --- | --- | --- | --- |');
     for (const { server, token, probe } of rows) {
-      const state = probe && probe.state !== 'not-probed' ? `${probe.state}: ${probe.summary}` : token ? describeToken(token, report.at) : server.transport === 'stdio' ? 'stdio' : '';
+      const state = probe && probe.state !== 'not-probed' ? (probe.summary.startsWith(probe.state) ? probe.summary : `${probe.state}: ${probe.summary}`) : token ? describeToken(token, report.at) : server.transport === 'stdio' ? 'stdio' : '';
       lines.push(`| ${cell(server.name)}${server.enabled ? '' : ' (disabled)'} | ${server.transport} | ${cell(serverWhere(server))} | ${cell(state)} |`);
     }
     lines.push('');
@@ -44,6 +51,11 @@ export function diagnosticReport(report: StatusReport, probes: (ServerProbe | un
       if (findings.length === 0 && !probe?.trace.length) continue;
       lines.push(`### ${server.name}`, '');
       if (server.headerNames.length) lines.push(`Header names: ${server.headerNames.join(', ')}`, '');
+      if (probe && probe.state !== 'not-probed') {
+        lines.push(`Spoke MCP ${probe.revision}${probe.era ? ` (the server answered in the ${probe.era} era)` : ''}.`);
+        for (const as of probe.authorizationServers) lines.push(`Authorization server ${as.issuer} (${as.kind ?? 'metadata not found'}; client registration: ${as.registration.join(', ') || 'none offered'}).`);
+        lines.push('');
+      }
       for (const f of findings) lines.push(`- **${f.severity}** \`${f.code}\`: ${f.title}`);
       if (probe?.trace.length) {
         lines.push('', '```text', ...probe.trace.map((t) => describeExchange(t)), '```');
@@ -66,10 +78,19 @@ function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
-/** Last line of defence: query values and long token-shaped runs (JWTs, opaque tokens) are masked. */
+/**
+ * Last line of defence: query values, URL path segments that look like keys (some servers put an
+ * API key in the path) and long token-shaped runs (JWTs, opaque tokens) are masked.
+ */
 export function scrub(text: string): string {
   return text
     .replace(/\?[^\s)`|]*/g, (q) => q.replace(/=([^&\s]*)/g, '=***'))
+    .replace(/(https?:\/\/[^\s/?#)`|]+)(\/[^\s?#)`|]*)/g, (_, origin: string, p: string) => origin + p.split('/').map((seg) => (secretLike(seg) ? '[redacted]' : seg)).join('/'))
     .replace(/\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g, '[jwt]')
     .replace(/(?<![\w/.:-])[A-Za-z0-9_\-+/=~.]{40,}(?![\w/.:-])/g, '[redacted]');
+}
+
+/** A path segment that could be a key: long, letters and digits mixed (UUIDs and hex ids too). */
+function secretLike(segment: string): boolean {
+  return segment.length >= 20 && /\d/.test(segment) && /[A-Za-z]/.test(segment);
 }
