@@ -58,7 +58,7 @@ export class AutoRefresh {
         const outcome = await refresh({ server, store, key }, { http });
         if (outcome.ok) {
           refreshed++;
-          this.log.info(`auto-refresh: ${server.name} (${CLIENT_LABELS[server.client]}): ${outcome.summary}${outcome.undoSnapshotId ? ` (undo: snapshot ${outcome.undoSnapshotId})` : ''}`);
+          this.log.info(`auto-refresh: ${server.name} (${CLIENT_LABELS[server.client]}): ${outcome.summary}`, outcome.undoSnapshotId ? ` (undo: MCP Auth: Restore Credentials…, snapshot ${outcome.undoSnapshotId})` : '');
         } else {
           this.log.warn(`auto-refresh: ${server.name} (${CLIENT_LABELS[server.client]}) failed (${outcome.error}): ${outcome.message}`);
         }

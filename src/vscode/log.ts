@@ -34,8 +34,9 @@ export class ProbeLog implements vscode.Disposable {
     });
   }
 
-  info(line: string): void {
-    this.channel.info(scrub(line));
+  /** `ours`: text we made ourselves (a snapshot id), kept out of the scrub that would mask its length. */
+  info(line: string, ours = ''): void {
+    this.channel.info(scrub(line) + ours);
   }
 
   warn(line: string): void {

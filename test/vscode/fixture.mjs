@@ -84,31 +84,7 @@ const DEMO_READY_MS = 60_000;
  * @returns {Promise<{home: string, workspace: string, teardown: () => Promise<void>}>}
  */
 export async function startProbeSandbox(root) {
-  // Node itself, not npx: a SIGTERM to npx does not reach the labs (test/lab/README.md).
-  const demo = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'scripts/demo/demo.ts'), root, '--offline'], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise((resolve) => demo.once('exit', (code, signal) => resolve(signal ?? code)));
-  // A runner that exits early (its own timeout, an uncaught error) must not leave the labs running.
-  const killOnExit = () => demo.kill('SIGTERM');
-  process.once('exit', killOnExit);
-  const teardown = async () => {
-    process.off('exit', killOnExit);
-    if (demo.exitCode !== null || demo.signalCode !== null) return;
-    demo.kill('SIGTERM');
-    // The demo closes its labs (dropping the hanging lab's sockets) and exits; don't wait forever.
-    const timer = setTimeout(() => demo.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(timer);
-  };
-  let ready;
-  try {
-    ready = await firstJsonLine(demo, exited, DEMO_READY_MS);
-  } catch (err) {
-    await teardown();
-    throw err;
-  }
+  const { ready, teardown } = await startReadyProcess(['scripts/demo/demo.ts', root, '--offline']);
   const workspace = ready.project;
   fs.mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
   writeJson(path.join(workspace, '.vscode', 'settings.json'), { 'mcpAuthDoctor.probe.timeoutSeconds': PROBE_SUITE_TIMEOUT_SECONDS });
@@ -144,7 +120,56 @@ export async function startRepairsSandbox(root) {
   return sandbox;
 }
 
-/** The demo's ready line (DemoReady in scripts/demo/demo.ts); stderr kept for the error message. */
+/**
+ * The "surfaces" suite (status bar, Problems, timers, log, report): one live lab and three logins
+ * (test/vscode/surfacesLab.ts), so that after the expired one is fixed nothing needs attention.
+ * The lab's control URL reaches the tests in <workspace>/.surfaces-lab.json (no token in it).
+ * @param {string} root an empty directory to build in
+ */
+export async function startSurfacesSandbox(root) {
+  const { ready, teardown } = await startReadyProcess(['test/vscode/surfacesLab.ts', root]);
+  try {
+    writeJson(path.join(ready.workspace, '.surfaces-lab.json'), { control: ready.control, mcpUrl: ready.mcpUrl });
+  } catch (err) {
+    await teardown();
+    throw err;
+  }
+  return { home: ready.home, workspace: ready.workspace, teardown };
+}
+
+/**
+ * Runs a TypeScript script that starts labs and prints one JSON ready line; returns that line
+ * and a teardown that stops it (SIGTERM, SIGKILL after 5 s).
+ * @param {string[]} args the script (relative to the repository) and its arguments
+ */
+async function startReadyProcess(args) {
+  // Node itself, not npx: a SIGTERM to npx does not reach the labs (test/lab/README.md).
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, args[0]), ...args.slice(1)], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)));
+  // A runner that exits early (its own timeout, an uncaught error) must not leave the labs running.
+  const killOnExit = () => child.kill('SIGTERM');
+  process.once('exit', killOnExit);
+  const teardown = async () => {
+    process.off('exit', killOnExit);
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    // The script closes its labs (dropping a hanging lab's sockets) and exits; don't wait forever.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  try {
+    return { ready: await firstJsonLine(child, exited, DEMO_READY_MS), teardown };
+  } catch (err) {
+    await teardown();
+    throw err;
+  }
+}
+
+/** The ready line (DemoReady in scripts/demo/demo.ts, SurfacesReady in surfacesLab.ts); stderr kept for the error message. */
 function firstJsonLine(child, exited, timeoutMs) {
   return new Promise((resolve, reject) => {
     let out = '';
@@ -185,6 +210,8 @@ export const SCENARIOS = [
   { suite: 'repairs', setup: startRepairsSandbox },
   // The guided OAuth flow on the same live labs (read-only steps only: nothing registered or written).
   { suite: 'guided', setup: startProbeSandbox },
+  // The status bar, Problems and quick fixes, timers, log and report on one lab.
+  { suite: 'surfaces', setup: startSurfacesSandbox },
 ];
 
 /**

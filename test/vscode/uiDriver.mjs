@@ -249,6 +249,39 @@ export const STEPS = {
       await tab.close().catch(() => undefined);
     }
   },
+  /** The view's message line (TreeView.message) when it shows one, else null. */
+  async readViewMessage(page) {
+    const body = viewBody(page);
+    await body.waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
+    return body.evaluate((el) => {
+      const m = el.querySelector('.message');
+      return m && !m.classList.contains('hide') && m.offsetParent !== null ? m.innerText.trim() || null : null;
+    });
+  },
+  /**
+   * The status bar's entries as shown: id (the extension's `<publisher>.<name>.<id>`), the text a
+   * user reads, the label a screen reader reads, and the background colour.
+   */
+  async readStatusBar(page) {
+    const bar = page.locator('.part.statusbar');
+    await bar.waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
+    return bar.evaluate((el) =>
+      [...el.querySelectorAll('.statusbar-item')]
+        .filter((item) => item.offsetParent !== null && getComputedStyle(item).display !== 'none')
+        .map((item) => {
+          const label = item.querySelector('.statusbar-item-label');
+          return {
+            id: item.id,
+            text: label?.textContent?.trim() ?? '',
+            ariaLabel: label?.getAttribute('aria-label') ?? item.getAttribute('aria-label') ?? '',
+            role: label?.getAttribute('role') ?? '',
+            background: getComputedStyle(item).backgroundColor,
+            warning: item.classList.contains('warning-kind'),
+            error: item.classList.contains('error-kind'),
+          };
+        }),
+    );
+  },
   /** The page's HTML, for writing new steps (DEBUG only). */
   async dumpHtml(page, { name }, { screenshotDir, suite }) {
     fs.mkdirSync(screenshotDir, { recursive: true });

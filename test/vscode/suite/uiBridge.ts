@@ -21,6 +21,18 @@ export interface UiView {
   welcome: string | null;
 }
 
+/** One status-bar entry as rendered (the driver's readStatusBar step). */
+export interface UiStatusItem {
+  id: string;
+  text: string;
+  ariaLabel: string;
+  role: string;
+  /** Computed CSS background colour. */
+  background: string;
+  warning: boolean;
+  error: boolean;
+}
+
 export function uiDriverAvailable(): boolean {
   return Boolean(process.env.MCP_AUTH_UI_BRIDGE);
 }

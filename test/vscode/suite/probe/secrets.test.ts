@@ -68,7 +68,7 @@ describe('tokens in the probed tree', () => {
   });
 
   it('the diagnostic report (Copy Diagnostic Report) names every lab server and holds no token or 16-character piece of one', async () => {
-    const report = (await extensionApi()).diagnosticReport();
+    const report = await (await extensionApi()).diagnosticReport();
     for (const name of ['lab-notes', 'lab-expired', 'lab-rejected', 'lab-misconfigured']) assert.ok(report.includes(name), `the report does not mention ${name}`);
     assert.match(report, /`token\.expired-refreshable`/);
     assert.match(report, /POST http:\/\/127\.0\.0\.1:\d+\/mcp → 401/, 'the discovery trace is in the report');
