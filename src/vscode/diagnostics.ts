@@ -61,8 +61,6 @@ export class Problems implements vscode.Disposable {
   /** Bumped by every render request: an older, slower render never overwrites a newer one. */
   private generation = 0;
   private editTimer: NodeJS.Timeout | undefined;
-  /** For tests and the log: whether the shown findings came from unsaved text. */
-  fromUnsavedText = false;
 
   constructor(private readonly docs: FindingDocs) {
     this.disposables.push(
@@ -88,13 +86,6 @@ export class Problems implements vscode.Disposable {
   placedFor(uri: vscode.Uri, d: vscode.Diagnostic): Placed | undefined {
     return this.behind.get(placeKey(uri, d));
   }
-
-  /** Resolves when the renders asked for so far are done (tests). */
-  async settled(): Promise<void> {
-    while (this.editTimer || this.rendering) await (this.rendering ?? new Promise((r) => setTimeout(r, 50)));
-  }
-
-  private rendering: Promise<void> | undefined;
 
   private scheduleEditPass(delay = EDIT_DEBOUNCE_MS): void {
     if (this.editTimer) clearTimeout(this.editTimer);
@@ -127,15 +118,7 @@ export class Problems implements vscode.Disposable {
     return texts;
   }
 
-  private render(picture: ConfigScan, texts: Map<string, string>, generation: number): Promise<void> {
-    const run = this.doRender(picture, texts, generation).finally(() => {
-      if (this.rendering === run) this.rendering = undefined;
-    });
-    this.rendering = run;
-    return run;
-  }
-
-  private async doRender(picture: ConfigScan, texts: Map<string, string>, generation: number): Promise<void> {
+  private async render(picture: ConfigScan, texts: Map<string, string>, generation: number): Promise<void> {
     const u = this.last;
     if (!u) return;
     // The probe's findings, by server: they follow the server's entry wherever the text now puts it.
@@ -178,7 +161,6 @@ export class Problems implements vscode.Disposable {
     }
     this.collection.clear();
     for (const [file, list] of byFile) this.collection.set(vscode.Uri.file(file), list);
-    this.fromUnsavedText = texts.size > 0;
   }
 
   dispose(): void {
