@@ -83,7 +83,7 @@ class Ctx {
         this.tree.update(report, probe);
         this.scanned.fire(report);
         // Credential stores change too (a login in a terminal): watch them beside the configs.
-        this.watcher.watch([...report.scan.files, ...credentialFiles(e)]);
+        void this.watcher.watch([...report.scan.files, ...credentialFiles(e)]);
         if (probe) {
           const run = await probeReport(report, settings.probe);
           if (this.pending.length === 0) {

@@ -9,20 +9,26 @@ import type * as vscode from 'vscode';
 export class ConfigWatcher implements vscode.Disposable {
   private readonly watchers = new Map<string, fs.FSWatcher>();
   private timer: NodeJS.Timeout | undefined;
+  // Each watch() call bumps this; a slower earlier call that finishes later must not win.
+  private generation = 0;
 
   constructor(
     private readonly onChange: () => void,
     private readonly debounceMs = 150,
   ) {}
 
-  /** Watches the directories holding `files` (or their nearest existing ancestor); drops the rest. */
-  watch(files: string[]): void {
+  /**
+   * Watches the directories holding `files` (or their nearest existing ancestor); drops the rest.
+   * Asynchronous so a scan on activation adds no synchronous file-system calls to the extension host.
+   */
+  async watch(files: string[]): Promise<void> {
+    const generation = ++this.generation;
     // directory → names in it whose change matters (a file, or the next missing directory on its path)
     const wanted = new Map<string, Set<string>>();
     for (const file of files) {
       let dir = path.dirname(file);
       let name = path.basename(file);
-      while (!isDirectory(dir)) {
+      while (!(await isDirectory(dir))) {
         const parent = path.dirname(dir);
         if (parent === dir) break;
         name = path.basename(dir);
@@ -31,6 +37,7 @@ export class ConfigWatcher implements vscode.Disposable {
       if (!wanted.has(dir)) wanted.set(dir, new Set());
       wanted.get(dir)!.add(name);
     }
+    if (generation !== this.generation) return;
     for (const [dir, w] of this.watchers) {
       if (!wanted.has(dir)) {
         w.close();
@@ -61,15 +68,16 @@ export class ConfigWatcher implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.generation++; // a watch() still looking up directories then sets up nothing
     if (this.timer) clearTimeout(this.timer);
     for (const w of this.watchers.values()) w.close();
     this.watchers.clear();
   }
 }
 
-function isDirectory(dir: string): boolean {
+async function isDirectory(dir: string): Promise<boolean> {
   try {
-    return fs.statSync(dir).isDirectory();
+    return (await fs.promises.stat(dir)).isDirectory();
   } catch {
     return false;
   }
