@@ -11,10 +11,11 @@ export const CLIENT_LABELS: Record<ClientId, string> = {
 /**
  * Where a server is configured, in the client's own words.
  * Claude Code: user (~/.claude.json top level), local (~/.claude.json projects[path]),
- * project (<workspace>/.mcp.json), managed (managed-mcp.json), plugin (a plugin's .mcp.json).
+ * project (<workspace>/.mcp.json), managed (managed-mcp.json), plugin (a plugin's .mcp.json),
+ * dynamic (a file passed with `claude --mcp-config`, named in mcpAuthDoctor.extraConfigPaths).
  * Codex: user ($CODEX_HOME/config.toml), project (a trusted project's .codex/config.toml).
  */
-export type Scope = 'user' | 'local' | 'project' | 'managed' | 'plugin';
+export type Scope = 'user' | 'local' | 'project' | 'managed' | 'plugin' | 'dynamic';
 
 export type Transport = 'stdio' | 'http' | 'sse';
 

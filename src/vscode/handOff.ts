@@ -36,7 +36,7 @@ export function handOffLabel(server: McpServer, kind: HandOffKind): string {
  * `.codex/config.toml`); a user entry is seen from anywhere.
  */
 export function handOffCwd(server: McpServer): string {
-  if ((server.scope === 'local' || server.scope === 'project') && server.projectPath) return server.projectPath;
+  if ((server.scope === 'local' || server.scope === 'project' || server.scope === 'dynamic') && server.projectPath) return server.projectPath;
   return vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file')?.uri.fsPath ?? os.homedir();
 }
 

@@ -26,7 +26,7 @@ export interface ServerRef {
 // Command arguments arrive from menus, command URIs and other extensions: checked, never trusted.
 export const ServerRefSchema = z.object({
   client: z.enum(['claude-code', 'codex']),
-  scope: z.enum(['user', 'local', 'project', 'managed', 'plugin']),
+  scope: z.enum(['user', 'local', 'project', 'managed', 'plugin', 'dynamic']),
   name: z.string().min(1),
   projectPath: z.string().optional(),
   profile: z.string().optional(),

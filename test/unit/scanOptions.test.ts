@@ -9,19 +9,13 @@ import { snapshotKeep, snapshotStoreFor } from '../../src/core/credentials/backu
 import { scanConfigs } from '../../src/core/config/scan';
 import { withUnsavedText } from '../../src/core/config/sourceText';
 import type { Environment } from '../../src/core/environment';
+import { sandboxEnvironment } from './sandboxEnvironment';
 import type { ConfigScan } from '../../src/core/model';
 
 let root: string;
 
 function env(over: Partial<Environment> = {}): Environment {
-  return {
-    home: path.join(root, 'home'),
-    env: {},
-    platform: 'linux',
-    projectDirs: [path.join(root, 'work', 'app')],
-    managedMcpPath: path.join(root, 'etc', 'managed-mcp.json'),
-    ...over,
-  };
+  return sandboxEnvironment(root, over);
 }
 
 async function write(file: string, value: unknown): Promise<string> {
@@ -51,6 +45,7 @@ describe('extra config paths', () => {
     assert.deepEqual(names(scan), ['home', 'team-docs']);
     const s = scan.servers.find((x) => x.name === 'team-docs')!;
     assert.equal(s.client, 'claude-code');
+    assert.equal(s.scope, 'dynamic', 'Claude Code lists --mcp-config servers under its dynamic scope');
     assert.deepEqual(s.source, { file: extra, line: 3, column: 5 });
     assert.match(s.storageKey ?? '', /^team-docs\|[0-9a-f]{16}$/, 'the key Claude Code stores its login under');
     assert.ok(scan.files.includes(extra), 'the editor watches the extra file');

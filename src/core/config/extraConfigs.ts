@@ -1,8 +1,8 @@
 // Files the user names beyond the clients' own configs (editor setting mcpAuthDoctor.extraConfigPaths):
 // `.mcp.json`-shaped files such as those passed to `claude --mcp-config <file>` (Claude Code
 // 2.1.197 `--help`: "Load MCP servers from JSON files"), read as Claude Code reads a project's
-// .mcp.json. Claude Code lists such servers under its "dynamic" scope, which the model has no word
-// for; they are shown as project scope of the file's folder, and need no approval.
+// .mcp.json. Claude Code lists such servers under its "dynamic" scope, and so do we; they need no
+// approval, and their credentials are keyed like any other entry's (name + config hash).
 import * as path from 'node:path';
 import { findNodeAtLocation } from 'jsonc-parser';
 import type { Environment } from '../environment';
@@ -52,7 +52,7 @@ async function scanOne(file: string, env: Record<string, string | undefined>): P
     });
     return out;
   }
-  const r = readServerMap({ doc, scope: 'project', projectPath: path.dirname(file), env }, map);
+  const r = readServerMap({ doc, scope: 'dynamic', projectPath: path.dirname(file), env }, map);
   out.servers = r.servers;
   out.findings = r.findings;
   return out;

@@ -31,7 +31,7 @@ describe('settings', function () {
     await set('extraConfigPaths', ['team/mcp.json']);
     const listed = await waitFor(async () => clientNode(await api.treeSnapshot(), 'Claude Code')?.children.find((n) => n.label === 'team-extra'), 10_000, 100);
     assert.ok(listed, 'team-extra is not in the view');
-    assert.match(listed.value.description ?? '', /project/);
+    assert.match(listed.value.description ?? '', /dynamic/);
     // Never logged in: the probe's finding goes to the entry in the extra file.
     const ds = await diagnosticsUntil(vscode.Uri.file(file), (d) => d.length > 0, 'the extra file', 10_000);
     assert.ok(ds.every((d) => d.range.start.line === 2), ds.map((d) => `${codeOf(d)}@${d.range.start.line + 1}`).join(', '));
