@@ -9,6 +9,7 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startLab, type Lab, type LabOptions } from '../../test/lab/index';
+import { storedEntry } from '../../test/lab/storedEntry';
 import { scanConfigs } from '../../src/core/config/scan';
 import { claudeCodeStore } from '../../src/core/credentials/claudeCodeStore';
 import { codexStore } from '../../src/core/credentials/codexStore';
@@ -113,16 +114,7 @@ async function storeTokens(labs: Record<Role, Lab>, home: string, project: strin
     const issuedAt = Date.now();
     try {
       const t = await lab.mintTokens(scope ? { scope } : {});
-      await st.write(keyOf(client, name), {
-        serverName: name,
-        serverUrl: lab.mcpUrl,
-        clientId: t.clientId,
-        accessToken: t.accessToken,
-        refreshToken: t.refreshToken ?? null,
-        expiresAt: issuedAt + t.expiresIn * 1000,
-        scopes: t.scope.split(' '),
-        issuer: lab.issuer,
-      });
+      await st.write(keyOf(client, name), storedEntry(lab, name, t, issuedAt));
       return t.accessToken;
     } finally {
       lab.configure({ accessTokenTtl: ttlBefore });

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { scanClaudeCode } from '../../src/core/config/claudeCode';
 import type { Environment } from '../../src/core/environment';
+import { sandboxEnvironment } from './sandboxEnvironment';
 import type { ConfigScan, Finding, McpServer } from '../../src/core/model';
 import { storageKey } from '../../src/core/storageKey';
 
@@ -19,14 +20,7 @@ async function write(rel: string, text: string): Promise<string> {
 }
 
 function env(over: Partial<Environment> = {}): Environment {
-  return {
-    home: path.join(root, 'home'),
-    env: {},
-    platform: 'linux',
-    projectDirs: [path.join(root, 'work', 'app')],
-    managedMcpPath: path.join(root, 'etc', 'managed-mcp.json'),
-    ...over,
-  };
+  return sandboxEnvironment(root, over);
 }
 
 /** 1-based line of the first occurrence of `needle` in `text`. */

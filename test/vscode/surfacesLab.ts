@@ -13,6 +13,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { startLab, type Lab } from '../lab/index';
+import { storedEntry } from '../lab/storedEntry';
 import { scanConfigs } from '../../src/core/config/scan';
 import { claudeCodeStore } from '../../src/core/credentials/claudeCodeStore';
 import { codexStore } from '../../src/core/credentials/codexStore';
@@ -75,19 +76,10 @@ async function main(root: string): Promise<void> {
     lab.configure({ accessTokenTtl: Math.max(ttlSeconds, 1) });
     const issuedAt = Date.now();
     const t = await lab.mintTokens();
-    const expiresAt = issuedAt + t.expiresIn * 1000;
-    await st.write(keyOf(client, name), {
-      serverName: name,
-      serverUrl: lab.mcpUrl,
-      clientId: t.clientId,
-      accessToken: t.accessToken,
-      refreshToken: t.refreshToken ?? null,
-      expiresAt,
-      scopes: t.scope.split(' '),
-      issuer: lab.issuer,
-    });
+    const entry = storedEntry(lab, name, t, issuedAt);
+    await st.write(keyOf(client, name), entry);
     lab.configure({ accessTokenTtl: 3600 });
-    return { accessToken: t.accessToken, expiresAt };
+    return { accessToken: t.accessToken, expiresAt: entry.expiresAt as number };
   };
   // Revoked as well as expired, so the server says no whatever the clocks say.
   await lab.revoke((await store(claude, 'claude-code', 'lab-expired', 1)).accessToken);
