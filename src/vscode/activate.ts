@@ -70,37 +70,45 @@ class Ctx {
   rescan(reason: RescanReason): Promise<StatusReport> {
     this.pending.push(reason);
     if (this.scanning) return this.scanning;
-    this.scanning = (async () => {
-      let report: StatusReport;
-      do {
-        const reasons = this.pending.splice(0);
-        if (reasons.some((r) => EXPLICIT.has(r))) this.awake = true;
-        const e = editorEnvironment();
-        const settings = probeSettings();
-        report = await collectStatus(e, { expiryMarginMs: settings.expiryMarginMs, clients: settings.clients });
-        const probe = settings.enabled && (this.awake || settings.intervalMs > 0);
-        // What is stored shows at once; the probe's verdicts follow when the network answers.
-        this.tree.update(report, probe);
-        this.scanned.fire(report);
-        // Credential stores change too (a login in a terminal): watch them beside the configs.
-        void this.watcher.watch([...report.scan.files, ...credentialFiles(e)]);
-        if (probe) {
-          const run = await probeReport(report, settings.probe);
-          if (this.pending.length === 0) {
-            this.tree.updateProbes(run.probes);
-            this.updated.fire({ report, probes: run.probes, run, marginMs: settings.expiryMarginMs, reasons });
-          } else {
-            // Outdated by a change meanwhile: the next pass answers these reasons too.
-            this.pending.push(...reasons);
-          }
-        } else {
-          this.updated.fire({ report, probes: [], marginMs: settings.expiryMarginMs, reasons });
-        }
-      } while (this.pending.length > 0);
-      await vscode.commands.executeCommand('setContext', 'mcpAuth.scanned', true);
-      return report;
-    })().finally(() => (this.scanning = undefined));
+    this.scanning = this.drain().finally(() => {
+      this.scanning = undefined;
+      // Asked for after the last pass looked (it cannot be answered by a pass already finished).
+      const late = this.pending.splice(0);
+      for (const r of late) void this.rescan(r);
+    });
     return this.scanning;
+  }
+
+  private async drain(): Promise<StatusReport> {
+    let report: StatusReport;
+    do {
+      const reasons = this.pending.splice(0);
+      if (reasons.some((r) => EXPLICIT.has(r))) this.awake = true;
+      const e = editorEnvironment();
+      const settings = probeSettings();
+      report = await collectStatus(e, { expiryMarginMs: settings.expiryMarginMs, clients: settings.clients });
+      const probe = settings.enabled && (this.awake || settings.intervalMs > 0);
+      // What is stored shows at once; the probe's verdicts follow when the network answers.
+      this.tree.update(report, probe);
+      this.scanned.fire(report);
+      // Credential stores change too (a login in a terminal): watch them beside the configs.
+      void this.watcher.watch([...report.scan.files, ...credentialFiles(e)]);
+      if (probe) {
+        const run = await probeReport(report, settings.probe);
+        if (this.pending.length === 0) {
+          this.tree.updateProbes(run.probes);
+          this.updated.fire({ report, probes: run.probes, run, marginMs: settings.expiryMarginMs, reasons });
+        } else {
+          // Outdated by a change meanwhile: the next pass answers these reasons too.
+          this.pending.push(...reasons);
+        }
+      } else {
+        this.updated.fire({ report, probes: [], marginMs: settings.expiryMarginMs, reasons });
+      }
+      // Awaited inside the loop: a request arriving during this await is still answered by it.
+      if (this.pending.length === 0) await vscode.commands.executeCommand('setContext', 'mcpAuth.scanned', true);
+    } while (this.pending.length > 0);
+    return report;
   }
 }
 
