@@ -1,6 +1,6 @@
 // Screenshots for the README, taken on the live demo sandbox: the view with every state, the
-// status-bar warning and Problems with the expired token at its line, in the dark and light
-// themes. They are what a user sees, so the README shows exactly these.
+// status-bar warning and Problems with the expired token at its line, in the dark, light and
+// high-contrast themes. They are what a user sees, so the README shows exactly these.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -9,7 +9,7 @@ import { extensionApi, note, sandboxHome } from '../helpers';
 import { screenshotsInThemes, uiDriverAvailable } from '../uiBridge';
 
 describe('screenshots of the view, the status bar and Problems', () => {
-  it('in the dark and the light theme', async function () {
+  it('in the dark, light and both high-contrast themes', async function () {
     if (!uiDriverAvailable()) this.skip();
     this.timeout(60_000);
     await (await extensionApi()).rescan();
@@ -22,6 +22,8 @@ describe('screenshots of the view, the status bar and Problems', () => {
     const files = await screenshotsInThemes([
       ['Default Dark Modern', 'surfaces-dark'],
       ['Default Light Modern', 'surfaces-light'],
+      ['Default High Contrast', 'surfaces-hc'],
+      ['Default High Contrast Light', 'surfaces-hc-light'],
     ]);
     assert.ok(files.every((f) => fs.statSync(f).size > 10_000), `screenshots: ${files.join(', ')}`);
     note(`screenshots: ${files.join(', ')}`);
