@@ -14,6 +14,8 @@ export type TreeNode =
   | { kind: 'client'; client: ClientId; servers: ServerStatus[] }
   | { kind: 'server'; server: McpServer; token?: TokenStatus; at: number; probe?: ServerProbe; probing?: boolean }
   | { kind: 'finding'; finding: Finding }
+  /** The probe's informational notes on one server, folded so its warnings and errors stand out. */
+  | { kind: 'notes'; serverId: string; findings: Finding[] }
   | { kind: 'problems'; label: string; findings: Finding[] };
 
 /** The tree exactly as shown, for the extension-host tests (and anything that reports on it). */
@@ -76,9 +78,20 @@ export class ServerTreeProvider implements vscode.TreeDataProvider<TreeNode> {
           const probe = this.probes?.[this.report.servers.findIndex((s) => s.server === server)];
           return { kind: 'server', server, ...(token ? { token } : {}), at: this.report.at, ...(probe ? { probe } : {}), probing: this.probing };
         });
-      case 'server':
-        return [...node.server.findings, ...(node.probe?.findings ?? [])].map((finding) => ({ kind: 'finding', finding }));
+      case 'server': {
+        const probed = node.probe?.findings ?? [];
+        const notes = probed.filter(isProbeNote);
+        // One note reads as well inline; two or more (most servers get "logins happen at another
+        // origin" and "DCR only") are folded, so the row's real problem is what the eye meets.
+        const folded = notes.length >= 2;
+        const shown = [...node.server.findings, ...(folded ? probed.filter((f) => !isProbeNote(f)) : probed)];
+        return [
+          ...shown.map((finding) => ({ kind: 'finding' as const, finding })),
+          ...(folded ? [{ kind: 'notes' as const, serverId: serverId(node.server), findings: notes }] : []),
+        ];
+      }
       case 'problems':
+      case 'notes':
         return node.findings.map((finding) => ({ kind: 'finding', finding }));
       case 'finding':
         return [];
@@ -99,6 +112,15 @@ export class ServerTreeProvider implements vscode.TreeDataProvider<TreeNode> {
         return serverItem(node);
       case 'finding':
         return findingItem(node.finding);
+      case 'notes': {
+        const item = new vscode.TreeItem(plural(node.findings.length, 'note'), vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = `notes:${node.serverId}`;
+        item.description = 'how this server does OAuth; nothing to fix';
+        item.tooltip = node.findings.map((f) => f.title).join('\n');
+        item.contextValue = 'notes';
+        item.iconPath = new vscode.ThemeIcon('info', new vscode.ThemeColor(SEVERITY_ICON.info[1]));
+        return item;
+      }
       case 'problems': {
         const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.Expanded);
         item.id = `problems:${node.label}`;
@@ -172,7 +194,7 @@ function serverItem(node: Extract<TreeNode, { kind: 'server' }>): vscode.TreeIte
   const findings = [...s.findings, ...(probe?.findings ?? [])];
   const collapsible = findings.length > 0 ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None;
   const item = new vscode.TreeItem(s.name, collapsible);
-  item.id = `server:${s.client}:${s.scope}:${s.projectPath ?? ''}:${s.name}`;
+  item.id = serverId(s);
   const tokenWords = token ? describeToken(token, at) : undefined;
   const probed = probe && probe.state !== 'not-probed';
   // State first: it is what the user came to see, and the sidebar cuts long descriptions.
@@ -212,7 +234,8 @@ function serverItem(node: Extract<TreeNode, { kind: 'server' }>): vscode.TreeIte
   }
   tooltip.appendText(`Defined in ${sourceLabel(s)}`);
   item.tooltip = tooltip;
-  item.accessibilityInformation = { label: `${s.name}, ${CLIENT_LABELS[s.client]} ${s.scope} scope, ${serverWhere(s)}` };
+  // Read aloud: the state first, as it is seen first; "·" and "—" read badly, so commas.
+  item.accessibilityInformation = { label: [s.name, stateWords, `${CLIENT_LABELS[s.client]} ${s.scope} scope`, where].filter(Boolean).join(', ').replace(/ · | — /g, ', ') };
   return item;
 }
 
@@ -233,6 +256,15 @@ function findingItem(f: Finding): vscode.TreeItem {
     item.command = { command: 'mcpAuth.openLocation', title: 'Open', arguments: [f.location] };
   }
   return item;
+}
+
+/** A probe finding that describes the server rather than a fault (info severity). */
+function isProbeNote(f: Finding): boolean {
+  return f.severity === 'info' && f.code.startsWith('probe.');
+}
+
+function serverId(s: McpServer): string {
+  return `server:${s.client}:${s.scope}:${s.projectPath ?? ''}:${s.name}`;
 }
 
 function baseName(file: string): string {

@@ -33,7 +33,11 @@ export function plain(markdown: string | undefined): string {
   return (markdown ?? '').replace(/&nbsp;/g, ' ').replace(/\\([\\`*_{}[\]()#+!~>$-])/g, '$1');
 }
 
-/** The finding node whose tooltip ends with `code`, as findingItem (src/vscode/serverTree.ts) writes it. */
+/**
+ * The finding node whose tooltip ends with `code`, as findingItem (src/vscode/serverTree.ts) writes
+ * it: a child of the server, or of its folded "N notes" node.
+ */
 export function findingWithCode(server: TreeSnapshotNode, code: string): TreeSnapshotNode | undefined {
-  return server.children.find((f) => plain(f.tooltip).trimEnd().endsWith(code));
+  const findings = server.children.flatMap((c) => (c.contextValue === 'notes' ? c.children : [c]));
+  return findings.find((f) => plain(f.tooltip).trimEnd().endsWith(code));
 }

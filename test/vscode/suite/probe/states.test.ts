@@ -74,6 +74,20 @@ describe('the probed tree on the demo sandbox', () => {
     }
   });
 
+  it('folds the probe\'s notes (nothing to fix) under one collapsed row, so a healthy server shows no finding rows', () => {
+    const s = serverNode(tree, 'Claude Code', 'lab-notes');
+    assert.deepEqual(s.children.map((c) => c.contextValue), ['notes'], `children: ${s.children.map((c) => c.label).join(' | ')}`);
+    const notes = s.children[0]!;
+    assert.match(notes.label, /^\d+ notes$/);
+    // The lab's AS is on another origin and offers only DCR: both are notes, both are in there.
+    assert.ok(findingWithCode(s, 'probe.authorization-server-other-origin'), 'no other-origin note');
+    assert.ok(findingWithCode(s, 'probe.dcr-only'), 'no dcr-only note');
+    assert.ok(notes.children.every((c) => /\bprobe\.[a-z-]+$/.test(plain(c.tooltip).trimEnd())), 'a non-probe finding was folded');
+    // A server with a real problem keeps it in sight, above the notes.
+    const rejected = serverNode(tree, 'Claude Code', 'lab-rejected');
+    assert.equal(rejected.children[0] && plain(rejected.children[0].tooltip).trimEnd().endsWith('token.rejected'), true, `lab-rejected children: ${rejected.children.map((c) => c.label).join(' | ')}`);
+  });
+
   it('says an expired token expired how long ago and that a refresh token is present', () => {
     const s = serverNode(tree, 'Claude Code', 'lab-expired');
     assert.match(s.description ?? '', onLab(/expired \d+ (s|min) ago · refresh token present/));
