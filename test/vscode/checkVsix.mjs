@@ -48,6 +48,23 @@ try {
     }
   });
 
+  await check('every image the packaged README and walkthrough show is in the VSIX (no broken image on the details page)', () => {
+    const names = new Set(spawnSync('unzip', ['-Z1', vsix], { encoding: 'utf8' }).stdout.split('\n'));
+    const docs = names.has('extension/readme.md') ? ['extension/readme.md'] : [];
+    if (!docs.length) throw new Error('no readme.md in the VSIX');
+    docs.push(...[...names].filter((n) => /^extension\/media\/.+\.md$/.test(n)));
+    const missing = [];
+    for (const doc of docs) {
+      const text = execFileSync('unzip', ['-p', vsix, doc], { encoding: 'utf8' });
+      for (const [, target] of text.matchAll(/!\[[^\]]*\]\(([^)\s]+)\)/g)) {
+        if (/^[a-z][a-z0-9+.-]*:/i.test(target)) continue;
+        const inside = path.posix.normalize(path.posix.join(path.posix.dirname(doc), target));
+        if (!names.has(inside)) missing.push(`${doc} → ${target}`);
+      }
+    }
+    if (missing.length) throw new Error(`missing: ${missing.join(', ')}`);
+  });
+
   const state = path.join(tmp, 'state');
   await check('--install-extension installs it into the VS Code server', () => {
     const out = execFileSync(node24, [serverMain, '--install-extension', vsix, '--extensions-dir', path.join(state, 'extensions'), '--server-data-dir', path.join(state, 'server-data'), '--accept-server-license-terms'], { encoding: 'utf8', timeout: 120_000 });
