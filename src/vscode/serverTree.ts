@@ -230,7 +230,7 @@ function serverItem(node: Extract<TreeNode, { kind: 'server' }>): vscode.TreeIte
   if (probed) {
     tooltip.appendText(`State: ${STATE_WORDS[probe.state]} (probed in ${probe.ms} ms, MCP ${probe.revision})\n\n`);
     if (probe.authorizationServers[0]) tooltip.appendText(`Authorization server: ${probe.authorizationServers[0].issuer}\n\n`);
-    tooltip.appendText(`Clients: ${probe.compatibility.map((c) => `${COMPAT_CLIENT_LABELS[c.client]} ${c.verdict}`).join(' · ')}\n\n`);
+    tooltip.appendText(`Client verdicts: ${probe.compatibility.map((c) => `${COMPAT_CLIENT_LABELS[c.client]}: ${c.verdict}`).join(' · ')}\n\n`);
   }
   tooltip.appendText(`Defined in ${sourceLabel(s)}`);
   item.tooltip = tooltip;

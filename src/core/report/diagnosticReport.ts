@@ -61,7 +61,7 @@ export function diagnosticReport(report: StatusReport, probes: (ServerProbe | un
         lines.push('', '```text', ...probe.trace.map((t) => describeExchange(t)), '```');
       }
       if (probe?.compatibility.length && probe.state !== 'not-probed') {
-        lines.push('', `Clients: ${probe.compatibility.map((c) => `${COMPAT_CLIENT_LABELS[c.client]} ${c.verdict}`).join(', ')}`);
+        lines.push('', `Client verdicts: ${probe.compatibility.map((c) => `${COMPAT_CLIENT_LABELS[c.client]}: ${c.verdict}`).join(', ')}`);
       }
       lines.push('');
     }
