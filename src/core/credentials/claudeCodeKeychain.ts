@@ -4,11 +4,11 @@
 // PR#49; failure-modes E9). Never `-A`/`-T` (they rewrite the ACL). Every call has a timeout
 // (a locked keychain over SSH can hang: failure-modes E8). The runner is injected: this path
 // cannot run off macOS, and unit tests drive it with a recording fake.
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Environment } from '../environment';
+import type { CommandResult, CommandRunner } from './runCommand';
 
 export const SECURITY_PATH = '/usr/bin/security';
 /** Claude Code's own `security` timeout (10 s in 2.1.197's keychain prefetch). */
@@ -26,40 +26,7 @@ export const KEYCHAIN_NEAR_LIMIT_BYTES = 1800;
 /** `security -i` reads each command with a 4096-byte fgets; Claude Code keeps 64 bytes of headroom. */
 const SECURITY_STDIN_LINE_LIMIT = 4096 - 64;
 
-export interface CommandResult {
-  /** Exit code; null when killed (timeout). */
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  timedOut: boolean;
-}
-
-export type CommandRunner = (file: string, args: string[], options: { input?: string; timeoutMs: number }) => Promise<CommandResult>;
-
-/** Runs a program without a shell, feeding `input` on stdin, killing it after the timeout. */
-export const runCommand: CommandRunner = (file, args, { input, timeoutMs }) =>
-  new Promise((resolve) => {
-    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      resolve({ code: null, stdout, stderr: stderr + err.message, timedOut });
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, timedOut });
-    });
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(input ?? '');
-  });
+export { runCommand, type CommandResult, type CommandRunner } from './runCommand';
 
 /**
  * The item's service name, as Claude Code 2.1.197 computes it: `Claude Code-credentials`, plus
