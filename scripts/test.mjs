@@ -153,7 +153,7 @@ async function vscodeStage() {
 
 /** The packaged VSIX: size, contents, install into the VS Code server, the view (test/vscode/checkVsix.mjs). */
 async function vsixStage() {
-  const { code, output } = await run(process.execPath, ['test/vscode/checkVsix.mjs'], 10 * MIN);
+  const { code, output } = await run(process.execPath, ['--import', 'tsx', 'test/vscode/checkVsix.mjs'], 10 * MIN);
   const m = [...output.matchAll(/^checkVsix: (\d+) passed, (\d+) failed$/gm)].at(-1);
   if (!m) return { ok: false, note: `checkVsix exited ${code} without a summary` };
   return { ok: code === 0, passed: Number(m[1]), failed: Number(m[2]) };

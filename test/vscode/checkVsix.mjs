@@ -9,6 +9,10 @@ import * as path from 'node:path';
 import { chromium } from 'playwright-core';
 import { freePort, LOOPBACK_ONLY_ENV, node24, root, serverMain, spawnVsCodeServer, waitForPort } from '../../scripts/vscodeServer.mjs';
 import { STEPS } from './uiDriver.mjs';
+// TypeScript through tsx (scripts/test.mjs runs this file with --import tsx).
+import { secretServiceUnavailable, startPrivateSecretService } from '../support/secretService.ts';
+import { codexKey } from '../../src/core/credentials/codexStore.ts';
+import { CODEX_KEYRING_SERVICE } from '../../src/core/credentials/codexKeyring.ts';
 
 // 1 MiB until the probe and repairs brought undici (proxies, ~540 KB minified) and oauth4webapi; the
 // README's hero screenshot adds ~260 KB. Sizes per release are in docs/performance.md.
@@ -30,6 +34,7 @@ const vsix = path.join(root, 'mcp-auth-doctor.vsix');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-auth-vsix-'));
 let server;
 let browser;
+let secrets;
 try {
   execFileSync('npm', ['run', 'package'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], timeout: 180_000 });
 
@@ -71,14 +76,33 @@ try {
     if (!/successfully installed/i.test(out)) throw new Error(out.trim());
   });
 
+  // A Codex login kept in the OS keyring, as `codex mcp login` leaves it (keyring-rs attributes):
+  // the VSIX has no native keyring module, so the extension must reach it through secret-tool.
+  const keyringUrl = 'https://kr.example.com/mcp';
+  const keyringMissing = secretServiceUnavailable();
+  let view;
   await check('the installed extension shows the view with a HOME’s server', async () => {
     const home = path.join(tmp, 'home');
     const workspace = path.join(tmp, 'workspace');
     fs.mkdirSync(workspace, { recursive: true });
-    fs.mkdirSync(home, { recursive: true });
+    fs.mkdirSync(path.join(home, '.codex'), { recursive: true });
     fs.writeFileSync(path.join(home, '.claude.json'), JSON.stringify({ mcpServers: { 'vsix-check': { type: 'http', url: 'https://mcp.example.com/mcp' } } }));
+    fs.writeFileSync(path.join(home, '.codex', 'config.toml'), `mcp_oauth_credentials_store = "keyring"\n\n[mcp_servers.vsix-keyring]\nurl = "${keyringUrl}"\n`);
+    if (!keyringMissing) {
+      secrets = await startPrivateSecretService();
+      const account = codexKey('vsix-keyring', keyringUrl);
+      const value = JSON.stringify({
+        server_name: 'vsix-keyring',
+        url: keyringUrl,
+        client_id: 'vsix-client',
+        token_response: { access_token: 'vsix-at-' + 'x'.repeat(24), token_type: 'bearer', expires_in: 3600, refresh_token: 'vsix-rt-' + 'y'.repeat(24), scope: 'mcp' },
+        expires_at: Date.now() + 3600_000,
+      });
+      const stored = secrets.secretTool(['store', `--label=${account}@${CODEX_KEYRING_SERVICE}:default (keyring v3.6.3)`, 'service', CODEX_KEYRING_SERVICE, 'username', account, 'target', 'default', 'application', 'rust-keyring'], value);
+      if (stored.status !== 0) throw new Error(`secret-tool store: ${stored.stderr}`);
+    }
     const port = await freePort();
-    server = spawnVsCodeServer({ port, home, stateDir: state, detached: true, env: LOOPBACK_ONLY_ENV });
+    server = spawnVsCodeServer({ port, home, stateDir: state, detached: true, env: { ...LOOPBACK_ONLY_ENV, ...(secrets?.env ?? {}) } });
     if (!(await waitForPort(port, Date.now() + 30_000))) throw new Error('the VS Code server did not listen');
     browser = await chromium.launch({
       executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
@@ -88,7 +112,7 @@ try {
     // No payload: the extension comes from the extensions folder, as for a user.
     await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
     await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
-    let view = await STEPS.showView(page);
+    view = await STEPS.showView(page);
     for (let i = 0; i < 40 && !view.rows.some((r) => r.label === 'vsix-check'); i++) {
       await page.waitForTimeout(250);
       view = await STEPS.readView(page);
@@ -96,9 +120,23 @@ try {
     const row = view.rows.find((r) => r.label === 'vsix-check');
     if (!row) throw new Error(`rows: ${JSON.stringify(view.rows.map((r) => r.label))}`);
     if (!row.description.includes('mcp.example.com · user')) throw new Error(`description: ${row.description}`);
+    // Keep reading until the keyring's answer is in (it is read in a child process).
+    for (let i = 0; i < 40 && !/expires in/.test(view.rows.find((r) => r.label === 'vsix-keyring')?.description ?? ''); i++) {
+      await page.waitForTimeout(250);
+      view = await STEPS.readView(page);
+    }
+  });
+
+  await check('…and reads Codex’s login from the OS keyring without a native module (secret-tool)', () => {
+    if (keyringMissing) throw new Error(`cannot check here: ${keyringMissing}`);
+    const row = view?.rows.find((r) => r.label === 'vsix-keyring');
+    if (!row) throw new Error(`rows: ${JSON.stringify(view?.rows.map((r) => r.label))}`);
+    // Read from the keyring: the stored expiry and refresh token show (not "not logged in").
+    if (!/expires in \d+ min · refresh token present/.test(row.description)) throw new Error(`vsix-keyring reads "${row.description}"`);
   });
 } finally {
   await browser?.close().catch(() => {});
+  await secrets?.stop().catch(() => {});
   if (server?.pid) {
     try {
       process.kill(-server.pid, 'SIGKILL');

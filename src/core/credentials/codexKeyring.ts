@@ -141,7 +141,7 @@ export function childKeyringRunner(options: ChildKeyringOptions = {}): KeyringRu
 }
 
 /** Every call failing the same non-entry way means the store itself is out of reach. */
-function unreachableIfAllFailed(results: KeyringOpResult[]): KeyringBatch {
+export function unreachableIfAllFailed(results: KeyringOpResult[]): KeyringBatch {
   const failures = results.filter((r): r is Extract<KeyringOpResult, { ok: false }> => !r.ok && !r.ambiguous);
   if (results.length > 0 && failures.length === results.length) return { reachable: false, reason: failures[0]!.error };
   return { reachable: true, results };

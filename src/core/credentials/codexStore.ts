@@ -30,7 +30,8 @@ import {
   type CodexStoreKind,
   type GrantView,
 } from './codexFormat';
-import { CODEX_KEYRING_SERVICE, childKeyringRunner, type KeyringOp, type KeyringRunner } from './codexKeyring';
+import { CODEX_KEYRING_SERVICE, childKeyringRunner, defaultKeyringModulePath, type KeyringOp, type KeyringRunner } from './codexKeyring';
+import { secretToolKeyringRunner } from './codexKeyringSecretTool';
 import { CODEX_LOCK_TIMEOUT_MS, acquireFlock, codexFileStoreLockPath, codexRefreshLockPath, type FlockTool, type HeldFlock } from './codexLocks';
 import { CODEX_FINDING, codexFindings, fileEntry, type FileEntry, type FileState, type KeyringCopy, type KeyringState, type Picture } from './codexFindings';
 import { codexCredentialSettings, readCodexCredentialSettings, usesSecretsBackend, type CodexCredentialSettings, type CodexOAuthStoreMode } from './codexSettings';
@@ -108,8 +109,7 @@ export class CodexStore implements CredentialStore {
     this.backups = options.backups ?? snapshotStoreFor(e);
     this.now = options.now ?? Date.now;
     this.keyringLabel = codexKeyringLabel(e.platform);
-    this.keyringRunner =
-      options.keyring ?? childKeyringRunner({ env: e.env, platform: e.platform, ...(options.keyringTimeoutMs ? { timeoutMs: options.keyringTimeoutMs } : {}) });
+    this.keyringRunner = options.keyring ?? defaultKeyringRunner(e, options.keyringTimeoutMs);
     this.primary = options.settings?.mode === 'file' ? 'file' : 'keyring';
   }
 
@@ -659,3 +659,13 @@ function assertKey(key: string): void {
 export type { CodexCredentialSummary } from './codexFormat';
 export { CODEX_FINDING } from './codexFindings';
 export { codexKey } from './codexFormat';
+
+/**
+ * The keyring binding where this tool was installed with it (npm); on Linux without it (the VSIX
+ * carries no native module), libsecret's secret-tool, which speaks to the same Secret Service.
+ */
+function defaultKeyringRunner(e: Environment, timeoutMs?: number): KeyringRunner {
+  const timeout = timeoutMs ? { timeoutMs } : {};
+  if (e.platform === 'linux' && !defaultKeyringModulePath()) return secretToolKeyringRunner({ env: e.env, ...timeout });
+  return childKeyringRunner({ env: e.env, platform: e.platform, ...timeout });
+}
