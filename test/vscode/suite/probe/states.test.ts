@@ -134,7 +134,7 @@ describe('the probed tree on the demo sandbox', () => {
     assert.match(plain(issuer.tooltip), /RFC 8414 §3\.3/, 'the tooltip cites the rule');
     assert.equal(findingWithCode(s, 'probe.pkce-not-advertised')?.label, 'The authorization server does not say it supports PKCE');
     // Codex checks the issuer strictly (src/core/probe/verdict.ts): the server tooltip says so.
-    assert.match(plain(s.tooltip), /Codex fails/);
+    assert.match(plain(s.tooltip), /Client verdicts: .*Codex: fails/);
   });
 
   it('shows a server without protected-resource metadata as misconfigured, with the URLs it tried', () => {
