@@ -3,7 +3,7 @@
 // the body, plain http only to loopback), and what an error answer means for the user.
 import * as oauth from 'oauth4webapi';
 import type { HttpSettings } from '../probe/http';
-import { isLoopbackHost } from '../probe/urls';
+import { describeRefusal, isLoopbackHost, refusalFor } from '../probe/urls';
 import type { RepairErrorKind } from './types';
 import { fingerprint } from '../storageKey';
 
@@ -60,14 +60,26 @@ export function allowLoopbackHttp(url: string | URL | undefined): boolean {
   return u.protocol === 'http:' && isLoopbackHost(u.hostname);
 }
 
+/** A repair request not sent: the URL an authorization server gave is one the probe would refuse too. */
+export class RefusedRequest extends Error {
+  override readonly name = 'RefusedRequest';
+}
+
 /**
  * oauth4webapi request options for one request to `url`: the caller's fetch (proxy-aware in the
  * CLI and the editor), a fresh timeout per request that also ends a stalled body (the signal
- * reaches fetch), and http permitted only when `url` is loopback.
+ * reaches fetch), and http permitted only when `url` is loopback. Every request, whatever
+ * endpoint the metadata named, passes the probe's URL rules first: a token or registration
+ * endpoint at a link-local address (cloud metadata) or with credentials in it gets nothing.
  */
 export function requestOptionsFor(url: string | URL | undefined, http: HttpSettings): { [oauth.customFetch]: typeof fetch; [oauth.allowInsecureRequests]?: boolean; signal: () => AbortSignal } {
   return {
-    [oauth.customFetch]: ((input: string | URL, init?: RequestInit) => http.fetch(input, init)) as typeof fetch,
+    [oauth.customFetch]: (async (input: string | URL, init?: RequestInit) => {
+      const target = new URL(String(input));
+      const refusal = refusalFor(target);
+      if (refusal) throw new RefusedRequest(`${target.origin} was not contacted: ${describeRefusal(refusal)}`);
+      return http.fetch(input, init);
+    }) as typeof fetch,
     ...(allowLoopbackHttp(url) ? { [oauth.allowInsecureRequests]: true } : {}),
     signal: () => AbortSignal.timeout(http.timeoutMs),
   };
@@ -109,6 +121,7 @@ export async function classifyTokenError(err: unknown, url: string, http: HttpSe
     if (status === 401) return fromOAuthError('invalid_client', status);
     return { kind: 'other', ...(status !== undefined ? { status } : {}), transient: false, words: `the token endpoint's answer is not a valid token response (${err.message})` };
   }
+  if (err instanceof RefusedRequest) return { kind: 'other', transient: false, words: `the token endpoint ${err.message}` };
   const e = err as Error & { cause?: { code?: string; message?: string }; code?: string };
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') {
     return { kind: 'network', transient: true, timedOut: true, words: `the token endpoint gave no complete answer within ${http.timeoutMs / 1000} s` };
