@@ -17,7 +17,7 @@ import { runCommand, type CommandRunner } from './runCommand';
 
 export interface SecretToolKeyringOptions {
   service?: string;
-  /** For the whole batch. */
+  /** For each secret-tool call (a batch makes one to three per entry; the first that hangs ends it). */
   timeoutMs?: number;
   /** Environment of secret-tool (D-Bus session address, PATH). */
   env?: Record<string, string | undefined>;
@@ -47,9 +47,8 @@ export function secretToolKeyringRunner(options: SecretToolKeyringOptions = {}):
   const run = options.run ?? runCommand;
 
   return async (ops: KeyringOp[]): Promise<KeyringBatch> => {
-    const deadline = Date.now() + timeoutMs;
     const tool = async (args: string[], input?: string) => {
-      const r = await run(file, args, { ...(input !== undefined ? { input } : {}), timeoutMs: Math.max(1, deadline - Date.now()), env: { PATH: process.env.PATH, ...(options.env ?? process.env) } });
+      const r = await run(file, args, { ...(input !== undefined ? { input } : {}), timeoutMs, env: { PATH: process.env.PATH, ...(options.env ?? process.env) } });
       if (r.timedOut) throw new Unreachable(`the OS keyring did not answer within ${(timeoutMs / 1000).toFixed(1)} s (a locked keyring waiting for an unlock prompt, or a D-Bus session that does not respond, looks like this)`);
       if (r.code === null) throw new Unreachable(/ENOENT/.test(r.stderr) ? 'neither the keyring module (@napi-rs/keyring) nor secret-tool (Debian/Ubuntu: libsecret-tools) is installed' : `secret-tool could not run: ${firstLine(r.stderr)}`);
       return r;
