@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { McpServer, RepairId, SourceLocation } from '../core/model';
 import type { Placed } from './diagnostics';
-import { handOffLabel } from './handOff';
+import { clientCommandFor, handOffLabel } from './handOff';
 import { refOf } from './serverRef';
 
 export class RepairCodeActions implements vscode.CodeActionProvider {
@@ -53,7 +53,7 @@ export function quickFixes(repair: RepairId, placed: Placed, d: vscode.Diagnosti
       return remote
         ? [
             make(`Log in to "${remote.name}" again`, 'mcpAuth.login', [refOf(remote)], !finding.repairs?.includes('refresh')),
-            make(`${handOffLabel(remote, 'login')} in a terminal ("${remote.name}")`, 'mcpAuth.handOffLogin', [refOf(remote)]),
+            ...(clientCommandFor(remote, 'login') ? [make(`${handOffLabel(remote, 'login')} in a terminal ("${remote.name}")`, 'mcpAuth.handOffLogin', [refOf(remote)])] : []),
           ]
         : [];
     case 'reset':

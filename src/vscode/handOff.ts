@@ -9,20 +9,13 @@
 import * as os from 'node:os';
 import * as vscode from 'vscode';
 import { CLIENT_LABELS, type McpServer } from '../core/model';
-import { clientLoginCommand, clientLogoutCommand } from '../core/repair/processes';
+import { clientLoginCommand, clientLogoutCommand, type ClientCommand } from '../core/repair/processes';
 
 export type HandOffKind = 'login' | 'logout';
 
-export interface ClientCommand {
-  command: string;
-  args: string[];
-}
-
-/** The client's own command for `server`; Codex needs `--profile` for an entry from a profile file. */
-export function clientCommandFor(server: McpServer, kind: HandOffKind): ClientCommand {
-  const base = kind === 'login' ? clientLoginCommand(server.client, server.name) : clientLogoutCommand(server.client, server.name);
-  // `codex --profile <p> mcp …` reads <p>.config.toml over config.toml (checked with codex 0.169: `codex --profile work mcp list`).
-  return server.client === 'codex' && server.profile ? { command: base.command, args: ['--profile', server.profile, ...base.args] } : base;
+/** The client's own command for `server`, or undefined when the client has none for this entry. */
+export function clientCommandFor(server: McpServer, kind: HandOffKind): ClientCommand | undefined {
+  return kind === 'login' ? clientLoginCommand(server) : clientLogoutCommand(server);
 }
 
 /** "Re-login with Claude Code", as buttons and menus say it. */
@@ -53,9 +46,11 @@ export class HandOffTerminals implements vscode.Disposable {
     });
   }
 
-  /** Starts the client's command in a new terminal and shows it. */
-  start(server: McpServer, kind: HandOffKind): vscode.Terminal {
-    const { command, args } = clientCommandFor(server, kind);
+  /** Starts the client's command in a new terminal and shows it; undefined when the client has none for this entry. */
+  start(server: McpServer, kind: HandOffKind): vscode.Terminal | undefined {
+    const own = clientCommandFor(server, kind);
+    if (!own) return undefined;
+    const { command, args } = own;
     const name = `${CLIENT_LABELS[server.client]}: ${[command, ...args].join(' ')}`;
     const common = { name, cwd: handOffCwd(server), iconPath: new vscode.ThemeIcon('key') };
     const typed = [command, ...args].every((a) => SHELL_NEUTRAL.test(a));

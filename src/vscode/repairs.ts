@@ -16,7 +16,7 @@ import type { RepairAction, RepairOutcome, RepairPlan, RepairTarget } from '../c
 import type { StatusReport } from '../core/status';
 import { confirm, planDetail } from './confirm';
 import { editorEnvironment } from './environment';
-import { handOffLabel, HandOffTerminals, type HandOffKind } from './handOff';
+import { clientCommandFor, handOffLabel, HandOffTerminals, type HandOffKind } from './handOff';
 import { probeNow, repairHttp } from './reprobe';
 import { LossGuard, restoreCommand, UndoArgsSchema, type UndoArgs } from './restorePicker';
 import { describeRef, pickServer, refOf, repairTargetOf, resolveServerRef, serverRefOf, type ServerRef } from './serverRef';
@@ -233,7 +233,7 @@ export async function showNext(message: string, next: RepairId[], server: McpSer
     if (n === 'refresh') buttons.push({ title: 'Refresh', run: () => vscode.commands.executeCommand('mcpAuth.refresh', ref) });
     if (n === 'relogin') {
       buttons.push({ title: 'Log In Again', run: () => vscode.commands.executeCommand('mcpAuth.login', ref) });
-      buttons.push({ title: handOffLabel(server, 'login'), run: () => vscode.commands.executeCommand('mcpAuth.handOffLogin', ref) });
+      if (clientCommandFor(server, 'login')) buttons.push({ title: handOffLabel(server, 'login'), run: () => vscode.commands.executeCommand('mcpAuth.handOffLogin', ref) });
     }
     if (n === 'reset') buttons.push({ title: 'Reset', run: () => vscode.commands.executeCommand('mcpAuth.reset', ref) });
     if (n === 'edit-config') buttons.push({ title: 'Open Config', run: () => vscode.commands.executeCommand('mcpAuth.openLocation', server.source) });
@@ -256,7 +256,11 @@ async function handOffCommand(arg: unknown, terminals: HandOffTerminals): Promis
     void vscode.window.showErrorMessage(problem);
     return { action: 'hand-off', ref, problem };
   }
-  terminals.start(resolved.server, 'login');
+  if (!terminals.start(resolved.server, 'login')) {
+    const problem = `${CLIENT_LABELS[resolved.server.client]} has no login command for ${describeRef(ref)}: its \`mcp login\` reads only its own config files, not the --mcp-config file this entry comes from. Use "Log In Again" (MCP Auth Doctor's own login) instead.`;
+    void vscode.window.showErrorMessage(problem);
+    return { action: 'hand-off', ref, problem };
+  }
   return { action: 'hand-off', ref, handedOff: true };
 }
 

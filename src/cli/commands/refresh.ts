@@ -11,7 +11,7 @@ import { DEFAULT_MAX_BODY_BYTES, type HttpSettings } from '../../core/probe/http
 import { HEALTHY_STATES } from '../../core/probe/probe';
 import { proxyFetchFor } from '../../core/probe/proxy';
 import { probeReport } from '../../core/probe/run';
-import { clientLoginCommand } from '../../core/repair/processes';
+import { clientLoginCommand, commandText } from '../../core/repair/processes';
 import { planRefresh, refresh as runRefresh } from '../../core/repair/refresh';
 import type { RepairErrorKind, RepairOutcome, RepairPlan, RepairTarget } from '../../core/repair/types';
 import { collectStatus } from '../../core/status';
@@ -116,10 +116,10 @@ export function printOutcome(what: string, outcome: RepairOutcome, target: Repai
 }
 
 export function nextSteps(next: RepairId[], server: McpServer, error?: RepairErrorKind): string {
-  const login = clientLoginCommand(server.client, server.name);
+  const login = clientLoginCommand(server);
   const flags = `--client ${server.client} --yes`;
   const words: Record<RepairId, string> = {
-    relogin: `log in again: ${[login.command, ...login.args].join(' ')} (or mcp-auth-doctor login ${server.name} ${flags})`,
+    relogin: login ? `log in again: ${commandText(login)} (or mcp-auth-doctor login ${server.name} ${flags})` : `log in again: mcp-auth-doctor login ${server.name} ${flags}`,
     refresh: error === 'network' || error === 'store' ? `try again later: mcp-auth-doctor refresh ${server.name} ${flags}` : `mcp-auth-doctor refresh ${server.name} ${flags}`,
     reset: `forget the stored client and tokens so the next login registers afresh: mcp-auth-doctor reset ${server.name} ${flags}`,
     'edit-config': `check the server's entry in ${server.source.file}:${server.source.line}`,

@@ -24,7 +24,7 @@ import {
   type RedirectChoices,
   type RedirectListener,
 } from './loopbackRedirect';
-import { clientLoginCommand, runningClients, type RunningClients } from './processes';
+import { clientLoginCommand, commandText, runningClients, type RunningClients } from './processes';
 import { authorizationUrl, precheckClient, registerClient, registrationName, scopesToRequest, type LoginClient } from './registration';
 import { classifyTokenError, clientAuthFor, formEncodedBasic, requestOptionsFor, type TokenEndpointClient } from './tokenClient';
 import type { RepairContext, RepairErrorKind, RepairOutcome, RepairPlan, RepairTarget } from './types';
@@ -87,12 +87,13 @@ export async function plannedRedirect(choice: RedirectChoice): Promise<{ redirec
 /** What re-login would do, found read-only: discovery, and whether the AS still accepts the stored client (one GET, no cookies). */
 export async function planLogin(target: RepairTarget, ctx: LoginContext): Promise<RepairPlan> {
   const { server, store, key } = target;
+  const handOff = clientLoginCommand(server);
   const plan: RepairPlan = {
     action: 'login',
     target: { client: server.client, server: server.name, key, store: store.location },
     changes: [],
     warnings: [],
-    handOff: clientLoginCommand(server.client, server.name),
+    ...(handOff ? { handOff } : {}),
   };
   const prepared = await prepareLogin(target, ctx);
   if (!prepared.ok) return { ...plan, blocked: { error: prepared.error, message: prepared.message, next: prepared.next } };
@@ -323,10 +324,10 @@ export async function saveLogin(
 export async function runningClientWarnings(server: McpServer, ctx: Pick<LoginContext, 'runningClients'>): Promise<string[]> {
   const running = await (ctx.runningClients ?? ((c: ClientId) => runningClients(c)))(server.client);
   const label = CLIENT_LABELS[server.client];
-  const handOff = clientLoginCommand(server.client, server.name);
+  const handOff = clientLoginCommand(server);
   if (running.processes.length > 0) {
     return [
-      `${label} is running (${running.processes.map((p) => `pid ${p.pid}: ${p.command}`).join('; ')}). It keeps the old tokens in memory until it reconnects, and a refresh with its old refresh token may write its own tokens over the new ones. Quit it first, or let it log in itself: \`${[handOff.command, ...handOff.args].join(' ')}\`.`,
+      `${label} is running (${running.processes.map((p) => `pid ${p.pid}: ${p.command}`).join('; ')}). It keeps the old tokens in memory until it reconnects, and a refresh with its old refresh token may write its own tokens over the new ones. Quit it first${handOff ? `, or let it log in itself: \`${commandText(handOff)}\`` : ''}.`,
     ];
   }
   if (!running.known) return [`Whether ${label} is running could not be checked (${running.reason}). If it is, quit it first: it keeps the old tokens in memory.`];

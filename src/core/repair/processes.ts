@@ -14,7 +14,7 @@
 import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { ClientId } from '../model';
+import type { ClientId, McpServer } from '../model';
 import type { ClientProcess } from './types';
 
 export interface RunningClients {
@@ -220,11 +220,33 @@ function ps(args: string[]): Promise<string> {
   });
 }
 
-/** The client's own login command: what to run instead of our refresh while a client is running. */
-export function clientLoginCommand(client: ClientId, server: string): { command: string; args: string[] } {
-  return client === 'claude-code' ? { command: 'claude', args: ['mcp', 'login', server] } : { command: 'codex', args: ['mcp', 'login', server] };
+export interface ClientCommand {
+  command: string;
+  args: string[];
 }
 
-export function clientLogoutCommand(client: ClientId, server: string): { command: string; args: string[] } {
-  return client === 'claude-code' ? { command: 'claude', args: ['mcp', 'logout', server] } : { command: 'codex', args: ['mcp', 'logout', server] };
+/**
+ * The client's own login command for `server` (what to run instead of our refresh while the
+ * client is running), or undefined when the client has none for it: Claude Code's `mcp login`
+ * reads only its own config files, not a `--mcp-config` file (2.1.197: `claude mcp list
+ * --mcp-config f` is "unknown option", and `claude --mcp-config f mcp login` takes `mcp` as a
+ * file). Codex needs `--profile` for an entry from a profile's config (`codex --profile work mcp
+ * list`, checked with 0.169).
+ */
+export function clientLoginCommand(server: Pick<McpServer, 'client' | 'name' | 'scope' | 'profile'>): ClientCommand | undefined {
+  return clientMcpCommand(server, 'login');
+}
+
+export function clientLogoutCommand(server: Pick<McpServer, 'client' | 'name' | 'scope' | 'profile'>): ClientCommand | undefined {
+  return clientMcpCommand(server, 'logout');
+}
+
+function clientMcpCommand(server: Pick<McpServer, 'client' | 'name' | 'scope' | 'profile'>, verb: 'login' | 'logout'): ClientCommand | undefined {
+  if (server.client === 'claude-code') return server.scope === 'dynamic' ? undefined : { command: 'claude', args: ['mcp', verb, server.name] };
+  return { command: 'codex', args: [...(server.profile ? ['--profile', server.profile] : []), 'mcp', verb, server.name] };
+}
+
+/** `claude mcp login lab` as the user would type it. */
+export function commandText(c: ClientCommand): string {
+  return [c.command, ...c.args].join(' ');
 }

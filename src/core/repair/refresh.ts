@@ -16,7 +16,7 @@ import { CLIENT_LABELS, type ClientId, type RepairId } from '../model';
 import { fingerprint } from '../storageKey';
 import { describeSpan } from '../tokenStatus';
 import { discoverForRepair } from './discovery';
-import { clientLoginCommand, runningClients, type RunningClients } from './processes';
+import { clientLoginCommand, commandText, runningClients, type RunningClients } from './processes';
 import { classifyTokenError, clientAuthFor, requestOptionsFor, type TokenEndpointError } from './tokenClient';
 import type { RepairContext, RepairErrorKind, RepairOutcome, RepairPlan, RepairTarget } from './types';
 import { isoTime } from '../time';
@@ -56,17 +56,16 @@ export async function planRefresh(target: RepairTarget, ctx: RefreshContext): Pr
 
   const running = await (ctx.runningClients ?? ((c: ClientId) => runningClients(c)))(server.client);
   const label = CLIENT_LABELS[server.client];
-  const login = clientLoginCommand(server.client, server.name);
-  const loginText = [login.command, ...login.args].join(' ');
+  const login = clientLoginCommand(server);
   if (running.processes.length > 0) {
     const list = running.processes.map((p) => `pid ${p.pid}: ${p.command}`).join('; ');
     plan.warnings.push(
-      `${label} is running (${list}). It keeps the current refresh token in memory: if the server rotates refresh tokens, its next refresh fails and it asks you to log in again. Quit it first, or let it log in itself: \`${loginText}\`.`,
+      `${label} is running (${list}). It keeps the current refresh token in memory: if the server rotates refresh tokens, its next refresh fails and it asks you to log in again. Quit it first${login ? `, or let it log in itself: \`${commandText(login)}\`` : ''}.`,
     );
-    plan.handOff = login;
+    if (login) plan.handOff = login;
   } else if (!running.known) {
     plan.warnings.push(`Whether ${label} is running could not be checked (${running.reason}). If it is, quit it first: it keeps the current refresh token in memory.`);
-    plan.handOff = login;
+    if (login) plan.handOff = login;
   }
   return plan;
 }

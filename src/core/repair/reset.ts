@@ -6,7 +6,7 @@
 // the server's needs-auth stamp goes too, so the next session does not skip the server.
 import type { CredentialSummary } from '../credentials/store';
 import { CLIENT_LABELS, type ClientId, type RepairId } from '../model';
-import { clientLoginCommand, clientLogoutCommand, runningClients, type RunningClients } from './processes';
+import { clientLoginCommand, clientLogoutCommand, commandText, runningClients, type RunningClients } from './processes';
 import type { RepairContext, RepairErrorKind, RepairOutcome, RepairPlan, RepairTarget } from './types';
 import { isoTime } from '../time';
 
@@ -22,7 +22,7 @@ const NEEDS_AUTH_CACHE = 'mcp-needs-auth-cache.json';
 export async function planReset(target: RepairTarget, ctx: ResetContext): Promise<ResetPlan> {
   const { server, store, key } = target;
   const label = CLIENT_LABELS[server.client];
-  const logout = clientLogoutCommand(server.client, server.name);
+  const logout = clientLogoutCommand(server);
   // Read first: a store learns where it keeps this client's data (its `location`) by reading.
   const summary = await store.read(key);
   const plan: ResetPlan = {
@@ -30,7 +30,7 @@ export async function planReset(target: RepairTarget, ctx: ResetContext): Promis
     target: { client: server.client, server: server.name, key, store: store.location },
     changes: [],
     warnings: [],
-    handOff: logout,
+    ...(logout ? { handOff: logout } : {}),
   };
   if (!summary) {
     return { ...plan, blocked: { error: 'no-credential', message: `${label} has nothing stored for ${server.name} under ${key}; there is nothing to reset.`, next: ['relogin'] } };
@@ -44,8 +44,8 @@ export async function planReset(target: RepairTarget, ctx: ResetContext): Promis
       : 'nothing else: every other entry stays as it is',
   );
 
-  const login = clientLoginCommand(server.client, server.name);
-  plan.warnings.push(`${label} will ask you to log in to ${server.name} again (\`${[login.command, ...login.args].join(' ')}\`).`);
+  const login = clientLoginCommand(server);
+  plan.warnings.push(`${label} will ask you to log in to ${server.name} again${login ? ` (\`${commandText(login)}\`)` : ''}.`);
   const running = await (ctx.runningClients ?? ((c: ClientId) => runningClients(c)))(server.client);
   if (running.processes.length > 0) {
     plan.warnings.push(

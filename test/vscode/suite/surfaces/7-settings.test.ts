@@ -35,6 +35,14 @@ describe('settings', function () {
     // Never logged in: the probe's finding goes to the entry in the extra file.
     const ds = await diagnosticsUntil(vscode.Uri.file(file), (d) => d.length > 0, 'the extra file', 10_000);
     assert.ok(ds.every((d) => d.range.start.line === 2), ds.map((d) => `${codeOf(d)}@${d.range.start.line + 1}`).join(', '));
+    // `claude mcp login` does not know --mcp-config servers: our login is offered, the hand-off is not.
+    const login = ds.find((d) => codeOf(d) === 'token.not-logged-in');
+    assert.ok(login, ds.map(codeOf).join(', '));
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, login.range, vscode.CodeActionKind.QuickFix.value);
+    const commands = actions.map((a) => a.command?.command).filter((c) => c?.startsWith('mcpAuth.'));
+    assert.ok(commands.includes('mcpAuth.login'), commands.join(', '));
+    assert.ok(!commands.includes('mcpAuth.handOffLogin'), commands.join(', '));
   });
 
   it('clients: with only codex, no Claude Code server is listed or warned about', async () => {
