@@ -13,9 +13,16 @@ import { clientLoginCommand, clientLogoutCommand, type ClientCommand } from '../
 
 export type HandOffKind = 'login' | 'logout';
 
-/** The client's own command for `server`, or undefined when the client has none for this entry. */
-export function clientCommandFor(server: McpServer, kind: HandOffKind): ClientCommand | undefined {
-  return kind === 'login' ? clientLoginCommand(server) : clientLogoutCommand(server);
+/**
+ * The client's own command for `server`, or undefined when the client has none for this entry.
+ * In a remote window (SSH, WSL, a container, code-server) the client runs on the remote host,
+ * where a browser it opens, or the loopback callback it waits on, is not the user's (failure mode
+ * F3): its login gets `--no-browser`, so it prints the URL and takes the address the browser
+ * lands on, pasted back (both clients have the flag: claude 2.1.197, codex 0.169).
+ */
+export function clientCommandFor(server: McpServer, kind: HandOffKind, remoteName: string | undefined = vscode.env.remoteName): ClientCommand | undefined {
+  const own = kind === 'login' ? clientLoginCommand(server) : clientLogoutCommand(server);
+  return own && kind === 'login' && remoteName !== undefined ? { command: own.command, args: [...own.args, '--no-browser'] } : own;
 }
 
 /** "Re-login with Claude Code", as buttons and menus say it. */
@@ -33,8 +40,8 @@ export function handOffCwd(server: McpServer): string {
   return vscode.workspace.workspaceFolders?.find((f) => f.uri.scheme === 'file')?.uri.fsPath ?? os.homedir();
 }
 
-/** Words no shell (sh, bash, zsh, fish, PowerShell, cmd) reads as anything but themselves. */
-const SHELL_NEUTRAL = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+/** Words no shell (sh, bash, zsh, fish, PowerShell, cmd) reads as anything but themselves (a `--flag` included). */
+const SHELL_NEUTRAL = /^(--)?[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
 export class HandOffTerminals implements vscode.Disposable {
   private readonly ours = new Set<vscode.Terminal>();

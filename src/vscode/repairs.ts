@@ -17,6 +17,7 @@ import type { StatusReport } from '../core/status';
 import { confirm, planDetail } from './confirm';
 import { editorEnvironment } from './environment';
 import { clientCommandFor, handOffLabel, HandOffTerminals, type HandOffKind } from './handOff';
+import { forwardedCallbackNote } from '../core/repair/loopbackRedirect';
 import { probeNow, repairHttp } from './reprobe';
 import { LossGuard, restoreCommand, UndoArgsSchema, type UndoArgs } from './restorePicker';
 import { describeRef, pickServer, refOf, repairTargetOf, resolveServerRef, serverRefOf, type ServerRef } from './serverRef';
@@ -116,8 +117,9 @@ const LOGIN: RepairSpec = {
         return await login(target, await loginContext(target, http), {
           signal: abort.signal,
           openBrowser: async (url) => {
+            const caution = await forwardCallback(url, target.server);
             await openAuthorizationUrl(url);
-            progress.report({ message: 'waiting for the browser to come back (Cancel stops waiting)…' });
+            progress.report({ message: `waiting for the browser to come back (Cancel stops waiting)…${caution ? ` Note: ${caution}.` : ''}` });
           },
         });
       } finally {
@@ -139,6 +141,20 @@ async function withRepairHttp<T>(fn: (http: LoginContext['http']) => Promise<T>)
   } finally {
     await close();
   }
+}
+
+/**
+ * In a remote window our callback listens on the remote host's loopback: asking VS Code for the
+ * external form of its address makes Remote-SSH, WSL and container windows forward the port
+ * (failure mode F3). Returns what the user should know when that forward is not where the
+ * browser will be sent.
+ */
+async function forwardCallback(authorizationUrl: string, server: McpServer): Promise<string | undefined> {
+  if (vscode.env.remoteName === undefined) return undefined;
+  const redirect = new URL(authorizationUrl).searchParams.get('redirect_uri');
+  if (!redirect) return undefined;
+  const external = await vscode.env.asExternalUri(vscode.Uri.parse(new URL(redirect).origin));
+  return forwardedCallbackNote(redirect, external.toString(true), vscode.env.remoteName, clientCommandFor(server, 'login') ? handOffLabel(server, 'login') : undefined);
 }
 
 /**

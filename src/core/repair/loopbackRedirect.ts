@@ -294,3 +294,20 @@ function page(res: http.ServerResponse, status: number, a: CallbackAnswer): void
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 }
+
+/**
+ * What to tell the user when our own login runs in a remote window and VS Code forwards its
+ * loopback callback (`asExternalUri`) somewhere the browser's redirect does not go: the
+ * authorization server sends the browser back to `redirectUri` exactly. Undefined when the
+ * forward keeps the same loopback port (Remote-SSH and WSL usually do), or in a local window.
+ */
+export function forwardedCallbackNote(redirectUri: string, external: string, remoteName: string | undefined, handOff: string | undefined): string | undefined {
+  if (remoteName === undefined) return undefined;
+  const want = new URL(redirectUri);
+  const got = new URL(external);
+  const loopback = (h: string) => h === 'localhost' || h === '127.0.0.1' || h === '[::1]';
+  if (loopback(got.hostname) && got.port === want.port && got.protocol === want.protocol) return undefined;
+  const instead = handOff ? `cancel and use "${handOff}" (its --no-browser login takes the pasted address)` : 'cancel, and log in with the client itself on that host';
+  const reached = `${got.origin}${got.pathname}`.replace(/\/$/, '');
+  return `this window runs on a remote host (${remoteName}): the browser returns to ${want.origin}, which VS Code reaches only as ${reached}; if the browser cannot open ${want.origin}, ${instead}`;
+}

@@ -26,7 +26,11 @@ describe('hand-off to the client\'s own login', function () {
     await clearNotifications();
     const run = (await command<RepairRun>('mcpAuth.handOffLogin', userRef('codex', 'lab-fresh'))()) as RepairRun;
     assert.equal(run.handedOff, true);
-    const terminal = vscode.window.terminals.find((t) => t.name === 'Codex: codex mcp login lab-fresh');
+    // A remote window (code-server is one: the browser is not on the host that runs codex) gets
+    // --no-browser, so codex prints the URL and takes the pasted callback (failure mode F3).
+    const typed = vscode.env.remoteName !== undefined ? 'mcp login lab-fresh --no-browser' : 'mcp login lab-fresh';
+    note('      remote window: %s; typed: codex %s', vscode.env.remoteName ?? 'no', typed);
+    const terminal = vscode.window.terminals.find((t) => t.name === `Codex: codex ${typed}`);
     assert.ok(terminal, `terminals: ${vscode.window.terminals.map((t) => t.name).join(', ')}`);
     try {
       const options = terminal.creationOptions as vscode.TerminalOptions;
@@ -37,8 +41,8 @@ describe('hand-off to the client\'s own login', function () {
       note('      terminal created; waiting for its shell');
       const shell = await Promise.race([terminal.processId, new Promise<undefined>((r) => setTimeout(() => r(undefined), 15_000))]);
       assert.ok(shell, 'the terminal started no shell');
-      const client = await waitFor(() => processUnder(shell, (argv) => argv.slice(-3).join(' ') === 'mcp login lab-fresh'), 15_000, 200);
-      assert.ok(client, `no \`codex mcp login lab-fresh\` under the terminal's shell (pid ${shell})`);
+      const client = await waitFor(() => processUnder(shell, (argv) => argv.slice(-typed.split(' ').length).join(' ') === typed), 15_000, 200);
+      assert.ok(client, `no \`codex ${typed}\` under the terminal's shell (pid ${shell})`);
       note('      shell pid %d runs pid %d: %s', shell, client.value.pid, client.value.argv.map((a) => a.split('/').pop()).join(' '));
 
       // What Codex writes when its login completes: its fallback file gains the lab-fresh grant.
