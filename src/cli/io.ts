@@ -4,6 +4,8 @@ export interface CliIo {
   stderr: (text: string) => void;
   env: Record<string, string | undefined>;
   cwd: string;
+  /** One line the user types (a terminal only); `close()` stops waiting for it. */
+  readLine?: () => { line: Promise<string>; close(): void };
 }
 
 export type CliCommand = (args: string[], io: CliIo) => Promise<number>;

@@ -1,4 +1,5 @@
 // mcp-auth-doctor: the command-line twin of the extension, over the same core.
+import * as readline from 'node:readline';
 import { backup } from './commands/backup';
 import { backups } from './commands/backups';
 import { login } from './commands/login';
@@ -83,6 +84,7 @@ if (require.main === module) {
     stderr: (t) => process.stderr.write(t),
     env: process.env,
     cwd: process.cwd(),
+    ...(process.stdin.isTTY ? { readLine: terminalLine } : {}),
   }).then(
     (code) => {
       process.exitCode = code;
@@ -92,4 +94,11 @@ if (require.main === module) {
       process.exitCode = EXIT_USAGE;
     },
   );
+}
+
+/** One line from the terminal; closing the reader lets the process exit without it. */
+function terminalLine(): { line: Promise<string>; close(): void } {
+  const rl = readline.createInterface({ input: process.stdin, terminal: false });
+  const line = new Promise<string>((resolve) => rl.once('line', resolve));
+  return { line, close: () => rl.close() };
 }

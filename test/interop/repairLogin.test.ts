@@ -10,6 +10,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { runCli } from '../../src/cli/main';
+import type { CliIo } from '../../src/cli/io';
 import { scanConfigs } from '../../src/core/config/scan';
 import { SnapshotStore } from '../../src/core/credentials/backups';
 import { claudeCodeStore, claudeCredentialsFile } from '../../src/core/credentials/claudeCodeStore';
@@ -467,7 +468,7 @@ describe('mcp-auth-doctor login', function () {
   });
   after(async () => lab?.close());
 
-  function cli(sb: Sandbox, args: string[], onOut?: (text: string) => void) {
+  function cli(sb: Sandbox, args: string[], onOut?: (text: string) => void, readLine?: CliIo['readLine']) {
     let stdout = '';
     let stderr = '';
     const done = runCli(args, {
@@ -478,9 +479,55 @@ describe('mcp-auth-doctor login', function () {
       stderr: (t) => (stderr += t),
       env: sandboxEnv(sb.home),
       cwd: sb.home,
+      ...(readLine ? { readLine } : {}),
     });
     return { done, out: () => stdout, err: () => stderr };
   }
+
+  /** A terminal the test types one line into, when `typed` settles. */
+  function terminal(typed: Promise<string>): { readLine: CliIo['readLine']; closed: () => boolean } {
+    let closed = false;
+    return {
+      readLine: () => ({ line: typed, close: () => (closed = true) }),
+      closed: () => closed,
+    };
+  }
+
+  it('--no-browser: the address the browser ends on, pasted, completes the login (the browser on another machine, F3)', async () => {
+    const sb = await sandbox('claude-code', lab);
+    assertOk(await login(sb.target, ctx(), browser(lab)));
+    const before = await rawClaude(sb);
+    let paste!: (line: string) => void;
+    const tty = terminal(new Promise<string>((r) => (paste = r)));
+    let approved: Promise<void> | undefined;
+    const run = cli(
+      sb,
+      ['login', 'lab', '--no-browser', '--yes'],
+      (out) => {
+        const m = /^(http:\/\/127\.0\.0\.1:\d+\/auth\?\S+)$/m.exec(out);
+        // The browser elsewhere: it approves, lands on the redirect (never delivered here), the user copies it.
+        if (m && !approved) approved = lab.approve(m[1]!).then((redirect) => paste(`  ${redirect}  `));
+      },
+      tty.readLine,
+    );
+    assert.equal(await run.done, 0, run.out() + run.err());
+    await approved;
+    assert.match(run.out(), /paste here the address it ends on/);
+    assert.match(run.out(), /Logged in to lab for Claude Code/);
+    assert.notEqual((await rawClaude(sb)).accessToken, before.accessToken);
+    assert.ok(tty.closed(), 'the terminal is let go');
+  });
+
+  it('--no-browser: a pasted address that is not the redirect ends the login with nothing written', async () => {
+    const sb = await sandbox('claude-code', lab);
+    assertOk(await login(sb.target, ctx(), browser(lab)));
+    const before = await fs.readFile(sb.file, 'utf8');
+    const tty = terminal(Promise.resolve('https://example.com/somewhere?code=abc'));
+    const run = cli(sb, ['login', 'lab', '--no-browser', '--yes'], undefined, tty.readLine);
+    assert.equal(await run.done, 1, run.out() + run.err());
+    assert.match(run.out(), /Login failed \(other\): the pasted address is not the redirect to http:\/\/(127\.0\.0\.1|localhost):\d+\/callback/);
+    assert.equal(await fs.readFile(sb.file, 'utf8'), before, 'the store is byte for byte as it was');
+  });
 
   it('without --yes prints the plan and writes nothing (exit 1); the same name for both clients needs --client (exit 2)', async () => {
     const sb = await sandbox('claude-code', lab);

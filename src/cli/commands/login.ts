@@ -1,7 +1,8 @@
 // `mcp-auth-doctor login <server> [--client claude-code|codex] [--cwd DIR] [--no-browser] [--yes]`:
 // log in to one server again for one client and write the tokens into that client's own store.
 // Without --yes it prints what would change (exit 1); with it, it prints the authorization URL
-// (and opens a browser unless --no-browser), waits for the callback, writes, and re-probes.
+// (and opens a browser unless --no-browser), waits for the callback (with --no-browser in a
+// terminal, or for the address pasted), writes, and re-probes.
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { ALL_CLIENTS, scanConfigs } from '../../core/config/scan';
@@ -73,12 +74,22 @@ export async function login(args: string[], io: CliIo): Promise<number> {
       io.stdout('Nothing written. Run again with --yes to log in (the store is snapshotted first).\n');
       return EXIT_FINDINGS;
     }
-    const outcome = await runLogin(target, ctx, {
-      openBrowser: async (url) => {
-        io.stdout(`Open this URL in your browser to log in (waiting for the answer):\n${url}\n`);
-        if (!values['no-browser']) openInBrowser(url, io);
-      },
-    });
+    // --no-browser (SSH, a container): the browser may be on another machine, where the redirect to
+    // this one's loopback cannot arrive; the address it ends on can be pasted instead (F3).
+    const pasting = values['no-browser'] ? io.readLine?.() : undefined;
+    let outcome;
+    try {
+      outcome = await runLogin(target, ctx, {
+        openBrowser: async (url) => {
+          io.stdout(`Open this URL in your browser to log in (waiting for the answer):\n${url}\n`);
+          if (pasting) io.stdout('If that browser is on another machine, paste here the address it ends on after you log in (it starts with the redirect URI), then press Enter.\n');
+          if (!values['no-browser']) openInBrowser(url, io);
+        },
+        ...(pasting ? { pastedCallback: pasting.line } : {}),
+      });
+    } finally {
+      pasting?.close();
+    }
     if (!outcome.ok) {
       io.stdout(`Login failed (${outcome.error}): ${outcome.message}.\n${nextSteps(outcome.next, server)}`);
       return EXIT_FINDINGS;

@@ -39,6 +39,30 @@ export interface LoginUi {
   openBrowser(url: string): Promise<void>;
   /** Ends the wait for the browser (the user cancelled). */
   signal?: AbortSignal;
+  /**
+   * The address the browser ended on, pasted by the user, for when the browser runs on another
+   * machine than this login (SSH, a container, code-server: failure mode F3) and its redirect to
+   * our loopback listener cannot arrive. Whichever comes first, the listener or this, is used;
+   * `state` and `iss` are checked on it exactly as on a redirect.
+   */
+  pastedCallback?: Promise<string>;
+}
+
+/** A pasted address that is not the authorization server's redirect to us. */
+class NotACallback extends Error {}
+
+/** The pasted address as a callback URL: our redirect URI's path, with an answer (`code` or `error`) in its query. */
+export function pastedCallbackUrl(text: string, redirectUri: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    throw new NotACallback('the pasted text is not an address');
+  }
+  const expected = new URL(redirectUri);
+  if (url.pathname !== expected.pathname) throw new NotACallback(`the pasted address is not the redirect to ${expected.origin}${expected.pathname}`);
+  if (!url.searchParams.has('code') && !url.searchParams.has('error')) throw new NotACallback('the pasted address holds no authorization answer (no code or error in it)');
+  return url;
 }
 
 export interface LoginContext extends RepairContext {
@@ -179,11 +203,14 @@ export async function login(target: RepairTarget, ctx: LoginContext, ui: LoginUi
     // Once the callback is in, a late failure of the launcher no longer matters.
     opened.catch(() => undefined);
     let callbackUrl: URL;
+    const pasted = ui.pastedCallback?.then((text) => ({ url: pastedCallbackUrl(text, redirectUri), answer: undefined }));
+    pasted?.catch(() => undefined);
     try {
-      const cb = await Promise.race([listener.callback, opened]);
+      const cb = await Promise.race([listener.callback, opened, ...(pasted ? [pasted] : [])]);
       answer = cb.answer;
       callbackUrl = cb.url;
     } catch (err) {
+      if (err instanceof NotACallback) return fail('other', `${err.message}: the login was not completed; nothing was written`, ['relogin']);
       if (err instanceof RedirectTimeout) return fail('network', `${err.message}: the login was not completed; nothing was written`, ['relogin']);
       if (err instanceof RedirectCancelled) return fail('other', 'the login was cancelled; nothing was written', ['relogin']);
       if (err instanceof BrowserNotOpened) return fail('other', `the authorization URL could not be opened (${err.message}); nothing was written`, ['relogin']);
