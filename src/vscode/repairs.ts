@@ -112,17 +112,25 @@ const LOGIN: RepairSpec = {
     withRepairHttp(async (http) => {
       const abort = new AbortController();
       const cancelled = token.onCancellationRequested(() => abort.abort());
+      // In a remote window whose forward the browser will not use, the user may paste where it ended.
+      const asking = new vscode.CancellationTokenSource();
+      let paste: (text: string) => void = () => undefined;
+      const pasted = new Promise<string>((resolve) => (paste = resolve));
       try {
         progress.report({ message: 'opening your browser…' });
         return await login(target, await loginContext(target, http), {
           signal: abort.signal,
+          pastedCallback: pasted,
           openBrowser: async (url) => {
             const caution = await forwardCallback(url, target.server);
             await openAuthorizationUrl(url);
             progress.report({ message: `waiting for the browser to come back (Cancel stops waiting)…${caution ? ` Note: ${caution}.` : ''}` });
+            if (caution) void askForPastedCallback(target.server, asking.token).then((text) => text && paste(text));
           },
         });
       } finally {
+        asking.cancel();
+        asking.dispose();
         cancelled.dispose();
       }
     }),
@@ -155,6 +163,20 @@ async function forwardCallback(authorizationUrl: string, server: McpServer): Pro
   if (!redirect) return undefined;
   const external = await vscode.env.asExternalUri(vscode.Uri.parse(new URL(redirect).origin));
   return forwardedCallbackNote(redirect, external.toString(true), vscode.env.remoteName, clientCommandFor(server, 'login') ? handOffLabel(server, 'login') : undefined);
+}
+
+/** The address the browser ended on, as the user pastes it; undefined when dismissed or no longer needed. */
+async function askForPastedCallback(server: McpServer, token: vscode.CancellationToken): Promise<string | undefined> {
+  return vscode.window.showInputBox(
+    {
+      title: `MCP Auth: log in to ${server.name}`,
+      prompt: 'If your browser cannot come back to this window after you log in, paste the address it ends on (it contains code=) and press Enter.',
+      placeHolder: 'http://localhost:…/callback?code=…&state=…',
+      ignoreFocusOut: true,
+      validateInput: (v) => (v.trim() && !/[?&](code|error)=/.test(v) ? 'The address the browser ends on has code= (or error=) in it.' : undefined),
+    },
+    token,
+  );
 }
 
 /**

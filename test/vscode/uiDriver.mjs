@@ -249,6 +249,52 @@ export const STEPS = {
       await tab.close().catch(() => undefined);
     }
   },
+  /**
+   * Plays a browser on another machine (failure mode F3): like completeLogin, but the loopback
+   * callback is unreachable from it (the request is refused), so the user copies the address the
+   * tab ended on and pastes it into the input box the login shows in the workbench. Returns the
+   * box's title and prompt, and the origin and path of what was pasted.
+   */
+  async completeLoginByPaste(page, { timeoutMs = 30_000 }) {
+    const context = page.context();
+    const known = new Set([page]);
+    const deadline = Date.now() + timeoutMs;
+    let tab;
+    while (!tab && Date.now() < deadline) {
+      tab = context.pages().find((p) => !known.has(p) && /\/auth\?/.test(p.url()));
+      if (!tab) await page.waitForTimeout(100);
+    }
+    if (!tab) throw new Error(`no authorization tab opened within ${timeoutMs} ms`);
+    const opened = new URL(tab.url());
+    const proxied = /^\/proxy\/(\d+)(\/.*)$/.exec(opened.pathname);
+    const direct = proxied ? new URL(`http://127.0.0.1:${proxied[1]}${proxied[2]}${opened.search}`) : opened;
+    const callback = new URL(direct.searchParams.get('redirect_uri') ?? '');
+    let ended;
+    try {
+      // Chromium's own request interception (CDP Fetch): unlike page.route it also sees the
+      // authorization server's redirect to the callback, which it refuses as an unreachable host would.
+      const cdp = await context.newCDPSession(tab);
+      cdp.on('Fetch.requestPaused', (e) => {
+        ended = e.request.url;
+        cdp.send('Fetch.failRequest', { requestId: e.requestId, errorReason: 'ConnectionRefused' }).catch(() => undefined);
+      });
+      await cdp.send('Fetch.enable', { patterns: [{ urlPattern: `${callback.origin}${callback.pathname}*`, requestStage: 'Request' }] });
+      await tab.goto(direct.href).catch(() => undefined);
+      while (!ended && Date.now() < deadline) await page.waitForTimeout(100);
+      if (!ended) throw new Error('the authorization server never sent the browser to the callback');
+    } finally {
+      await tab.close().catch(() => undefined);
+    }
+    const widget = page.locator('.quick-input-widget');
+    await widget.waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
+    const title = (await widget.locator('.quick-input-title').textContent().catch(() => ''))?.trim() ?? '';
+    const prompt = (await widget.locator('.quick-input-message').textContent().catch(() => ''))?.trim() ?? '';
+    const input = widget.locator('.quick-input-box input');
+    await input.fill(ended);
+    await input.press('Enter');
+    const pasted = new URL(ended);
+    return { title, prompt, pasted: `${pasted.origin}${pasted.pathname}`, answered: pasted.searchParams.has('code') };
+  },
   /** The view's message line (TreeView.message) when it shows one, else null. */
   async readViewMessage(page) {
     const body = viewBody(page);

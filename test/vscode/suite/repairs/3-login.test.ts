@@ -4,6 +4,7 @@
 // Chromium window itself (a new tab the lab approves without a page), waits on its loopback
 // redirect, and stores the new tokens: the server is valid, every other entry unchanged.
 import { strict as assert } from 'node:assert';
+import * as vscode from 'vscode';
 import type { RepairRun } from '../../../../src/vscode/repairs';
 import { extensionApi, note } from '../helpers';
 import { askUi, uiDriverAvailable } from '../uiBridge';
@@ -72,5 +73,27 @@ describe('re-login from the editor', function () {
       assert.equal(rawText(after.raw, ['mcpOAuth', k]), rawText(before.raw, ['mcpOAuth', k]), `entry ${k} changed`);
     }
     assert.equal(rawText(after.raw, ['claudeAiOauth']), rawText(before.raw, ['claudeAiOauth']), 'the Claude login changed');
+  });
+
+  it('in this remote window, a browser that cannot reach the callback: the address pasted into the box completes the login (F3)', async function () {
+    // code-server is a remote window whose port forward is a /proxy/ path, not the loopback URL
+    // the authorization server sends the browser to; a local window never shows the box.
+    if (vscode.env.remoteName === undefined) this.skip();
+    await clearNotifications();
+    const before = readClaudeStore();
+    const key = claudeKeyOf(before, 'lab-rejected');
+    const old = before.data.mcpOAuth[key]!;
+    const [{ result }, seen] = await Promise.all([
+      answerDialog(command<RepairRun>('mcpAuth.login', ref), 'Log In'),
+      askUi<{ title: string; prompt: string; pasted: string; answered: boolean }>('completeLoginByPaste', { timeoutMs: 45_000 }, 60_000),
+    ]);
+    note('      pasted %s into "%s"', seen.pasted, seen.title);
+    assert.equal(seen.title, 'MCP Auth: log in to lab-rejected');
+    assert.match(seen.prompt, /paste the address it ends on/);
+    assert.match(seen.pasted, /^http:\/\/(127\.0\.0\.1|localhost):\d+\/callback$/);
+    assert.ok(seen.answered, 'the pasted address carries the code');
+    assert.ok(result.outcome?.ok, `login failed: ${JSON.stringify(result.outcome)}`);
+    assert.equal(result.state, 'valid');
+    assert.notEqual(readClaudeStore().data.mcpOAuth[key]!.accessToken, old.accessToken, 'a new access token is stored');
   });
 });
