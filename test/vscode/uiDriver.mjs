@@ -225,18 +225,7 @@ export const STEPS = {
    * (its query: nothing secret, the PKCE verifier never leaves the extension) and where it ended.
    */
   async completeLogin(page, { timeoutMs = 30_000 }) {
-    const context = page.context();
-    const known = new Set([page]);
-    const deadline = Date.now() + timeoutMs;
-    let tab;
-    while (!tab && Date.now() < deadline) {
-      tab = context.pages().find((p) => !known.has(p) && /\/auth\?/.test(p.url()));
-      if (!tab) await page.waitForTimeout(100);
-    }
-    if (!tab) throw new Error(`no authorization tab opened within ${timeoutMs} ms (pages: ${context.pages().map((p) => p.url().split('?')[0]).join(' ')})`);
-    const opened = new URL(tab.url());
-    const proxied = /^\/proxy\/(\d+)(\/.*)$/.exec(opened.pathname);
-    const direct = proxied ? new URL(`http://127.0.0.1:${proxied[1]}${proxied[2]}${opened.search}`) : opened;
+    const { tab, proxied, direct } = await authorizationTab(page, timeoutMs);
     try {
       const callback = new URL(direct.searchParams.get('redirect_uri') ?? '');
       const landed = tab.waitForURL((u) => u.origin === callback.origin && u.pathname === callback.pathname, { timeout: timeoutMs });
@@ -257,17 +246,8 @@ export const STEPS = {
    */
   async completeLoginByPaste(page, { timeoutMs = 30_000 }) {
     const context = page.context();
-    const known = new Set([page]);
     const deadline = Date.now() + timeoutMs;
-    let tab;
-    while (!tab && Date.now() < deadline) {
-      tab = context.pages().find((p) => !known.has(p) && /\/auth\?/.test(p.url()));
-      if (!tab) await page.waitForTimeout(100);
-    }
-    if (!tab) throw new Error(`no authorization tab opened within ${timeoutMs} ms`);
-    const opened = new URL(tab.url());
-    const proxied = /^\/proxy\/(\d+)(\/.*)$/.exec(opened.pathname);
-    const direct = proxied ? new URL(`http://127.0.0.1:${proxied[1]}${proxied[2]}${opened.search}`) : opened;
+    const { tab, direct } = await authorizationTab(page, timeoutMs);
     const callback = new URL(direct.searchParams.get('redirect_uri') ?? '');
     let ended;
     try {
@@ -400,6 +380,25 @@ async function readView(page) {
     const welcomeVisible = welcome && welcome.offsetParent !== null && getComputedStyle(welcome).display !== 'none';
     return { rows, welcome: welcomeVisible ? welcome.innerText.trim() : null };
   });
+}
+
+/**
+ * The tab the extension opened on an authorization URL, and that URL as the lab serves it: VS
+ * Code's remote port forwarding rewrites a loopback URL it opens to `<workbench>/proxy/<port>/…`.
+ */
+async function authorizationTab(page, timeoutMs) {
+  const context = page.context();
+  const deadline = Date.now() + timeoutMs;
+  let tab;
+  while (!tab && Date.now() < deadline) {
+    tab = context.pages().find((p) => p !== page && /\/auth\?/.test(p.url()));
+    if (!tab) await page.waitForTimeout(100);
+  }
+  if (!tab) throw new Error(`no authorization tab opened within ${timeoutMs} ms (pages: ${context.pages().map((p) => p.url().split('?')[0]).join(' ')})`);
+  const opened = new URL(tab.url());
+  const proxied = /^\/proxy\/(\d+)(\/.*)$/.exec(opened.pathname);
+  const direct = proxied ? new URL(`http://127.0.0.1:${proxied[1]}${proxied[2]}${opened.search}`) : opened;
+  return { tab, proxied, direct };
 }
 
 function exactText(text) {
