@@ -96,9 +96,9 @@ if (require.main === module) {
   );
 }
 
-/** One line from the terminal; closing the reader lets the process exit without it. */
+/** The first non-empty line from the terminal (a stray Enter is not an answer); closing the reader lets the process exit without it. */
 function terminalLine(): { line: Promise<string>; close(): void } {
   const rl = readline.createInterface({ input: process.stdin, terminal: false });
-  const line = new Promise<string>((resolve) => rl.once('line', resolve));
+  const line = new Promise<string>((resolve) => rl.on('line', (l) => l.trim() && resolve(l)));
   return { line, close: () => rl.close() };
 }

@@ -292,6 +292,20 @@ describe('Codex keyring through secret-tool: what only this path must get right'
     assert.deepEqual(calls.filter((args) => args.some((a) => a.includes(secret))), []);
   });
 
+  it('a read batch (find, then a get per known key, as the store sends it) reads each account once', async () => {
+    for (const account of ['a|1', 'b|2']) ss.secretTool(['store', `--label=${account}`, ...keyringRsAttributes(account)], mint(account));
+    const calls: string[][] = [];
+    const recording: CommandRunner = (file, args, o) => {
+      calls.push(args);
+      return runCommand(file, args, o);
+    };
+    const batch = await secretToolKeyringRunner({ env: ss.env, run: recording })([{ op: 'find' }, { op: 'get', account: 'a|1' }, { op: 'get', account: 'b|2' }]);
+    assert.ok(batch.reachable);
+    assert.equal(batch.results.length, 3);
+    // One search by service, then one search and one lookup per account: 5, not 9.
+    assert.deepEqual(calls.map((a) => a[0]), ['search', 'search', 'lookup', 'search', 'lookup']);
+  });
+
   it('without secret-tool: the store is unavailable, and the finding says what to install', async () => {
     const home = await tempDir('mad-codex-st-');
     try {

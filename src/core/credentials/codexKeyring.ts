@@ -85,12 +85,18 @@ process.stdin.on('end', () => {
 });
 `;
 
+let modulePath: { path: string | undefined } | undefined;
+
+/** Where the binding is installed, looked up once: a failed require.resolve walks node_modules folders synchronously. */
 export function defaultKeyringModulePath(): string | undefined {
-  try {
-    return require.resolve('@napi-rs/keyring');
-  } catch {
-    return undefined;
+  if (!modulePath) {
+    try {
+      modulePath = { path: require.resolve('@napi-rs/keyring') };
+    } catch {
+      modulePath = { path: undefined };
+    }
   }
+  return modulePath.path;
 }
 
 export function childKeyringRunner(options: ChildKeyringOptions = {}): KeyringRunner {
@@ -147,6 +153,6 @@ export function unreachableIfAllFailed(results: KeyringOpResult[]): KeyringBatch
   return { reachable: true, results };
 }
 
-function firstLine(s: string): string {
+export function firstLine(s: string): string {
   return s.trim().split('\n')[0] ?? '';
 }

@@ -12,7 +12,7 @@
 // attributes from stderr only when a single item matched, else only to count other targets.
 // Secrets travel on stdin and stdout only, never in argv.
 import type { KeyringBatch, KeyringOp, KeyringOpResult, KeyringRunner } from './codexKeyring';
-import { CODEX_KEYRING_SERVICE, CODEX_KEYRING_TIMEOUT_MS, unreachableIfAllFailed } from './codexKeyring';
+import { CODEX_KEYRING_SERVICE, CODEX_KEYRING_TIMEOUT_MS, firstLine, unreachableIfAllFailed } from './codexKeyring';
 import { runCommand, type CommandRunner } from './runCommand';
 
 export interface SecretToolKeyringOptions {
@@ -36,7 +36,7 @@ interface Match {
   eligible: number;
   /** The single item's attributes and label, when exactly one item matched. */
   only?: { attributes: [string, string][]; label: string | undefined };
-  /** Whether one of the eligible items says target=default (it can be looked up by that). */
+  /** How many of the eligible items say target=default (one alone can be looked up by that). */
   defaultTargets: number;
 }
 
@@ -122,13 +122,22 @@ export function secretToolKeyringRunner(options: SecretToolKeyringOptions = {}):
       return r.code === 0 ? { ok: true, deleted: true } : { ok: false, error: `secret-tool clear failed: ${firstLine(r.stderr) || `exit ${r.code}`}` };
     };
 
+    // A read batch is `find` plus a `get` per known key, and `find` reads every account itself:
+    // each account is read once per batch (a write or removal of it forgets the answer).
+    const read = new Map<string, Promise<KeyringOpResult>>();
+    const readOnce = (account: string): Promise<KeyringOpResult> => {
+      let r = read.get(account);
+      if (!r) read.set(account, (r = get(account)));
+      return r;
+    };
+
     const find = async (): Promise<KeyringOpResult> => {
       const r = await tool(['search', '--all', 'service', service]);
       if (r.code !== 0 && (r.stdout.trim() || r.stderr.trim())) throw new Unreachable(`secret-tool search failed: ${firstLine(r.stderr) || `exit ${r.code}`}`);
       const accounts = [...new Set([...r.stderr.matchAll(/^attribute\.username = (.*)$/gm)].map((m) => m[1]!))];
       const found: { account: string; password: string }[] = [];
       for (const account of accounts) {
-        const one = await get(account);
+        const one = await readOnce(account);
         if (one.ok && typeof one.value === 'string') found.push({ account, password: one.value });
       }
       return { ok: true, found };
@@ -137,10 +146,12 @@ export function secretToolKeyringRunner(options: SecretToolKeyringOptions = {}):
     const results: KeyringOpResult[] = [];
     try {
       for (const op of ops) {
-        if (op.op === 'get') results.push(await get(op.account));
-        else if (op.op === 'set') results.push(await set(op.account, op.value));
-        else if (op.op === 'delete') results.push(await remove(op.account));
-        else results.push(await find());
+        if (op.op === 'get') results.push(await readOnce(op.account));
+        else if (op.op === 'find') results.push(await find());
+        else {
+          read.delete(op.account);
+          results.push(op.op === 'set' ? await set(op.account, op.value) : await remove(op.account));
+        }
       }
     } catch (err) {
       if (err instanceof Unreachable) return { reachable: false, reason: err.message };
@@ -148,8 +159,4 @@ export function secretToolKeyringRunner(options: SecretToolKeyringOptions = {}):
     }
     return unreachableIfAllFailed(results);
   };
-}
-
-function firstLine(s: string): string {
-  return s.trim().split('\n')[0] ?? '';
 }
