@@ -107,8 +107,10 @@ describe('the guided OAuth flow panel', function () {
     assert.equal(state.next, 'registration');
     assert.match(registration.confirmation?.question ?? '', /^Register a new OAuth client at http:\/\/127\.0\.0\.1:\d+\/reg\?$/);
 
-    // What the webview shows: the same statuses and verdicts, step by step.
-    const shown = await handle.rendered();
+    // What the webview shows: the same statuses and verdicts, step by step. The first webview of a
+    // fresh window loads its frame cold (one CI run on the loaded 2-core machine took over 10 s; the
+    // ready handshake re-sends the state, so a late frame still gets it).
+    const shown = await handle.rendered(30_000);
     assert.deepEqual(
       shown.map((s) => [s.id, s.status, s.verdict]),
       state.steps.map((s) => [s.id, s.status, s.verdict?.level ?? '']),
