@@ -2,6 +2,7 @@
 // process group (the client and anything it started: script's pty child, codex's native binary)
 // is killed; output is collected for assertions and failure messages.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { plainTerminalText } from '../../src/core/terminalText';
 
 export interface RunResult {
   code: number | null;
@@ -45,12 +46,18 @@ export function startBounded(command: string, args: string[], options: RunOption
   let exited = false;
   let timedOut = false;
   const watchers = new Set<() => void>();
+  // Output is kept as plain text: clients print URLs as OSC 8 hyperlinks (claude 2.1.332), which
+  // would glue a URL to its own label. A sequence split across chunks is stripped once complete.
+  let rawStdout = '';
+  let rawStderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => {
-    stdout += d;
+    rawStdout += d;
+    stdout = plainTerminalText(rawStdout);
     for (const w of watchers) w();
   });
   child.stderr.setEncoding('utf8').on('data', (d: string) => {
-    stderr += d;
+    rawStderr += d;
+    stderr = plainTerminalText(rawStderr);
     for (const w of watchers) w();
   });
   child.stdin.on('error', () => undefined);

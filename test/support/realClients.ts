@@ -1,5 +1,5 @@
-// Drives the real clients from node_modules (Claude Code 2.1.197: `claude`, Codex 0.169.0:
-// `codex`) against a sandbox HOME: every call has a deadline and kills the client's process
+// Drives the real clients from node_modules (pinned: Claude Code 2.1.332 `claude`, Codex 0.171.0
+// `codex`; `npm run test:compat` points MAD_CLAUDE_BIN / MAD_CODEX_BIN at other versions) against a sandbox HOME: every call has a deadline and kills the client's process
 // group when it passes; the environment is built from scratch (nothing of the developer's own
 // HOME, config dirs or API keys leaks in); updates and telemetry are off; anything that is not
 // loopback goes to a closed loopback proxy port and fails at once.
@@ -11,8 +11,8 @@ import type { Lab } from '../lab';
 import { describeRun, runBounded, startBounded, type RunResult } from './boundedProcess';
 
 export const REPO = path.resolve(__dirname, '../..');
-export const CLAUDE_BIN = path.join(REPO, 'node_modules', '.bin', 'claude');
-export const CODEX_BIN = path.join(REPO, 'node_modules', '.bin', 'codex');
+export const CLAUDE_BIN = process.env.MAD_CLAUDE_BIN || path.join(REPO, 'node_modules', '.bin', 'claude');
+export const CODEX_BIN = process.env.MAD_CODEX_BIN || path.join(REPO, 'node_modules', '.bin', 'codex');
 
 /** Port 9 (discard) on loopback has no listener here: a proxied request is refused immediately. */
 const DEAD_PROXY = 'http://127.0.0.1:9';
