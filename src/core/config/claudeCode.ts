@@ -25,6 +25,7 @@
 // - config.project-server-pending  info     .mcp.json server not yet approved: Claude Code asks before starting it
 // - config.project-server-rejected info     .mcp.json server the user declined (disabledMcpjsonServers)
 // - config.managed-exclusive       info     managed-mcp.json takes exclusive control: this server does not load
+// - config.headers-helper-untrusted warning a local or .mcp.json server's headersHelper in a folder without persisted trust: 2.1.332 does not run it
 import * as path from 'node:path';
 import { findNodeAtLocation, type Node } from 'jsonc-parser';
 import type { Environment } from '../environment';
@@ -66,6 +67,7 @@ export async function scanClaudeCode(e: Environment): Promise<ConfigScan> {
     findings.push(...s.findings);
   }
 
+  const ignoreTrust = ignoresPersistedTrust(e.env);
   const trusts: Trust[] = located.map((l) => ({ trusted: stateOf(l.key)?.trusted ?? false, localCounts: l.inGitRepo }));
   const project = await readProjectServers(projectDirs, keys, trusts, settingsOf, stateOf, e.env);
   files.push(...project.files);
@@ -87,7 +89,7 @@ export async function scanClaudeCode(e: Environment): Promise<ConfigScan> {
   const off = (s: McpServer, disabled: Set<string> | undefined) => (disabled?.has(s.name) ? { ...s, enabled: false } : s);
   let servers: McpServer[] = [
     ...global.user.map((s) => off(s, firstDisabled)),
-    ...global.local.map((s) => off(s, stateOf(s.projectPath)?.disabledMcpServers)),
+    ...global.local.map((s) => helperTrust(off(s, stateOf(s.projectPath)?.disabledMcpServers), !ignoreTrust && (stateOf(s.projectPath)?.trusted ?? false), s.projectPath, ignoreTrust)),
     ...project.servers,
     ...managed.servers.map((s) => off(s, firstDisabled)),
     ...plugins.servers.map((s) => off(s, firstDisabled)),
@@ -240,10 +242,39 @@ async function readProjectServers(
         consequence: 'Claude Code loads no servers from it.',
       });
       out.findings.push(...r.findings);
-      for (const s of r.servers) out.servers.push(withApproval(s, settings.approval(s.name, trusts[i]!), disabled));
+      for (const s of r.servers) out.servers.push(helperTrust(withApproval(s, settings.approval(s.name, trusts[i]!), disabled), trusts[i]!.trusted && !ignoresPersistedTrust(env), keys[i], ignoresPersistedTrust(env)));
     }
   }
   return out;
+}
+
+/**
+ * Claude Code 2.1.332 treats local and project (.mcp.json) entries as "repo-resident" and runs
+ * their headersHelper only when the folder has persisted trust: `projects["<project key>"]
+ * .hasTrustDialogAccepted === true` in the global config (exact key, no walk up to parents), and
+ * never when CLAUDE_CODE_IGNORE_PERSISTED_TRUST is set (read from the shipped binary: `gxo`
+ * returns "missing_trust", logged as "headersHelper not run: this workspace has no persisted
+ * trust"). It then connects without those headers. User, managed and plugin entries are not
+ * gated. Untested on 2.1.197, which this reader keeps the same rule for.
+ */
+function helperTrust(s: McpServer, trusted: boolean, key: string | undefined, ignored: boolean): McpServer {
+  if (!s.headersHelper || trusted || (s.scope !== 'local' && s.scope !== 'project')) return s;
+  const where = key ?? s.projectPath ?? 'this folder';
+  const finding: Finding = {
+    code: CONFIG_FINDING.headersHelperUntrusted,
+    severity: 'warning',
+    title: `"${s.name}": Claude Code will not run its headersHelper here`,
+    detail: ignored
+      ? `CLAUDE_CODE_IGNORE_PERSISTED_TRUST is set, so no folder counts as trusted and Claude Code connects to "${s.name}" without the headers its helper would print. Add the server at user scope instead, or unset the variable.`
+      : `${where} has no persisted trust (projects["${where}"].hasTrustDialogAccepted is not true in ~/.claude.json), so Claude Code connects to "${s.name}" without the headers its helper would print and the server may ask for a login or refuse. Start claude in that folder once and accept the trust dialog, or add the server at user scope.`,
+    location: s.source,
+  };
+  return { ...s, findings: [...s.findings, finding] };
+}
+
+function ignoresPersistedTrust(env: Record<string, string | undefined>): boolean {
+  const v = env.CLAUDE_CODE_IGNORE_PERSISTED_TRUST;
+  return v !== undefined && ['1', 'true', 'yes', 'on'].includes(v.trim().toLowerCase());
 }
 
 function withApproval(s: McpServer, approval: Approval, disabled: Set<string> | undefined): McpServer {

@@ -15,4 +15,5 @@ export const CONFIG_FINDING = {
   projectServerPending: 'config.project-server-pending',
   projectServerRejected: 'config.project-server-rejected',
   managedExclusive: 'config.managed-exclusive',
+  headersHelperUntrusted: 'config.headers-helper-untrusted',
 } as const;

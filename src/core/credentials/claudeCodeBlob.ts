@@ -15,10 +15,17 @@ export const CLAUDE_MALFORMED_CONSEQUENCE =
   'logging you out of Claude and every other MCP server (anthropics/claude-code#28542, #45551). ' +
   'Restore a snapshot (mcp-auth-doctor backups / restore) or fix it by hand; nothing is written to it until then.';
 
-// An mcpOAuth entry as Claude Code writes it (shared/docs/client-formats.md); other fields are kept.
+// An mcpOAuth entry as Claude Code writes it (shared/docs/client-formats.md for 2.1.197); other
+// fields are kept. 2.1.332 (read from the shipped binary, bNn.saveClientInformation / saveTokens,
+// and seen after `claude mcp list` / `claude mcp login` at the lab) adds a top-level `issuer`, a
+// `stepUpScope`, and in discoveryState `authServerMetadataUrl` (null when none is configured),
+// `tokenlessRejectedAt` (ms: the server answered 401 to a request without a token) and
+// `registrationNotOfferedAt`. Its `claude mcp list` writes a discovery-only entry (no clientId,
+// accessToken "") per server that asks for a login; 2.1.197 registered a client there instead.
 const EntrySchema = z
   .object({
     serverName: z.string().nullish(),
+    issuer: z.string().nullish(),
     serverUrl: z.string().nullish(),
     clientId: z.string().nullish(),
     clientSecret: z.string().nullish(),
@@ -32,6 +39,7 @@ const EntrySchema = z
         authorizationServerUrl: z.string().nullish(),
         resourceMetadataUrl: z.string().nullish(),
         oauthMetadataFound: z.boolean().nullish(),
+        tokenlessRejectedAt: z.number().nullish(),
       })
       .loose()
       .nullish(),
@@ -119,6 +127,7 @@ export function summaryOf(key: string, e: ClaudeEntry): CredentialSummary {
     expiresAt: e.expiresAt ?? undefined,
     scopes: e.scope ? e.scope.split(/\s+/).filter(Boolean) : [],
     clientId: e.clientId ?? undefined,
+    issuer: e.issuer ?? undefined,
     hasClientSecret: nonEmpty(e.clientSecret) !== undefined,
     redirectUri: e.redirectUri ?? undefined,
     discovery: d
@@ -170,10 +179,15 @@ export function patchEntry(blob: ParsedBlob | undefined, key: string, patch: Cre
     return editBlob(blob, [{ path: ['mcpOAuth', key], value: entry }]);
   }
   const edits: BlobEdit[] = fieldUpdates(patch).map(([field, value]) => ({ path: ['mcpOAuth', key, field], value }));
+  const state = isPlainObject(existing.raw) ? existing.raw.discoveryState : undefined;
+  // 2.1.332 drops the "answered 401 without a token" mark when it saves tokens (saveTokens → tbi);
+  // left in place beside our tokens, it would say the server still wants a sign-in.
+  if (nonEmpty(patch.accessToken ?? undefined) && isPlainObject(state) && state.tokenlessRejectedAt !== undefined) {
+    edits.push({ path: ['mcpOAuth', key, 'discoveryState', 'tokenlessRejectedAt'], value: undefined });
+  }
   if (patch.issuer !== undefined) {
     // Claude Code binds a login to its authorization server through discoveryState; keep that in
     // step with the issuer the tokens came from, so neither it nor we reuse them at another server.
-    const state = isPlainObject(existing.raw) ? existing.raw.discoveryState : undefined;
     edits.push(
       isPlainObject(state)
         ? { path: ['mcpOAuth', key, 'discoveryState', 'authorizationServerUrl'], value: patch.issuer }
@@ -183,9 +197,14 @@ export function patchEntry(blob: ParsedBlob | undefined, key: string, patch: Cre
   return editBlob(blob!, edits);
 }
 
-/** Claude Code's field names; `issuer` goes to discoveryState.authorizationServerUrl (patchEntry, newEntry). */
+/**
+ * Claude Code's field names. `issuer` goes to discoveryState.authorizationServerUrl (what 2.1.197
+ * binds a login to; patchEntry, newEntry) and, for 2.1.332, also to the entry's own `issuer`,
+ * which it saves with every client and token and hands back to the SDK for its issuer check.
+ */
 function fieldUpdates(patch: CredentialPatch): [string, unknown][] {
   const out: [string, unknown][] = [];
+  if (patch.issuer !== undefined) out.push(['issuer', patch.issuer]);
   if (patch.serverName !== undefined) out.push(['serverName', patch.serverName]);
   if (patch.serverUrl !== undefined) out.push(['serverUrl', patch.serverUrl]);
   if (patch.accessToken !== undefined) out.push(['accessToken', patch.accessToken]);

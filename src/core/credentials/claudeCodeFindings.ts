@@ -37,8 +37,12 @@ export function entryFindings(blob: ParsedBlob, where: BlobOrigin): Finding[] {
       findings.push({
         code: STORE_FINDING.noToken,
         severity: 'info',
-        title: `"${entry.serverName ?? key}" is registered but has no token`,
-        detail: `The entry ${key}${entry.clientId ? ` (client ${entry.clientId})` : ''} holds no access or refresh token: the login never completed or was cleared. Run \`claude mcp login ${entry.serverName ?? key.split('|')[0]}\`.`,
+        title: entry.clientId ? `"${entry.serverName ?? key}" is registered but has no token` : `"${entry.serverName ?? key}" asks for a login and has no token`,
+        // 2.1.332 writes a discovery-only entry (no client) when a server answers 401 on connect,
+        // e.g. during `claude mcp list`; 2.1.197 registered a client there.
+        detail: entry.clientId
+          ? `The entry ${key} (client ${entry.clientId}) holds no access or refresh token: the login never completed or was cleared. Run \`claude mcp login ${entry.serverName ?? key.split('|')[0]}\`.`
+          : `The entry ${key} holds only what Claude Code found out about the server's authorization (it answered 401 without a token); no client is registered and no login happened yet. Run \`claude mcp login ${entry.serverName ?? key.split('|')[0]}\`.`,
         ...at(key),
       });
     }
@@ -163,4 +167,107 @@ export function splitStoreFinding(itemLabel: string, file: string, fileEntryCoun
     detail: `Claude Code reads ${itemLabel}; ${file} (${fileEntryCount} MCP grant(s)) is only used when that item is absent, so its tokens may be stale.`,
     location: { file, line: 1, column: 1 },
   };
+}
+
+/** Finding codes of Claude Code's store beyond STORE_FINDING's shared ones (docs/findings.md). */
+export const CLAUDE_STORE_FINDING = {
+  /** Many entries at once down to their registration: every token blanked, clients kept. */
+  grantsZeroed: 'credentials.grants-zeroed',
+  /** mcpOAuth empty (or gone) while our snapshots or the needs-auth cache show servers that had grants. */
+  grantsEmptied: 'credentials.grants-emptied',
+} as const;
+
+/** At least this many registration-only entries, and nearly all of them, look like one write wiping the store, not one unfinished login. */
+const ZEROED_MIN_ENTRIES = 2;
+const ZEROED_SHARE = 0.8;
+
+/** The newest of our snapshots that held a token for a key, newest first in `snaps`. */
+export interface GrantSource {
+  snapshotId: string;
+  createdAt: string;
+}
+
+/**
+ * An entry with a client but no access or refresh token: what Claude Code leaves after a
+ * registration without a finished login, and what whole-store wipes leave behind everywhere at
+ * once (anthropics/claude-code#93537: concurrent claude processes, most often across an
+ * auto-update, zero every mcpOAuth entry; #84274: 19 of 20 entries reduced to registration
+ * fields; #83707: 11 registrations, all with an empty accessToken).
+ */
+function registrationOnly(e: { clientId?: string | null; accessToken?: string | null; refreshToken?: string | null }): boolean {
+  return !!nonEmpty(e.clientId) && !nonEmpty(e.accessToken) && !nonEmpty(e.refreshToken);
+}
+
+/**
+ * Detection from the store alone: many registration-only entries, nearly all the entries that
+ * have a client. Repair: restore each from the newest snapshot that still held its tokens (the
+ * restore repair, one entry at a time, after a snapshot of the current store), else log in again.
+ */
+export function zeroedGrantsFindings(blob: ParsedBlob, where: BlobOrigin, tokensIn: (key: string) => GrantSource | undefined): Finding[] {
+  const withClient = blob.entries.filter((p) => p.entry && nonEmpty(p.entry.clientId));
+  const zeroed = withClient.filter((p) => registrationOnly(p.entry!));
+  if (zeroed.length < ZEROED_MIN_ENTRIES || zeroed.length < withClient.length * ZEROED_SHARE) return [];
+  const restorable = zeroed.flatMap((p) => {
+    const src = tokensIn(p.key);
+    return src ? [{ key: p.key, name: p.entry?.serverName ?? p.key.split('|')[0]!, src }] : [];
+  });
+  const relogin = zeroed.filter((p) => !restorable.some((r) => r.key === p.key)).map((p) => p.entry?.serverName ?? p.key.split('|')[0]!);
+  const steps: string[] = [];
+  for (const r of restorable) steps.push(`\`mcp-auth-doctor restore ${r.src.snapshotId} --entry '${r.key}'\` (${r.name}, tokens as of ${r.src.createdAt})`);
+  if (relogin.length) steps.push(`no snapshot holds tokens for ${relogin.join(', ')}: log in again (\`claude mcp login <name>\`)`);
+  return [
+    {
+      code: CLAUDE_STORE_FINDING.grantsZeroed,
+      severity: 'warning',
+      title: `${zeroed.length} of ${withClient.length} MCP grants lost their tokens at once`,
+      detail:
+        `In ${where.location}, ${zeroed.map((p) => p.entry?.serverName ?? p.key).join(', ')} keep their client registration but no access or refresh token. ` +
+        `One unfinished login leaves one such entry; this many at once is the wipe in anthropics/claude-code#93537 (several claude processes writing the store, most often right after an auto-update) and #84274. ` +
+        `Quit the other Claude Code sessions first, then: ${steps.join('; ')}. A restored refresh token may have been rotated since; log in again if the server refuses it.`,
+    },
+  ];
+}
+
+/**
+ * mcpOAuth is empty or absent while our snapshots (or Claude Code's own needs-auth cache) show
+ * servers that had grants: the write that rotated the account token emptied it
+ * (anthropics/claude-code#80422), or a Claude account /logout or switch discarded every MCP grant
+ * with it (#90647). `lost` are the keys a snapshot held tokens for; `stamped` are server names the
+ * needs-auth cache names (Claude Code stamps a server that then asked for a login again).
+ */
+export function emptiedGrantsFindings(where: { location: string }, lost: { key: string; name: string; src: GrantSource }[], stamped: string[]): Finding[] {
+  if (lost.length === 0) return [];
+  const newest = lost.map((l) => l.src).sort((a, b) => b.snapshotId.localeCompare(a.snapshotId))[0]!;
+  const names = lost.map((l) => l.name);
+  const stampedToo = names.filter((n) => stamped.includes(n));
+  return [
+    {
+      code: CLAUDE_STORE_FINDING.grantsEmptied,
+      severity: 'warning',
+      title: `Claude Code's MCP grants are empty; ${lost.length} were stored before`,
+      detail:
+        `${where.location} holds no MCP grant, but snapshot ${newest.snapshotId} (${newest.createdAt}) held tokens for ${names.join(', ')}` +
+        `${stampedToo.length ? `, and Claude Code has since marked ${stampedToo.join(', ')} as needing authentication` : ''}. ` +
+        `A Claude account token refresh that rewrote the store without them (anthropics/claude-code#80422) or a Claude /logout or account switch (#90647) empties mcpOAuth this way. ` +
+        `Restore them one at a time: ${lost.map((l) => `\`mcp-auth-doctor restore ${l.src.snapshotId} --entry '${l.key}'\``).join(', ')}; each takes a snapshot first and touches only that entry, your Claude login included. Where a server refuses the restored tokens, log in again.`,
+    },
+  ];
+}
+
+/** For each key, the newest snapshot (ids sort by time) whose fingerprints show an access or refresh token. */
+export function newestTokensByKey(snaps: SnapshotInfoLike[]): Map<string, GrantSource> {
+  const out = new Map<string, GrantSource>();
+  for (const s of [...snaps].sort((a, b) => b.id.localeCompare(a.id))) {
+    for (const e of s.entries) {
+      if (out.has(e.key) || (!e.accessToken && !e.refreshToken)) continue;
+      out.set(e.key, { snapshotId: s.id, createdAt: s.createdAt });
+    }
+  }
+  return out;
+}
+
+export interface SnapshotInfoLike {
+  id: string;
+  createdAt: string;
+  entries: { key: string; serverName?: string; accessToken?: string; refreshToken?: string }[];
 }

@@ -24,7 +24,18 @@ import {
   summaryOf,
   type ParsedBlob,
 } from './claudeCodeBlob';
-import { entryFindings, keychainSizeFindings, keychainUnavailableFinding, lossFindings, needsAuthFindings, splitStoreFinding } from './claudeCodeFindings';
+import {
+  CLAUDE_STORE_FINDING,
+  emptiedGrantsFindings,
+  entryFindings,
+  keychainSizeFindings,
+  keychainUnavailableFinding,
+  lossFindings,
+  needsAuthFindings,
+  newestTokensByKey,
+  splitStoreFinding,
+  zeroedGrantsFindings,
+} from './claudeCodeFindings';
 import { ClaudeKeychain, KeychainError, claudeKeychainAccount, claudeKeychainService, runCommand, type CommandRunner } from './claudeCodeKeychain';
 import type {
   CredentialPatch,
@@ -39,7 +50,7 @@ import type {
   StoreListing,
   StoreWriteResult,
 } from './store';
-import { MalformedStoreError, isPlainObject, parseJsonStore, readStoreText, type StoreText } from './storeFile';
+import { MalformedStoreError, STORE_FINDING, isPlainObject, parseJsonStore, readStoreText, type StoreText } from './storeFile';
 
 /**
  * Claude Code 2.1.197 serialises every secure-storage write through proper-lockfile on
@@ -191,7 +202,11 @@ export class ClaudeCodeStore implements CredentialStore {
         findings.push(...blob.entries.flatMap((p) => (p.problem ? [p.problem] : [])));
         findings.push(...entryFindings(blob, backend), ...(await this.needsAuthFindings(entries)));
         if (backend.kind === 'keychain') findings.push(...keychainSizeFindings(read.text, backend.location));
-        findings.push(...lossFindings(await this.newestSnapshot(backend), backend.location, shapeOf(blob.data)));
+        const newest = await this.newestSnapshot(backend);
+        const wiped = await this.wipeFindings(blob, backend, newest);
+        // A whole-store wipe says more than "N entries disappeared": one finding, not two.
+        const losses = lossFindings(newest, backend.location, shapeOf(blob.data));
+        findings.push(...wiped, ...(wiped.some((f) => f.code === CLAUDE_STORE_FINDING.grantsEmptied) ? losses.filter((f) => f.code !== STORE_FINDING.entriesLost) : losses));
       }
       if (backend.kind === 'keychain') {
         const file = await this.fileBackend.read();
@@ -405,6 +420,35 @@ export class ClaudeCodeStore implements CredentialStore {
         realpath: false,
       },
     );
+  }
+
+  /**
+   * Part of the store wiped at once (failure modes of anthropics/claude-code#93537, #84274,
+   * #80422, #90647): registration-only entries everywhere, or mcpOAuth empty while our newest
+   * snapshot held grants it meant to keep. Each names the snapshot that can restore it.
+   */
+  private async wipeFindings(blob: ParsedBlob, backend: Backend, newest: Snapshot | undefined): Promise<Finding[]> {
+    const snaps = await this.backups
+      .list({ client: 'claude-code', location: backend.location })
+      .then((l) => l.snapshots)
+      .catch(() => []);
+    const tokensByKey = newestTokensByKey(snaps);
+    const out = zeroedGrantsFindings(blob, backend, (key) => tokensByKey.get(key));
+    if (blob.entries.length === 0 && newest) {
+      const meant = newest.expectedAfter?.entryKeys ?? newest.entries.map((x) => x.key);
+      const lost = newest.entries
+        .filter((x) => meant.includes(x.key) && (x.accessToken || x.refreshToken))
+        .map((x) => ({ key: x.key, name: x.serverName ?? x.key.split('|')[0]!, src: { snapshotId: newest.id, createdAt: newest.createdAt } }));
+      out.push(...emptiedGrantsFindings(backend, lost, await this.needsAuthStamped()));
+    }
+    return out;
+  }
+
+  private async needsAuthStamped(): Promise<string[]> {
+    const read = await readStoreText(claudeNeedsAuthCacheFile(this.e), 'mcp-needs-auth-cache.json');
+    if (read.state !== 'present') return [];
+    const parsed = parseJsonStore(read.text, { label: 'mcp-needs-auth-cache.json', consequence: 'Claude Code reads it as empty.' });
+    return parsed.ok ? Object.keys(parsed.value) : [];
   }
 
   private async newestSnapshot(backend: Backend): Promise<Snapshot | undefined> {

@@ -18,8 +18,8 @@ export interface ClientCallbackSettings {
 }
 
 /**
- * Claude Code 2.1.197: `MCP_OAUTH_CALLBACK_PORT` (a positive integer; read from the shipped
- * binary, function around `Using redirect port`). Codex 0.169: `mcp_oauth_callback_port` and
+ * Claude Code 2.1.197 and 2.1.332: `MCP_OAUTH_CALLBACK_PORT` (a positive integer up to 65535; read
+ * from the shipped binaries, function around `Using redirect port`). Codex 0.169: `mcp_oauth_callback_port` and
  * `mcp_oauth_callback_url` at the top of config.toml (codex-rs config_toml.rs).
  */
 export async function clientCallbackSettings(e: Environment, client: ClientId): Promise<ClientCallbackSettings> {
@@ -52,7 +52,12 @@ export function redirectUriOf(choice: RedirectChoice, port = choice.port): strin
   return `http://${host}:${port}${choice.path}`;
 }
 
-/** Claude Code 2.1.197's default redirect port (`xzr = 3118` in the binary): what it registers when it connects without a login, e.g. on `claude mcp list`. */
+/**
+ * Claude Code's fallback redirect port (3118 in 2.1.197 and 2.1.332). 2.1.197 registered its
+ * client on it when it connected without a login (`claude mcp list`), so stores it wrote hold
+ * clients bound to it; 2.1.332 registers only at login time, on a random free port
+ * (49152–65535; 39152–49151 on Windows) and falls back to 3118 only when none is free.
+ */
 export const CLAUDE_DEFAULT_CALLBACK_PORT = 3118;
 
 /**
@@ -66,11 +71,15 @@ export interface RedirectChoices {
 }
 
 /**
- * Claude Code 2.1.197 sends `http://localhost:<port>/callback`, port = the server's
- * `oauth.callbackPort`, else MCP_OAUTH_CALLBACK_PORT, else the port of the redirect URI its client
- * was registered with (entry `redirectUri`) when free, else a random one; a client it registered
- * while only connecting (`claude mcp list`) has its default port 3118 (read from the shipped
- * binary, functions around `Using redirect port`). Codex 0.169 sends `callback_url` when set, else
+ * Claude Code 2.1.197 and 2.1.332 send `http://localhost:<port>/callback` (host `localhost`, the
+ * listener bound to 127.0.0.1: `vls` / `Wao` in 2.1.332, and its `claude mcp login` printed
+ * `redirect_uri=http%3A%2F%2Flocalhost%3A<port>%2Fcallback` at the lab; no 127.0.0.1 redirect was
+ * found in either build), port = the server's `oauth.callbackPort`, else MCP_OAUTH_CALLBACK_PORT,
+ * else the port of the redirect URI its client was registered with (entry `redirectUri`) when
+ * free, else a random one. 2.1.332 re-registers at its own login when the stored `redirectUri`
+ * differs from the one it will send ("Cached client_id was registered for …"), so the stored URI is
+ * reused exactly as written, never rebuilt. A client 2.1.197 registered while only connecting
+ * (`claude mcp list`) has the fallback port 3118. Codex 0.169 sends `callback_url` when set, else
  * `http://127.0.0.1:<port>/callback`, port = `oauth.callback_port`, else
  * `mcp_oauth_callback_port`, else a random one (seen at the lab; newer Codex appends a callback id
  * to the path, 0.169 does not). A configured port or URL is what a new registration gets: the
@@ -88,8 +97,12 @@ export function redirectChoicesFor(server: McpServer, settings: ClientCallbackSe
       : undefined;
     const reuse: RedirectChoice[] = configured ? [configured] : [];
     const stored = parseLoopbackUri(storedRedirectUri);
-    if (stored) add(reuse, { host: stored.hostname, port: Number(stored.port), path: stored.pathname, why: 'the redirect URI the stored client was registered with' });
-    add(reuse, { host: 'localhost', port: CLAUDE_DEFAULT_CALLBACK_PORT, path: '/callback', why: "Claude Code's default port, which it registers when it connects without a login" });
+    if (stored) {
+      // Byte for byte as stored (fixedUri): the AS compares the redirect URI as a string.
+      add(reuse, { host: stored.hostname, port: Number(stored.port), path: stored.pathname, fixedUri: storedRedirectUri!, why: 'the redirect URI the stored client was registered with' });
+    }
+    // Only a store written by 2.1.197 (or a 2.1.332 with no free port) holds a client on 3118.
+    if (!storedRedirectUri) add(reuse, { host: 'localhost', port: CLAUDE_DEFAULT_CALLBACK_PORT, path: '/callback', why: "Claude Code's fallback port, on which 2.1.197 registered its client while listing servers" });
     const register = configured ?? free('localhost');
     if (!configured) reuse.push(register);
     return { reuse, register };
