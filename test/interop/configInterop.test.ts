@@ -210,7 +210,7 @@ async function assertSourceIsEntry(s: McpServer, file: string): Promise<void> {
       return blob.mcpOAuth ?? {};
     };
 
-    it('Claude Code: servers with headers, placeholders, sse and none get our key when claude registers with the AS', async () => {
+    it('Claude Code: servers with headers, placeholders, sse and none get our key when claude records them while listing', async () => {
       await claudeMcpAdd(home, project, ['-s', 'user', '--transport', 'http', 'with-headers', lab.mcpUrl, '--header', `X-Lab-Key: ${headerValue}`, '--header', 'X-Lab-Team: interop']);
       await claudeMcpAdd(home, project, ['-s', 'user', '--transport', 'http', 'with-placeholder', lab.mcpUrl, '--header', 'X-Lab-Key: ${LAB_HEADER}']);
       await claudeMcpAdd(home, project, ['-s', 'user', '--transport', 'sse', 'over-sse', lab.mcpUrl]);
@@ -219,7 +219,9 @@ async function assertSourceIsEntry(s: McpServer, file: string): Promise<void> {
       const registrationsBefore = lab.registrations();
       const { servers: listed } = await claudeMcpList(home, project, { env: extra });
       for (const l of listed) assert.equal(l.status, 'needs-auth', `${l.name}: ${l.statusText}`);
-      assert.equal(lab.registrations() - registrationsBefore, 4, 'claude registered one client per server');
+      // 2.1.332 registers no client while listing (2.1.197 registered one per server): it defers
+      // registration to login time and stores, per server, only what discovery found.
+      assert.equal(lab.registrations() - registrationsBefore, 0, 'claude mcp list registered a client');
 
       const entries = await claudeEntries();
       const scan = await scanConfigs(environment(home, project, extra), ['claude-code']);
@@ -228,6 +230,7 @@ async function assertSourceIsEntry(s: McpServer, file: string): Promise<void> {
         assert.ok(ours.storageKey, `${name}: we computed no storage key`);
         assert.ok(entries[ours.storageKey], `${name}: our key ${ours.storageKey} is not among claude's keys ${Object.keys(entries).join(', ')}`);
         assert.equal(entries[ours.storageKey]?.serverName, name);
+        assert.equal(entries[ours.storageKey]?.clientId, undefined, `${name}: a client was stored while listing`);
       }
       // Four servers at one URL, four different keys: type and headers are part of the hash.
       assert.equal(new Set(scan.servers.map((s) => s.storageKey)).size, 4);

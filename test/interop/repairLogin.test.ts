@@ -1,5 +1,5 @@
 // Re-login (src/core/repair/login.ts) against the loopback OAuth lab, judged by the real clients:
-// after our login into a sandbox HOME, Claude Code 2.1.197's `claude mcp list` reports the server
+// after our login into a sandbox HOME, Claude Code 2.1.332's `claude mcp list` reports the server
 // connected and Codex 0.169.0's app-server lists its tools. A second login reuses the stored
 // client (seed 004: no orphaned registration); a client the AS forgot is replaced by exactly one
 // new registration; every refusal leaves the store as it was. The "browser" is lab.approve(url)
@@ -23,6 +23,7 @@ import { login, planLogin, type LoginContext, type LoginUi } from '../../src/cor
 import type { RepairOutcome, RepairTarget } from '../../src/core/repair/types';
 import { fingerprint } from '../../src/core/storageKey';
 import { startLab, type Lab } from '../lab';
+import { registerClient } from '../lab/oauthClient';
 import { claudeMcpList, codexAppServerStatus, codexLogin, makeSandboxHome, sandboxEnv } from '../support/realClients';
 
 const HTTP: HttpSettings = { fetch: (input, init) => fetch(input, init), timeoutMs: 5000, maxBodyBytes: 1 << 20 };
@@ -194,44 +195,66 @@ describe('Re-login into Claude Code’s store', function () {
   });
 });
 
-describe('Re-login over the client claude registered while listing', function () {
+describe('Re-login over the entry claude wrote while listing', function () {
   this.timeout(180_000);
   let lab: Lab;
+  before(async () => {
+    lab = await startLab();
+  });
   after(async () => lab?.close());
 
-  it('with a pinned callback port the registration does not serve, reuses claude’s client on its default port, clears the needs-auth stamp, and claude connects', async () => {
-    lab = await startLab();
-    const sb = await sandbox('claude-code', lab, { callbackPort: await freePort() });
-    // As users meet it: claude lists the server, gets a 401, registers its client (redirect on the
-    // pinned port), stores it without tokens and stamps the server "needs auth".
+  it('2.1.332: listing registers nothing and stores discovery only; our login registers one client, drops the tokenless mark, clears the stamp, and claude connects', async () => {
+    const sb = await sandbox('claude-code', lab);
+    const registrations = lab.registrationRequests();
     const listed = await claudeMcpList(sb.home, sb.home, { timeoutMs: 60_000 });
     assert.deepEqual(listed.servers.map((s) => [s.name, s.status]), [['lab', 'needs-auth']]);
+    // claude 2.1.332 defers registration to login time ("No client info found; deferring client
+    // registration to authentication time" in its binary): no client, a discovery-only entry.
+    assert.equal(lab.registrationRequests(), registrations, 'claude mcp list reached the registration endpoint');
+    const listedEntry = await rawClaude(sb);
+    assert.equal(listedEntry.clientId, undefined, 'claude stored no client while listing');
+    assert.equal(listedEntry.accessToken, '');
+    const state = listedEntry.discoveryState as { authorizationServerUrl?: string; tokenlessRejectedAt?: number } | undefined;
+    assert.equal(state?.authorizationServerUrl, lab.issuer);
+    assert.equal(typeof state?.tokenlessRejectedAt, 'number', 'claude marked the 401 without a token');
     const stampFile = path.join(sb.home, '.claude', 'mcp-needs-auth-cache.json');
-    // claude 2.1.197 writes the stamp from a promise it does not await and sometimes exits first;
-    // then the stamp is put there as claude writes it (client-formats.md), so removal is still tested.
-    if (!existsSync(stampFile)) await fs.writeFile(stampFile, JSON.stringify({ lab: { timestamp: Date.now() } }), { mode: 0o600 });
     assert.ok(Object.hasOwn(JSON.parse(await fs.readFile(stampFile, 'utf8')), 'lab'), 'the server is stamped');
-    const claudes = await rawClaude(sb);
-    assert.ok(claudes.clientId, 'claude stored the client it registered');
-    assert.deepEqual(lab.clients().map((c) => c.clientId), [claudes.clientId]);
+
+    const outcome = await login(sb.target, ctx(), browser(lab));
+    assertOk(outcome);
+    assert.equal(lab.registrationRequests(), registrations + 1, 'exactly one registration, ours');
+    const after = await rawClaude(sb);
+    assert.ok(after.accessToken && after.refreshToken);
+    assert.equal(after.issuer, lab.issuer, '2.1.332 keeps the issuer in the entry');
+    assert.match(String(after.redirectUri), /^http:\/\/localhost:\d+\/callback$/);
+    assert.equal((after.discoveryState as { tokenlessRejectedAt?: number }).tokenlessRejectedAt, undefined, 'the tokenless mark is gone, as claude drops it on its own login');
+    assert.ok(!Object.hasOwn(JSON.parse(await fs.readFile(stampFile, 'utf8')), 'lab'), 'the needs-auth stamp is gone');
+    const { servers } = await claudeMcpList(sb.home, sb.home, { timeoutMs: 60_000 });
+    assert.deepEqual(servers.map((s) => [s.name, s.statusText]), [['lab', '✔ Connected']]);
+  });
+
+  it('a store 2.1.197 wrote (its client registered on port 3118 while listing, pinned port elsewhere): the client and its redirect URI are reused exactly, nothing registered, and claude 2.1.332 connects', async () => {
+    const sb = await sandbox('claude-code', lab, { callbackPort: await freePort() });
+    // As 2.1.197 left it (client-formats.md): a client registered for http://localhost:3118/callback, no tokens.
+    const redirectUri = 'http://localhost:3118/callback';
+    const { client_id: clientId } = await registerClient(lab.metadata(), { redirect_uris: [redirectUri], client_name: 'Claude Code (lab)' });
+    const old = { serverName: 'lab', serverUrl: lab.mcpUrl, clientId, redirectUri, accessToken: '', discoveryState: { authorizationServerUrl: lab.issuer, oauthMetadataFound: true } };
+    await fs.mkdir(path.dirname(sb.file), { recursive: true });
+    await fs.writeFile(sb.file, JSON.stringify({ mcpOAuth: { [sb.target.key]: old } }), { mode: 0o600 });
     const registrations = lab.registrationRequests();
 
-    // claude registered it for its default redirect (port 3118), not the configured port.
     const plan = await planLogin(sb.target, ctx());
     assert.ok(plan.warnings.some((w) => w.includes('(the configured oauth.callbackPort): redirect rejected')), plan.warnings.join('\n'));
-    assert.ok(plan.warnings.some((w) => w.includes('http://localhost:3118/callback') && w.includes(': accepted')), plan.warnings.join('\n'));
+    assert.ok(plan.warnings.some((w) => w.includes(redirectUri) && w.includes(': accepted')), plan.warnings.join('\n'));
 
     const outcome = await login(sb.target, ctx(), browser(lab));
     assertOk(outcome);
     assert.equal(lab.registrationRequests(), registrations, 'nothing reached the registration endpoint');
     const after = await rawClaude(sb);
-    assert.equal(after.clientId, claudes.clientId);
-    assert.equal(after.redirectUri, claudes.redirectUri, 'claude’s registered redirect URI stays');
+    assert.equal(after.clientId, clientId);
+    assert.equal(after.redirectUri, redirectUri, 'the registered redirect URI stays, byte for byte');
     assert.ok(after.accessToken && after.refreshToken);
-    assert.ok(!Object.hasOwn(JSON.parse(await fs.readFile(stampFile, 'utf8')), 'lab'), 'the needs-auth stamp is gone');
-    assert.ok(outcome.changed.some((c) => c.startsWith('needs-auth stamp for lab removed')), outcome.changed.join('\n'));
     assert.ok(outcome.undoSnapshotId);
-
     const { servers } = await claudeMcpList(sb.home, sb.home, { timeoutMs: 60_000 });
     assert.deepEqual(servers.map((s) => [s.name, s.statusText]), [['lab', '✔ Connected']]);
   });
