@@ -18,7 +18,9 @@ export type HandOffKind = 'login' | 'logout';
  * In a remote window (SSH, WSL, a container, code-server) the client runs on the remote host,
  * where a browser it opens, or the loopback callback it waits on, is not the user's (failure mode
  * F3): its login gets `--no-browser`, so it prints the URL and takes the address the browser
- * lands on, pasted back (both clients have the flag: claude 2.1.197, codex 0.169).
+ * lands on, pasted back (both clients have the flag: claude 2.1.197 and 2.1.332 — `claude mcp login
+ * [options] <name>` with `--no-browser`, `claude mcp logout <name>` without options, checked by
+ * test/interop/clientCommands.test.ts against the pinned binary — codex 0.169).
  */
 export function clientCommandFor(server: McpServer, kind: HandOffKind, remoteName: string | undefined = vscode.env.remoteName): ClientCommand | undefined {
   const own = kind === 'login' ? clientLoginCommand(server) : clientLogoutCommand(server);

@@ -29,6 +29,20 @@ describe("the clients' own login and logout commands", function () {
     assert.equal(commandText(clientLogoutCommand({ client: 'codex', name: 'docs', scope: 'user', profile: 'work' })!), 'codex --profile work mcp logout docs');
   });
 
+  (existsSync(CLAUDE_BIN) ? it : it.skip)('the hand-off words are what the real claude takes: `mcp login [--no-browser] <name>`, `mcp logout <name>`', async () => {
+    const help = (args: string[]) =>
+      new Promise<string>((resolve) => {
+        execFile(CLAUDE_BIN, [...args, '--help'], { cwd: home, env: sandboxEnv(home), timeout: 30_000 }, (_err, stdout, stderr) => resolve(`${stdout}${stderr}`));
+      });
+    const login = await help(['mcp', 'login']);
+    assert.match(login, /Usage: claude mcp login \[options\] <name>/);
+    assert.match(login, /--no-browser\s/, 'the flag the remote-window hand-off adds');
+    const logout = await help(['mcp', 'logout']);
+    assert.match(logout, /Usage: claude mcp logout \[options\] <name>/);
+    assert.doesNotMatch(logout, /--no-browser/);
+    assert.deepEqual(clientLoginCommand({ client: 'claude-code', name: 'lab', scope: 'user' })?.args, ['mcp', 'login', 'lab']);
+  });
+
   (existsSync(CLAUDE_BIN) ? it : it.skip)('has none for a Claude Code server from a --mcp-config file, which the real claude does not know', async () => {
     const project = path.join(home, 'project');
     await fs.mkdir(project, { recursive: true });
