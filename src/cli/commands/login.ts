@@ -1,4 +1,4 @@
-// `mcp-auth-doctor login <server> [--client claude-code|codex] [--cwd DIR] [--no-browser] [--yes]`:
+// `mcp-auth-doctor login <server> [--client claude-code|codex] [--cwd DIR] [--no-browser] [--yes] [--accept-unknown-fields]`:
 // log in to one server again for one client and write the tokens into that client's own store.
 // Without --yes it prints what would change (exit 1); with it, it prints the authorization URL
 // (and opens a browser unless --no-browser), waits for the callback (with --no-browser in a
@@ -18,6 +18,7 @@ import type { RepairPlan, RepairTarget } from '../../core/repair/types';
 import { collectStatus } from '../../core/status';
 import { cliEnvironment } from '../environment';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, type CliIo } from '../io';
+import { ACCEPT_UNKNOWN_FIELDS, refusedForUnknownFields, storeWriteGuard } from '../unknownFields';
 
 const LOGIN_HTTP_TIMEOUT_MS = 10_000;
 
@@ -29,6 +30,7 @@ export async function login(args: string[], io: CliIo): Promise<number> {
       cwd: { type: 'string' },
       'no-browser': { type: 'boolean', default: false },
       yes: { type: 'boolean', default: false },
+      [ACCEPT_UNKNOWN_FIELDS]: { type: 'boolean', default: false },
     },
     allowPositionals: true,
     strict: true,
@@ -70,6 +72,7 @@ export async function login(args: string[], io: CliIo): Promise<number> {
       io.stdout(`Cannot log in: ${plan.blocked.message}.\n${nextSteps(plan.blocked.next, server)}`);
       return EXIT_FINDINGS;
     }
+    if (refusedForUnknownFields(await storeWriteGuard(e, server.client, target.key), values.yes, values[ACCEPT_UNKNOWN_FIELDS], io)) return EXIT_FINDINGS;
     if (!values.yes) {
       io.stdout('Nothing written. Run again with --yes to log in (the store is snapshotted first).\n');
       return EXIT_FINDINGS;

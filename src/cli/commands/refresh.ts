@@ -1,4 +1,4 @@
-// `mcp-auth-doctor refresh <server> [--client claude-code|codex] [--cwd DIR] [--yes]`: use the
+// `mcp-auth-doctor refresh <server> [--client claude-code|codex] [--cwd DIR] [--yes] [--accept-unknown-fields]`: use the
 // stored refresh token once and write the new tokens into that client's own store. Without --yes
 // it prints the plan (what changes, running clients, the client's own command) and exits 1; with
 // it, it refreshes, prints what changed and how to undo it, and probes the server again.
@@ -17,6 +17,7 @@ import type { RepairErrorKind, RepairOutcome, RepairPlan, RepairTarget } from '.
 import { collectStatus } from '../../core/status';
 import { cliEnvironment } from '../environment';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError, type CliIo } from '../io';
+import { refusedForUnknownFields, storeWriteGuard } from '../unknownFields';
 
 /** Longer than the probe's 5 s: a token endpoint may be slow, and a refresh is one request the user asked for. */
 export const REPAIR_HTTP_TIMEOUT_MS = 15_000;
@@ -35,6 +36,7 @@ export async function refresh(args: string[], io: CliIo): Promise<number> {
       io.stdout(`Cannot refresh (${plan.blocked.error}): ${plan.blocked.message}\n${nextSteps(plan.blocked.next, target.server)}`);
       return EXIT_FINDINGS;
     }
+    if (refusedForUnknownFields(await storeWriteGuard(e, target.server.client, target.key), parsed.yes, parsed.acceptUnknownFields, io)) return EXIT_FINDINGS;
     if (!parsed.yes) {
       io.stdout('Nothing written. Run again with --yes to refresh (the store is snapshotted first).\n');
       return EXIT_FINDINGS;
@@ -54,12 +56,14 @@ export interface RepairArgs {
   client?: ClientId;
   cwd?: string;
   yes: boolean;
+  /** `--accept-unknown-fields`: write although a newer client's store holds fields we do not know (named in the plan). */
+  acceptUnknownFields: boolean;
 }
 
 export function parseRepairArgs(command: string, args: string[]): RepairArgs {
   const { values, positionals } = parseArgs({
     args,
-    options: { client: { type: 'string' }, cwd: { type: 'string' }, yes: { type: 'boolean', default: false } },
+    options: { client: { type: 'string' }, cwd: { type: 'string' }, yes: { type: 'boolean', default: false }, 'accept-unknown-fields': { type: 'boolean', default: false } },
     allowPositionals: true,
     strict: true,
   });
@@ -68,7 +72,7 @@ export function parseRepairArgs(command: string, args: string[]): RepairArgs {
   if (values.client !== undefined && !ALL_CLIENTS.includes(values.client as ClientId)) {
     throw new UsageError(`unknown client "${values.client}" (expected ${ALL_CLIENTS.join(' or ')})`);
   }
-  return { name, yes: values.yes, ...(values.client ? { client: values.client as ClientId } : {}), ...(values.cwd ? { cwd: values.cwd } : {}) };
+  return { name, yes: values.yes, acceptUnknownFields: values['accept-unknown-fields'], ...(values.client ? { client: values.client as ClientId } : {}), ...(values.cwd ? { cwd: values.cwd } : {}) };
 }
 
 /**

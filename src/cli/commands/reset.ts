@@ -1,16 +1,17 @@
-// `mcp-auth-doctor reset <server> [--client claude-code|codex] [--cwd DIR] [--yes]`: remove that
+// `mcp-auth-doctor reset <server> [--client claude-code|codex] [--cwd DIR] [--yes] [--accept-unknown-fields]`: remove that
 // server's stored credential (one entry, after a snapshot), as the client's own logout does.
 // Without --yes it prints the plan and exits 1.
 import { CLIENT_LABELS } from '../../core/model';
 import { planReset, reset as runReset } from '../../core/repair/reset';
 import { EXIT_FINDINGS, EXIT_OK, type CliIo } from '../io';
+import { refusedForUnknownFields, storeWriteGuard } from '../unknownFields';
 import { describeRepairPlan, findRepairTarget, nextSteps, parseRepairArgs, printOutcome } from './refresh';
 
 export async function reset(args: string[], io: CliIo): Promise<number> {
   const parsed = parseRepairArgs('reset', args);
   const found = await findRepairTarget('reset', parsed, io);
   if (typeof found === 'number') return found;
-  const { target } = found;
+  const { target, e } = found;
   // A reset talks to no server; the context's network is never used.
   const ctx = { http: { fetch: () => Promise.reject(new Error('reset sends no requests')), timeoutMs: 1, maxBodyBytes: 0 } };
   const plan = await planReset(target, ctx);
@@ -19,6 +20,7 @@ export async function reset(args: string[], io: CliIo): Promise<number> {
     io.stdout(`Nothing to reset: ${plan.blocked.message}\n${nextSteps(plan.blocked.next, target.server)}`);
     return EXIT_FINDINGS;
   }
+  if (refusedForUnknownFields(await storeWriteGuard(e, target.server.client, target.key), parsed.yes, parsed.acceptUnknownFields, io)) return EXIT_FINDINGS;
   if (!parsed.yes) {
     io.stdout('Nothing written. Run again with --yes to reset (the store is snapshotted first).\n');
     return EXIT_FINDINGS;

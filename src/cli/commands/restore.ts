@@ -1,4 +1,4 @@
-// `mcp-auth-doctor restore <id> [--entry <key>] [--yes]`: put a snapshot back, the whole store or
+// `mcp-auth-doctor restore <id> [--entry <key>] [--yes] [--accept-unknown-fields]`: put a snapshot back, the whole store or
 // one entry, through the same locked atomic write as every repair, after snapshotting the current
 // state. Without --yes it only shows what would change (exit 1).
 import { parseArgs } from 'node:util';
@@ -10,11 +10,12 @@ import { CLIENT_LABELS } from '../../core/model';
 import { cliEnvironment } from '../environment';
 import { EXIT_FINDINGS, EXIT_OK, UsageError, type CliIo } from '../io';
 import { entryLine } from './backups';
+import { ACCEPT_UNKNOWN_FIELDS, refusedForUnknownFields, storeWriteGuard } from '../unknownFields';
 
 export async function restore(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
-    options: { entry: { type: 'string' }, yes: { type: 'boolean', default: false }, 'no-verify': { type: 'boolean', default: false } },
+    options: { entry: { type: 'string' }, yes: { type: 'boolean', default: false }, 'no-verify': { type: 'boolean', default: false }, [ACCEPT_UNKNOWN_FIELDS]: { type: 'boolean', default: false } },
     allowPositionals: true,
     strict: true,
   });
@@ -33,6 +34,7 @@ export async function restore(args: string[], io: CliIo): Promise<number> {
     io.stdout('Nothing to restore: the store already matches the snapshot.\n');
     return EXIT_OK;
   }
+  if (refusedForUnknownFields(await storeWriteGuard(e, snapshot.client, values.entry), values.yes, values[ACCEPT_UNKNOWN_FIELDS], io)) return EXIT_FINDINGS;
   if (!values.yes) {
     io.stdout('Nothing written. Run again with --yes to restore (the current state is snapshotted first).\n');
     return EXIT_FINDINGS;

@@ -8,6 +8,7 @@ import { isSpecRevision, REVISIONS } from '../../core/probe/revisions';
 import { ALL_CLIENTS } from '../../core/config/scan';
 import type { ClientId, Finding, McpServer } from '../../core/model';
 import { collectStatus, type StatusReport } from '../../core/status';
+import { describeClientVersion, nodeVersionIo, type ClientVersionInfo } from '../../core/clientVersions';
 import { describeToken, type TokenStatus } from '../../core/tokenStatus';
 import { CLIENT_LABELS } from '../../core/model';
 import { displayUrl, serverWhere } from '../../core/present/describe';
@@ -34,7 +35,9 @@ export async function status(args: string[], io: CliIo): Promise<number> {
   if (values.revision !== undefined && !isSpecRevision(values.revision)) throw new UsageError(`unknown revision "${values.revision}" (expected one of ${REVISIONS.join(', ')})`);
   const timeoutSeconds = values.timeout === undefined ? undefined : Number(values.timeout);
   if (timeoutSeconds !== undefined && !(timeoutSeconds > 0 && timeoutSeconds <= 120)) throw new UsageError('--timeout takes seconds between 0 and 120');
-  const report = await collectStatus(cliEnvironment(io, values.cwd), { clients });
+  const e = cliEnvironment(io, values.cwd);
+  // Each client's `--version` (3 s at most, no shell) and extension folders: local, also with --offline.
+  const report = await collectStatus(e, { clients, versions: nodeVersionIo(e) });
   const run = values.offline
     ? undefined
     : await probeReport(report, {
@@ -81,7 +84,26 @@ export function statusJson(report: StatusReport, run?: ProbeRun) {
       probe: run?.probes[i] ? probeJson(run.probes[i]) : null,
     })),
     findings: report.findings.map(findingJson),
+    clients: (report.clients ?? []).map(clientJson),
     probed: run ? { ms: run.ms, metadataFetches: run.metadataFetches, network: run.network } : null,
+  };
+}
+
+/** One client's installed version: the one we judge by, and every installation looked at. */
+function clientJson(c: ClientVersionInfo) {
+  return {
+    client: c.client,
+    version: c.version ?? null,
+    source: c.source ?? null,
+    newestVerified: c.newestVerified,
+    newerThanVerified: c.newerThanVerified,
+    installations: c.installations.map((i) => ({
+      source: i.source,
+      where: i.where,
+      version: i.version ?? null,
+      ...(i.extensionVersion ? { extensionVersion: i.extensionVersion } : {}),
+      ...(i.problem ? { problem: i.problem } : {}),
+    })),
   };
 }
 
@@ -161,6 +183,7 @@ function statusTable(report: StatusReport, run: ProbeRun | undefined, verbose: b
       }
     }
   }
+  if (report.clients?.length) lines.push(`Clients: ${report.clients.map(describeClientVersion).join('; ')}`);
   if (run) lines.push(`Probed ${run.probes.filter((p) => p.state !== 'not-probed').length} server(s) in ${run.ms} ms (${run.network}); -v for details, --offline to skip the network.`);
   if (report.findings.length > 0) {
     lines.push('Problems');

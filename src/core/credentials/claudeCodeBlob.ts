@@ -22,7 +22,7 @@ export const CLAUDE_MALFORMED_CONSEQUENCE =
 // `tokenlessRejectedAt` (ms: the server answered 401 to a request without a token) and
 // `registrationNotOfferedAt`. Its `claude mcp list` writes a discovery-only entry (no clientId,
 // accessToken "") per server that asks for a login; 2.1.197 registered a client there instead.
-const EntrySchema = z
+export const EntrySchema = z
   .object({
     serverName: z.string().nullish(),
     issuer: z.string().nullish(),

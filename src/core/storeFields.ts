@@ -1,0 +1,160 @@
+// Fields in a client's credential store that we do not know. The known fields are the shapes of
+// the zod schemas the stores already parse with (claudeCodeBlob EntrySchema, codexFormat
+// FallbackEntrySchema / StoredTokensSchema), so this list cannot drift from what we read. Our
+// writes keep unknown fields byte for byte (claudeCodeBlob edits the text in place; Codex entries
+// are spread, not rebuilt); what we cannot know is whether a newer client expects them to change
+// together with the fields we write. So a write to such a store, by a client newer than the
+// newest we verified, asks first (writeGuard).
+import { promises as fs } from 'node:fs';
+import { z } from 'zod';
+import { EntrySchema as ClaudeEntrySchema } from './credentials/claudeCodeBlob';
+import { claudeCredentialsFile } from './credentials/claudeCodeStore';
+import { FallbackEntrySchema, StoredTokensSchema } from './credentials/codexFormat';
+import { codexCredentialsFile } from './credentials/codexStore';
+import { describeClientVersion, type ClientVersionInfo } from './clientVersions';
+import type { Environment } from './environment';
+import { isPlainObject } from './jsonShape';
+import { CLIENT_LABELS, type ClientId, type Finding } from './model';
+
+/** Top-level keys of Claude Code's blob (shared/docs/client-formats.md: the user's login and the MCP grants). */
+export const CLAUDE_BLOB_KEYS: readonly string[] = ['claudeAiOauth', 'mcpOAuth'];
+
+export const STORE_FIELDS_FINDING = 'credentials.unknown-fields-newer-client';
+
+/** One unknown field: where (`entry` is the storage key; absent at the top level) and its path inside. */
+export interface UnknownField {
+  entry?: string;
+  path: string;
+}
+
+export interface UnknownStoreFields {
+  client: ClientId;
+  /** The file read. */
+  location: string;
+  fields: UnknownField[];
+}
+
+/**
+ * Paths in `value` that `schema` does not name, descending into nested objects the schema
+ * describes. Fields under an object the schema leaves open-ended are not walked further.
+ */
+export function unknownPaths(value: unknown, schema: z.ZodType, prefix = ''): string[] {
+  const object = objectSchema(schema);
+  if (!object || !isPlainObject(value)) return [];
+  const shape = object.shape as Record<string, z.ZodType>;
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(value)) {
+    const p = prefix ? `${prefix}.${k}` : k;
+    const inner = shape[k];
+    if (!inner) out.push(p);
+    else out.push(...unknownPaths(v, inner, p));
+  }
+  return out;
+}
+
+function objectSchema(schema: z.ZodType): z.ZodObject | undefined {
+  let s: z.ZodType = schema;
+  for (let i = 0; i < 5; i++) {
+    if (s instanceof z.ZodObject) return s;
+    if (s instanceof z.ZodOptional || s instanceof z.ZodNullable) s = s.unwrap() as z.ZodType;
+    else return undefined;
+  }
+  return undefined;
+}
+
+/** Claude Code's blob: unknown top-level keys, and unknown fields of each `mcpOAuth` entry. */
+export function unknownClaudeFields(data: unknown): UnknownField[] {
+  if (!isPlainObject(data)) return [];
+  const out: UnknownField[] = Object.keys(data).filter((k) => !CLAUDE_BLOB_KEYS.includes(k)).map((path) => ({ path }));
+  if (isPlainObject(data.mcpOAuth)) {
+    for (const [entry, raw] of Object.entries(data.mcpOAuth)) out.push(...unknownPaths(raw, ClaudeEntrySchema).map((path) => ({ entry, path })));
+  }
+  return out;
+}
+
+/** Codex's `.credentials.json`: a map of storage key → FallbackTokenEntry. */
+export function unknownCodexFileFields(data: unknown): UnknownField[] {
+  if (!isPlainObject(data)) return [];
+  return Object.entries(data).flatMap(([entry, raw]) => unknownPaths(raw, FallbackEntrySchema).map((path) => ({ entry, path })));
+}
+
+/**
+ * A Codex keyring value (`StoredOAuthTokens`). `token_response` is oauth2's StandardTokenResponse
+ * with the authorization server's extra fields flattened in: those come from the server, not from
+ * the Codex version, so they are not counted.
+ */
+export function unknownCodexStoredFields(entry: string, value: unknown): UnknownField[] {
+  return unknownPaths(value, StoredTokensSchema)
+    .filter((p) => !p.startsWith('token_response.'))
+    .map((path) => ({ entry, path }));
+}
+
+/**
+ * Reads the client's credential file and lists its unknown fields; undefined when there is no
+ * file or it is not JSON (the stores' own findings say so). Only the files are read: the macOS
+ * Keychain item (Claude Code) and the OS keyring items (Codex) are not checked here.
+ */
+export async function unknownStoreFields(e: Environment, client: ClientId, readFile: (file: string) => Promise<string> = (f) => fs.readFile(f, 'utf8')): Promise<UnknownStoreFields | undefined> {
+  const location = client === 'claude-code' ? claudeCredentialsFile(e) : codexCredentialsFile(e);
+  let data: unknown;
+  try {
+    data = JSON.parse(await readFile(location));
+  } catch {
+    return undefined;
+  }
+  return { client, location, fields: client === 'claude-code' ? unknownClaudeFields(data) : unknownCodexFileFields(data) };
+}
+
+/** `expires_in_ms (entry linear|1b2c…)`, `newTopLevel (top level)`. */
+export function describeUnknownField(f: UnknownField): string {
+  return f.entry ? `${f.path} (entry ${f.entry})` : `${f.path} (top level)`;
+}
+
+/** What a write must ask before it goes ahead. */
+export interface WriteGuard {
+  client: ClientId;
+  version: string;
+  newestVerified: string;
+  location: string;
+  /** The unknown fields that matter for this write: the entry's own and the top level's (all of them for a whole-store write). */
+  fields: UnknownField[];
+  /** For people, naming the fields. */
+  message: string;
+}
+
+/**
+ * A guard when the installed client is newer than the newest we verified AND the store holds
+ * fields we do not know. `entryKey`: the one entry the write touches (refresh, re-login, reset,
+ * a one-entry restore); omitted for a whole-store restore.
+ */
+export function writeGuard(info: ClientVersionInfo | undefined, unknown: UnknownStoreFields | undefined, entryKey?: string): WriteGuard | undefined {
+  if (!info?.version || !info.newerThanVerified || !unknown) return undefined;
+  const fields = unknown.fields.filter((f) => entryKey === undefined || f.entry === undefined || f.entry === entryKey);
+  if (fields.length === 0) return undefined;
+  const label = CLIENT_LABELS[info.client];
+  return {
+    client: info.client,
+    version: info.version,
+    newestVerified: info.newestVerified,
+    location: unknown.location,
+    fields,
+    message:
+      `${label} ${info.version} is newer than the newest version we verified (${info.newestVerified}), and ${unknown.location} holds ` +
+      `field${fields.length === 1 ? '' : 's'} we do not know: ${fields.map(describeUnknownField).join(', ')}. ` +
+      `They are kept byte for byte, but ${label} may expect them to change together with what is written.`,
+  };
+}
+
+/** The info finding `status` shows: a newer client whose store has fields we do not know. */
+export function unknownFieldsFinding(info: ClientVersionInfo, unknown: UnknownStoreFields): Finding | undefined {
+  if (!info.newerThanVerified || unknown.fields.length === 0) return undefined;
+  const label = CLIENT_LABELS[info.client];
+  return {
+    code: STORE_FIELDS_FINDING,
+    severity: 'info',
+    title: `${label} ${info.version} is newer than verified (${info.newestVerified}) and its store has fields we do not know`,
+    detail:
+      `${describeClientVersion(info)}. ${unknown.location} holds ${unknown.fields.map(describeUnknownField).join(', ')}. ` +
+      'Reading is unaffected; a repair that writes to this store keeps these fields byte for byte and asks first, naming them.',
+  };
+}
