@@ -94,8 +94,10 @@ export interface McpServer {
   oauth?: OAuthSettings;
   /** Codex `bearer_token_env_var`: the server authenticates with a static token, not OAuth. */
   bearerTokenEnvVar?: string;
-  /** Claude Code `headersHelper`: a command that prints headers at connect time. */
+  /** Claude Code `headersHelper` / Codex `http_headers_helper`: a command that prints headers at connect time. */
   headersHelper?: string;
+  /** Codex 0.171 `auth = "chatgpt"` on the ChatGPT origin: Codex sends the token of its own ChatGPT sign-in, not an MCP OAuth login. */
+  chatgptAuth?: boolean;
   /** Problems with this entry (unset placeholder, missing url, ...). */
   findings: Finding[];
 }

@@ -5,7 +5,7 @@ import type { ServerStatus, StatusReport } from '../core/status';
 import { describeToken, type TokenStatus } from '../core/tokenStatus';
 import { CLIENT_LABELS } from '../core/model';
 import { ALL_CLIENTS } from '../core/config/scan';
-import { displayUrl, serverWhere, sourceLabel, worstSeverity } from '../core/present/describe';
+import { clientAuthentication, displayUrl, serverWhere, sourceLabel, worstSeverity } from '../core/present/describe';
 import type { ServerProbe, ServerState } from '../core/probe/probe';
 import { describeRevisions } from '../core/probe/catalogue';
 import { COMPAT_CLIENT_LABELS } from '../core/probe/verdict';
@@ -172,6 +172,7 @@ const STATE_ICON: Record<ServerState, [string, string] | undefined> = {
   misconfigured: ['error', 'list.errorForeground'],
   unreachable: ['debug-disconnect', 'list.errorForeground'],
   'not-probed': undefined,
+  'client-auth': ['key', 'foreground'],
 };
 
 const STATE_WORDS: Record<ServerState, string> = {
@@ -187,6 +188,7 @@ const STATE_WORDS: Record<ServerState, string> = {
   misconfigured: 'misconfigured',
   unreachable: 'unreachable',
   'not-probed': 'not probed',
+  'client-auth': 'authenticated by Codex itself (no OAuth login)',
 };
 
 function serverItem(node: Extract<TreeNode, { kind: 'server' }>): vscode.TreeItem {
@@ -195,7 +197,9 @@ function serverItem(node: Extract<TreeNode, { kind: 'server' }>): vscode.TreeIte
   const collapsible = findings.length > 0 ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None;
   const item = new vscode.TreeItem(s.name, collapsible);
   item.id = serverId(s);
-  const tokenWords = token ? describeToken(token, at) : undefined;
+  // A server Codex authenticates without an OAuth login is never "not logged in" (describe.ts).
+  const managed = clientAuthentication(s, token !== undefined && token.state !== 'missing');
+  const tokenWords = managed ? managed.summary : token ? describeToken(token, at) : undefined;
   const probed = probe && probe.state !== 'not-probed';
   // State first: it is what the user came to see, and the sidebar cuts long descriptions.
   const where = serverWhere(s) + (s.enabled ? '' : ' · disabled');
@@ -214,7 +218,8 @@ function serverItem(node: Extract<TreeNode, { kind: 'server' }>): vscode.TreeIte
   const icon = worst === 'error' ? SEVERITY_ICON.error : (stateIcon ?? (worst ? SEVERITY_ICON[worst] : tokenIcon));
   item.iconPath = icon ? new vscode.ThemeIcon(icon[0], new vscode.ThemeColor(icon[1])) : new vscode.ThemeIcon(TRANSPORT_ICON[s.transport]);
   // `.refreshable`: a refresh token is stored, so the Refresh action applies (package.json menus).
-  item.contextValue = s.transport === 'stdio' ? 'server.stdio' : `server.remote${probed ? `.${probe.state}` : ''}${token?.hasRefreshToken ? '.refreshable' : ''}`;
+  // `server.client-auth`: no login, refresh or reset in its menus (there is no OAuth login to repair).
+  item.contextValue = s.transport === 'stdio' ? 'server.stdio' : managed ? 'server.client-auth' : `server.remote${probed ? `.${probe.state}` : ''}${token?.hasRefreshToken ? '.refreshable' : ''}`;
   const tooltip = new vscode.MarkdownString(undefined, true);
   tooltip.appendText(`${s.name} (${CLIENT_LABELS[s.client]}, ${s.scope} scope)\n\n`);
   const url = displayUrl(s);

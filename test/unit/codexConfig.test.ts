@@ -1,5 +1,6 @@
-// The Codex config reader over real files in a sandbox HOME / CODEX_HOME, plus one run of the real
-// codex 0.169 binary writing the config we then read back.
+// The Codex config reader over real files in a sandbox HOME / CODEX_HOME, plus runs of the real
+// codex binary (0.171.0 pinned; 0.169.0 under MAD_CODEX_BIN) writing the config we then read back,
+// and reading configs we wrote by hand (auth, http_headers_helper, the 0.171 refusals).
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -80,8 +81,7 @@ describe('Codex config reader', () => {
       transport: 'http',
       url: 'http://127.0.0.1:38423/mcp',
       rawUrl: 'http://127.0.0.1:38423/mcp',
-      // Codex hashes type "http", the url and no headers, whatever headers are configured.
-      storageKey: 'lab|0273820822139ec6',
+      // bearer_token_env_var: Codex never reads an MCP OAuth login for it (no credential key).
       headerNames: ['X-Team', 'X-Api-Key'],
       headers: { 'X-Team': 'core', 'X-Api-Key': apiKey },
       bearerTokenEnvVar: 'LAB_TOKEN',
@@ -503,7 +503,7 @@ describe('Codex config reader', () => {
   });
 });
 
-describe('Codex config reader against the real codex 0.169 binary', function () {
+describe('Codex config reader against the real codex binary (0.171, or 0.169 via MAD_CODEX_BIN)', function () {
   this.timeout(120_000);
   let home: string | undefined;
   after(() => home && fs.rmSync(home, { recursive: true, force: true }));
@@ -512,7 +512,7 @@ describe('Codex config reader against the real codex 0.169 binary', function () 
     home = await makeSandboxHome('mad-codex-cfg-');
     const version = await runBounded(CODEX_BIN, ['--version'], { cwd: home, env: sandboxEnv(home), timeoutMs: 30_000 }).catch((err: unknown) => ({ code: -1, stdout: String(err) }));
     // Skipped, not failed, where the codex binary cannot run (no prebuilt for this platform).
-    if (version.code !== 0 || !/codex-cli 0\.169\./.test(version.stdout)) this.skip();
+    if (version.code !== 0 || !/codex-cli 0\.(169|171)\./.test(version.stdout)) this.skip();
     await codexMcpAdd(home, ['lab', '--url', 'http://127.0.0.1:38423/mcp', '--bearer-token-env-var', 'LAB_TOKEN']);
     await codexMcpAdd(home, ['pre', '--url', 'http://127.0.0.1:38423/pre', '--oauth-client-id', 'pre-client', '--oauth-resource', 'https://res.example/']);
     await codexMcpAdd(home, ['docs', '--env', 'DOCS_MODE=ro', '--', 'npx', '-y', 'docs-mcp']);
@@ -532,7 +532,6 @@ describe('Codex config reader against the real codex 0.169 binary', function () 
       transport: 'http',
       url: 'http://127.0.0.1:38423/mcp',
       rawUrl: 'http://127.0.0.1:38423/mcp',
-      storageKey: 'lab|0273820822139ec6',
       headerNames: [],
       headers: {},
       bearerTokenEnvVar: 'LAB_TOKEN',

@@ -1,5 +1,6 @@
-// Codex's MCP servers, read the way Codex CLI 0.169 reads them (codex-rs sources, confirmed with
-// the 0.169.0 binary's `codex mcp add` / `codex mcp list --json` on a sandbox CODEX_HOME):
+// Codex's MCP servers, read the way Codex CLI 0.169 and 0.171 read them (codex-rs sources,
+// confirmed with the 0.169.0 and 0.171.0 binaries' `codex mcp add` / `codex mcp list --json` on a
+// sandbox CODEX_HOME; 0.171 re-checked every rule below, test/unit/codexConfig.test.ts):
 // - user:    `[mcp_servers.<name>]` of `$CODEX_HOME/config.toml` (default ~/.codex), as table
 //            headers, dotted keys or inline tables;
 // - project: `.codex/config.toml` from each open folder's project root down to the folder, only when
@@ -9,7 +10,7 @@
 //            as disabled layers;
 // - profile: `$CODEX_HOME/<profile>.config.toml`, layered over the user file only under
 //            `codex --profile <profile>` (legacy `[profiles.x]` tables have no mcp_servers and
-//            0.169 rejects `profile = "x"`).
+//            0.169 and 0.171 reject `profile = "x"`).
 // Entry rules and the McpServer mapping are in codexEntry.ts; client-wide OAuth settings
 // (mcp_oauth_credentials_store, mcp_oauth_callback_port/url) in codexClientSettings.ts.
 // `/etc/codex/config.toml` and enterprise-managed layers are not read.
@@ -36,7 +37,7 @@ import type { Environment } from '../environment';
 import { codexHome } from '../environment';
 import type { ConfigScan, Finding, McpServer } from '../model';
 import { codexSettingsFrom } from './codexClientSettings';
-import { checkCodexEntry, codexServer, type ServerPlace } from './codexEntry';
+import { checkCodexEntry, codexServer, type CodexEntryContext, type ServerPlace } from './codexEntry';
 import { projectChain } from './codexProjects';
 import { describeToml, isTable, locate, readCodexToml, type BrokenFileWording, type CodexTomlFile, type TomlTable } from './codexToml';
 
@@ -75,8 +76,11 @@ export async function scanCodex(e: Environment): Promise<ConfigScan> {
   const userConsequence: Wording = { severity: 'error', consequence: `Codex refuses to load ${userFile} while this entry is invalid, so none of its servers start.` };
   const userServers = userOk ? serverTables(userOk, userConsequence, add) : new Map<string, unknown>();
   if (userOk) scan.findings.push(...codexSettingsFrom(userOk).findings);
+  // Read from the user file only (a profile or project layer may set it too, for runs started there).
+  const baseUrl = userOk?.doc.chatgpt_base_url;
+  const client: CodexEntryContext = typeof baseUrl === 'string' ? { chatgptBaseUrl: baseUrl } : {};
   for (const [name, value] of userServers) {
-    add(entryResult(name, value, { name, scope: 'user', source: locate(userOk!, ['mcp_servers', name]) }, [userOk!], userConsequence, e));
+    add(entryResult(name, value, { name, scope: 'user', source: locate(userOk!, ['mcp_servers', name]) }, [userOk!], userConsequence, e, client));
   }
 
   for (const profile of await profileFiles(home)) {
@@ -88,7 +92,7 @@ export async function scanCodex(e: Environment): Promise<ConfigScan> {
     const wording: Wording = { severity: 'warning', consequence };
     for (const [name, value] of serverTables(read, wording, add)) {
       const place: ServerPlace = { name, scope: 'user', source: locate(read, ['mcp_servers', name]), profile: profile.name };
-      const r = entryResult(name, mergeToml(userServers.get(name), value), place, [read, ...(userServers.has(name) ? [userOk!] : [])], wording, e);
+      const r = entryResult(name, mergeToml(userServers.get(name), value), place, [read, ...(userServers.has(name) ? [userOk!] : [])], wording, e, client);
       if (r.kind === 'server') {
         r.server.findings.push({
           code: 'config.profile-only',
@@ -125,7 +129,7 @@ export async function scanCodex(e: Environment): Promise<ConfigScan> {
           continue;
         }
         const place: ServerPlace = { name, scope: 'project', source: locate(read, ['mcp_servers', name]), projectPath: layer.dir };
-        const r = entryResult(name, merged, place, [read, ...(writtenIn.get(name) ?? [])], wording, e);
+        const r = entryResult(name, merged, place, [read, ...(writtenIn.get(name) ?? [])], wording, e, client);
         if (r.kind === 'server') {
           r.server.enabled = false;
           r.server.findings.push({
@@ -142,7 +146,7 @@ export async function scanCodex(e: Environment): Promise<ConfigScan> {
     for (const [name, { file, dir }] of definedBy) {
       const place: ServerPlace = { name, scope: 'project', source: locate(file, ['mcp_servers', name]), projectPath: dir };
       const wording: Wording = { severity: 'error', consequence: `Codex refuses to start in ${folder} while this entry is invalid.` };
-      const r = entryResult(name, effective.get(name), place, writtenIn.get(name) ?? [file], wording, e);
+      const r = entryResult(name, effective.get(name), place, writtenIn.get(name) ?? [file], wording, e, client);
       if (r.kind === 'server' && userServers.has(name)) {
         r.server.findings.push({
           code: 'config.project-override',
@@ -166,9 +170,9 @@ type EntryResult = { kind: 'server'; server: McpServer } | { kind: 'problem'; fi
  * Checks one (merged) server entry. `writtenIn` lists the files that contribute to it, highest
  * precedence first: a bad field is located in the file that wins for it.
  */
-function entryResult(name: string, value: unknown, place: ServerPlace, writtenIn: OkFile[], wording: Wording, e: Environment): EntryResult {
+function entryResult(name: string, value: unknown, place: ServerPlace, writtenIn: OkFile[], wording: Wording, e: Environment, client: CodexEntryContext): EntryResult {
   const check = checkCodexEntry(value);
-  if (check.ok) return { kind: 'server', server: codexServer(check.entry, place, e) };
+  if (check.ok) return { kind: 'server', server: codexServer(check.entry, place, e, client) };
   const keyPath = ['mcp_servers', name, ...check.problem.field];
   const holder = writtenIn.find((f) => f.positions.get(keyPath));
   const location = holder ? locate(holder, keyPath) : place.source;

@@ -1,6 +1,9 @@
-// One `[mcp_servers.<name>]` table checked the way Codex 0.169 checks it, then turned into an
-// McpServer. The rules are codex-rs/config/src/mcp_types.rs `RawMcpServerConfig` and its
-// `TryFrom` into `McpServerConfig`, confirmed against the 0.169.0 binary (`codex mcp list`):
+// One `[mcp_servers.<name>]` table checked the way Codex checks it, then turned into an McpServer.
+// The rules are codex-rs/config/src/mcp_types.rs `RawMcpServerConfig` and its `TryFrom` into
+// `McpServerConfig`. 0.169 was confirmed against the 0.169.0 binary; 0.171 against the 0.171.0
+// binary (`codex mcp list --json` on hand-written config.toml files, and the error strings in the
+// binary: "struct RawMcpServerConfig with 30 elements") and an openai/codex snapshot of
+// mcp_types.rs close to it (the rust-v0.171.0 tag itself was not in the source index):
 // - `command` makes a stdio server and `url` a streamable-HTTP one (Codex has no SSE); neither is
 //   "invalid transport";
 // - stdio refuses url, bearer_token_env_var, bearer_token, http_headers_helper, http_headers,
@@ -8,10 +11,32 @@
 //   ("<field> is not supported for <transport>");
 // - `enabled` defaults to true; `[mcp_servers.<name>.oauth]` has client_id, client_secret,
 //   callback_url, callback_port (u16); client_secret must be non-empty and needs client_id;
-//   http_headers_helper must be non-empty; `scopes` and `oauth_resource` sit beside `url`;
-// - unknown keys are ignored, and Codex does not check the URL's form when loading.
+//   `scopes` and `oauth_resource` sit beside `url`;
+// - http_headers_helper: 0.169 refuses "" only; 0.171 also refuses a blank one ("   ": the check
+//   trims) and one on a server whose `environment_id` is not "local" ("only supported for local
+//   MCP servers");
+// - 0.171 adds `auth` = "oauth" (default) | "chatgpt" | "ema_auth" (any other value: "unknown
+//   variant"), `environment_id`, and oauth.token_endpoint_auth_method /
+//   oauth.authorization_server_issuer, which both need auth = "ema_auth". 0.169 has no `auth`
+//   field: it ignores the key, as it ignores every unknown key;
+// - unknown keys are ignored (0.169 and 0.171, also inside `oauth`), and Codex does not check the
+//   URL's form when loading.
 // Any failing entry makes Codex refuse the whole file ("failed to load bootstrap configuration");
 // we report it on that entry and keep reading the others.
+//
+// How such a server authenticates (0.171, codex-mcp `effective_mcp_servers_from_configured`,
+// `McpServerConnectionIdentity::new`, rmcp-client http_headers.rs `apply_headers`), which decides
+// whether its MCP OAuth login matters at all:
+// - bearer_token_env_var: the variable's value is the bearer token; stored OAuth is never read
+//   (0.169 alike);
+// - auth = "chatgpt" on the ChatGPT origin (https://chatgpt.com, or a chatgpt-staging.com
+//   `chatgpt_base_url`): Codex sends the token of its own ChatGPT sign-in (`codex login`);
+//   `codex mcp list --json` says auth_status "bearer_token" when signed in with ChatGPT. On any
+//   other origin Codex downgrades it to "oauth" (measured: auth_status "not_logged_in");
+// - http_headers_helper: a command Codex runs (sh -c, 10 s, JSON object of header names) whose
+//   headers go on every request to the server's origin; its Authorization is used only when no
+//   bearer token or OAuth credential is there (measured: a helper printing a valid
+//   Authorization lists the server's tools, auth_status "unknown").
 import { z } from 'zod';
 import type { Environment } from '../environment';
 import type { Finding, McpServer, OAuthSettings, Scope, SourceLocation } from '../model';
@@ -28,6 +53,9 @@ const OAuthTable = z.looseObject({
   client_secret: str.optional(),
   callback_url: str.optional(),
   callback_port: z.bigint().min(0n).max(65535n).optional(),
+  // 0.171: enterprise-managed auth only.
+  token_endpoint_auth_method: str.optional(),
+  authorization_server_issuer: str.optional(),
 });
 
 const EntryTable = z.looseObject({
@@ -51,6 +79,9 @@ const EntryTable = z.looseObject({
   scopes: strings.optional(),
   oauth: OAuthTable.optional(),
   oauth_resource: str.optional(),
+  // 0.171 only (0.169 ignores them as unknown keys).
+  auth: z.enum(['oauth', 'chatgpt', 'ema_auth']).optional(),
+  environment_id: str.optional(),
 });
 
 type Entry = z.infer<typeof EntryTable>;
@@ -87,6 +118,17 @@ export function checkCodexEntry(value: unknown): EntryCheck {
     return { ok: false, problem: { code: 'config.missing-url', field: [], message: 'has neither url (streamable HTTP) nor command (stdio)' } };
   }
   if (entry.http_headers_helper === '') return fail(['http_headers_helper'], 'http_headers_helper must not be empty');
+  // 0.171 trims before the check, and runs helpers only on the local machine.
+  if (entry.http_headers_helper !== undefined && entry.http_headers_helper.trim() === '') {
+    return fail(['http_headers_helper'], 'http_headers_helper must not be empty (Codex 0.171 refuses a blank one)');
+  }
+  if (entry.http_headers_helper !== undefined && entry.environment_id !== undefined && entry.environment_id !== 'local') {
+    return fail(['http_headers_helper'], 'http_headers_helper is only supported for local MCP servers (environment_id is not "local"; Codex 0.171)');
+  }
+  const emaOnly = (['token_endpoint_auth_method', 'authorization_server_issuer'] as const).find((k) => entry.oauth?.[k] !== undefined);
+  if (emaOnly && entry.auth !== 'ema_auth') {
+    return fail(['oauth', emaOnly], `oauth.${emaOnly} requires auth = "ema_auth" (Codex 0.171)`);
+  }
   if (entry.oauth?.client_secret !== undefined) {
     if (entry.oauth.client_secret === '') return fail(['oauth', 'client_secret'], 'oauth.client_secret must not be empty');
     if (entry.oauth.client_id === undefined) return fail(['oauth', 'client_secret'], 'oauth.client_secret requires oauth.client_id');
@@ -146,7 +188,7 @@ export interface ServerPlace {
  * `build_default_headers` skips the others). The credential key hashes type "http", the url and
  * no headers, whatever is configured (rmcp-client/src/oauth.rs `compute_store_key`).
  */
-export function codexServer(entry: Entry, place: ServerPlace, e: Environment): McpServer {
+export function codexServer(entry: Entry, place: ServerPlace, e: Environment, client: CodexEntryContext = {}): McpServer {
   const server: McpServer = {
     client: 'codex',
     scope: place.scope,
@@ -167,7 +209,31 @@ export function codexServer(entry: Entry, place: ServerPlace, e: Environment): M
   const url = entry.url!;
   server.url = url;
   server.rawUrl = url;
-  server.storageKey = storageKey(place.name, 'http', url, {});
+  const chatgpt = entry.auth === 'chatgpt' && entry.bearer_token_env_var === undefined && isChatGptOrigin(url, client.chatgptBaseUrl);
+  // Codex never reads a stored MCP OAuth login for these (see the header): no credential key, so
+  // no surface offers a login, refresh or reset for them.
+  if (entry.bearer_token_env_var === undefined && !chatgpt) server.storageKey = storageKey(place.name, 'http', url, {});
+  if (chatgpt) server.chatgptAuth = true;
+  else if (entry.auth === 'chatgpt') {
+    server.findings.push({
+      code: 'config.chatgpt-auth-ignored',
+      severity: 'info',
+      title: `Codex does not send your ChatGPT sign-in to "${place.name}"`,
+      detail: `${where(place.source)}: auth = "chatgpt" applies only to servers on the ChatGPT origin (https://chatgpt.com)${entry.bearer_token_env_var !== undefined ? ' without bearer_token_env_var' : ''}; Codex 0.171 treats this one as auth = "oauth" and uses its MCP OAuth login.`,
+      location: place.source,
+    });
+  }
+  if (entry.auth === 'ema_auth') {
+    // 0.171.0 lists such a server as disabled, auth "Unsupported" ("EMA MCP connections are not enabled in this version").
+    server.enabled = false;
+    server.findings.push({
+      code: 'config.enterprise-auth-unsupported',
+      severity: 'info',
+      title: `Codex does not start "${place.name}": enterprise-managed auth (auth = "ema_auth")`,
+      detail: `${where(place.source)}: Codex 0.171 lists this server as disabled with auth "Unsupported"; enterprise-managed MCP auth is configured by your organisation's host policy, not by a login here.`,
+      location: place.source,
+    });
+  }
   if (!isHttpUrl(url)) {
     server.findings.push({
       code: 'config.invalid-url',
@@ -198,6 +264,31 @@ export function codexServer(entry: Entry, place: ServerPlace, e: Environment): M
   };
   if (Object.keys(oauth).length > 0) server.oauth = oauth;
   return server;
+}
+
+/** Client-wide settings an entry's meaning depends on (top level of the user's config.toml). */
+export interface CodexEntryContext {
+  /** `chatgpt_base_url`: a chatgpt-staging.com one makes that origin trusted for auth = "chatgpt" too. */
+  chatgptBaseUrl?: string;
+}
+
+/** codex-mcp `is_trusted_chatgpt_mcp_server` (0.171): the ChatGPT origin, or a staging base URL's own origin. */
+function isChatGptOrigin(url: string, chatgptBaseUrl: string | undefined): boolean {
+  let server: URL;
+  try {
+    server = new URL(url);
+  } catch {
+    return false;
+  }
+  if (server.protocol !== 'http:' && server.protocol !== 'https:') return false;
+  if (server.origin === 'https://chatgpt.com') return true;
+  try {
+    const base = new URL(chatgptBaseUrl ?? '');
+    const staging = base.protocol === 'https:' && (base.hostname === 'chatgpt-staging.com' || base.hostname.endsWith('.chatgpt-staging.com'));
+    return staging && base.origin === server.origin;
+  } catch {
+    return false;
+  }
 }
 
 /** What an environment variable's name looks like; anything else is not echoed (it may be the token itself). */

@@ -45,3 +45,44 @@ export function displayUrl(s: McpServer): string | undefined {
     .join('&');
   return `${raw.slice(0, q)}?${masked}`;
 }
+
+/**
+ * How a server authenticates when it is not through an MCP OAuth login the client stores, in the
+ * words every surface uses; undefined when its OAuth login is what counts. Codex 0.171 only (see
+ * config/codexEntry.ts for the sources): bearer_token_env_var and a ChatGPT-origin auth = "chatgpt"
+ * never read the stored login; http_headers_helper is used when no login is stored (a stored one
+ * wins, so that one is judged as any login is).
+ */
+export interface ClientAuthentication {
+  kind: 'chatgpt' | 'bearer-env' | 'headers-helper';
+  /** One line for the tree and the CLI. */
+  summary: string;
+  /** What Codex sends, and what the user can check or change if the server still refuses it. */
+  detail: string;
+}
+
+export function clientAuthentication(s: McpServer, hasStoredLogin: boolean): ClientAuthentication | undefined {
+  if (s.client !== 'codex' || s.transport === 'stdio') return undefined;
+  if (s.bearerTokenEnvVar !== undefined) {
+    return {
+      kind: 'bearer-env',
+      summary: `bearer token from $${s.bearerTokenEnvVar} (no OAuth login)`,
+      detail: `Codex sends the value of the environment variable ${s.bearerTokenEnvVar} as the bearer token and never uses an MCP OAuth login for this server. If the server refuses it, set a valid token in that variable where Codex starts (a login here would not be used).`,
+    };
+  }
+  if (s.chatgptAuth) {
+    return {
+      kind: 'chatgpt',
+      summary: 'signs in with your ChatGPT account (codex login)',
+      detail: 'auth = "chatgpt": Codex sends the token of its own ChatGPT sign-in to this ChatGPT server; there is no MCP OAuth login to check, refresh or reset. If it fails, sign in again with `codex login` (with ChatGPT). Signed in with an API key instead, Codex falls back to an MCP OAuth login for it. The probe does not send your ChatGPT token anywhere.',
+    };
+  }
+  if (s.headersHelper !== undefined && !hasStoredLogin) {
+    return {
+      kind: 'headers-helper',
+      summary: 'headers from its http_headers_helper command (no OAuth login)',
+      detail: 'Codex runs the http_headers_helper command (sh -c, at most 10 s) when it connects and sends the headers it prints (a JSON object) to this server, running it again once after a 401 or 403. No MCP OAuth login is stored, and none is needed while the helper prints the credential. The probe does not run the command: if the server refuses, run it yourself and check what it prints.',
+    };
+  }
+  return undefined;
+}

@@ -136,6 +136,11 @@ export const PROBE_CATALOGUE = {
     revisions: ALL_REVISIONS,
     repairs: ['edit-config'],
   },
+  'probe.client-authentication': {
+    severity: 'info',
+    reference: 'Codex 0.171 codex-mcp effective_mcp_servers_from_configured / McpServerConnectionIdentity (bearer_token_env_var, auth = "chatgpt", http_headers_helper decide what is sent; no MCP OAuth login is read)',
+    repairs: [],
+  },
   'probe.unsupported-protocol-version': {
     severity: 'warning',
     reference: 'MCP 2026-07-28 basic/versioning §Backward Compatibility (UnsupportedProtocolVersionError -32022)',
@@ -358,6 +363,22 @@ export const PROBE_CATALOGUE = {
   'token.expiry-implausible': {
     severity: 'warning',
     reference: 'Stored expiry in seconds where milliseconds are expected, or absurdly far [L2]; failure mode D5 (claude-code#95113)',
+    repairs: ['relogin'],
+  },
+  // ── Failure modes seen from a failed refresh or the store's history (failureModes.ts) ────────
+  'token.client-unregistered': {
+    severity: 'error',
+    reference: 'RFC 6749 §5.2 invalid_client; RFC 7591 (a dynamic registration the AS deleted); failure mode C3 (the stale client id is replayed forever)',
+    repairs: ['reset', 'relogin'],
+  },
+  'token.refresh-family-revoked': {
+    severity: 'error',
+    reference: 'RFC 6749 §5.2 invalid_grant; RFC 9700 §4.14.2 (reuse of a rotated refresh token revokes the grant); failure mode D3',
+    repairs: ['relogin'],
+  },
+  'token.refresh-token-overwritten': {
+    severity: 'warning',
+    reference: 'Failure mode D2 (a write-back without the rotated refresh token, or with an older one); Codex 0.171 rmcp-client oauth/refresh_transaction.rs refreshed_tokens carries the stored token forward',
     repairs: ['relogin'],
   },
 } as const satisfies Record<string, FindingSpec>;

@@ -7,6 +7,7 @@
 // per issuer per run (DiscoveryCache).
 import type { Finding, McpServer } from '../model';
 import type { CredentialSummary } from '../credentials/store';
+import { clientAuthentication } from '../present/describe';
 import { describeSpan, describeToken, type TokenStatus } from '../tokenStatus';
 import { DiscoveryCache, type AuthorizationServerDiscovery } from './authorizationServer';
 import { probeFinding } from './catalogue';
@@ -25,7 +26,9 @@ import { compatibility, type ClientVerdict } from './verdict';
  * not-logged-in / expired / expiring / rejected / insufficient-scope / forbidden: the token's
  * state; stored: a token whose expiry is fine but which could not be checked live;
  * misconfigured: the server's OAuth setup stops clients (see findings); unreachable: no
- * answer; not-probed: stdio, disabled, or no usable URL.
+ * answer; not-probed: stdio, disabled, or no usable URL; client-auth: the client authenticates
+ * it without an MCP OAuth login (Codex bearer_token_env_var, auth = "chatgpt", a headers helper
+ * with no login stored), so there is no login to judge and nothing is sent.
  */
 export type ServerState =
   | 'valid'
@@ -39,10 +42,11 @@ export type ServerState =
   | 'stored'
   | 'misconfigured'
   | 'unreachable'
-  | 'not-probed';
+  | 'not-probed'
+  | 'client-auth';
 
 /** States in which the server works for the user as configured now. */
-export const HEALTHY_STATES: ReadonlySet<ServerState> = new Set(['valid', 'no-auth-needed', 'not-probed', 'stored']);
+export const HEALTHY_STATES: ReadonlySet<ServerState> = new Set(['valid', 'no-auth-needed', 'not-probed', 'stored', 'client-auth']);
 
 export interface ProbeTarget {
   server: McpServer;
@@ -106,6 +110,15 @@ export async function probeServer(target: ProbeTarget, options: ProbeOptions): P
 
   if (server.transport === 'stdio') return done(Object.assign(result, { summary: 'stdio: no OAuth' }));
   if (!server.enabled) return done(Object.assign(result, { summary: 'disabled: not probed' }));
+  const managed = clientAuthentication(server, target.token !== undefined && target.token.state !== 'missing');
+  if (managed) {
+    // Nothing to send: the probe runs no helper command and sends no ChatGPT or environment token.
+    result.state = 'client-auth';
+    result.summary = managed.summary;
+    result.findings.push(probeFinding('probe.client-authentication', { title: `Codex authenticates "${server.name}" itself: ${managed.summary}`, detail: managed.detail }));
+    result.compatibility = [{ client: 'codex', verdict: 'unknown', reasons: ['not probed: Codex authenticates this server without an MCP OAuth login'] }];
+    return done();
+  }
   let serverUrl: URL;
   try {
     serverUrl = new URL(server.url ?? '');
