@@ -428,13 +428,19 @@ describe('Codex credential store', function () {
       assert.ok(withServer.findings.some((f) => f.code === CODEX_FINDING.keyringUnavailable));
     });
 
-    it('encrypted secrets backend: says so and writes nothing to the keyring', async () => {
+    it('encrypted secrets backend: keyring items are not read, and a new grant goes to the secrets file (more in codexStoreSecrets.test.ts)', async () => {
       const kr = fakeKeyring();
-      const s = store({ mode: 'keyring', secretAuthStorage: true }, kr);
+      const secretsKr = fakeKeyring();
+      const s = new CodexStore(e, { settings: { mode: 'keyring', secretAuthStorage: true, servers: SERVERS }, backups, keyring: kr.runner, secretsKeyring: secretsKr.runner });
       const listing = await s.list();
-      assert.ok(listing.findings.some((f) => f.code === CODEX_FINDING.encryptedSecrets));
+      assert.deepEqual(listing.findings, [], 'no secrets file yet is nothing wrong');
       assert.equal(kr.calls.length, 0, 'Codex does not use keyring items then; we do not read them');
-      await assert.rejects(s.write(LAB, { accessToken: mint('at') }), /encrypted secrets file/);
+      assert.equal(secretsKr.calls.length, 0, 'no secrets file: its key is not even asked for');
+      const at = mint('at');
+      await s.write(LAB, { serverName: 'lab', serverUrl: LAB_URL, clientId: 'c1', accessToken: at });
+      assert.ok((await fs.stat(path.join(codexHomeDir, 'secrets', 'mcp_oauth.age'))).isFile());
+      assert.equal((await s.read(LAB))?.accessTokenFingerprint, fingerprint(at));
+      assert.equal(kr.calls.length, 0);
     });
   });
 

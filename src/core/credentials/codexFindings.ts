@@ -15,6 +15,7 @@ export const CODEX_FINDING = {
   keyringValueInvalid: 'credentials.keyring-value-invalid',
   keyringAmbiguous: 'credentials.keyring-ambiguous',
   encryptedSecrets: 'credentials.encrypted-secrets',
+  issuerUnbound: 'credentials.issuer-unbound',
   notConfigured: 'credentials.not-configured',
   needsLogin: 'credentials.needs-login',
   symlinkNotWritable: 'credentials.symlink-not-writable',
@@ -38,8 +39,12 @@ export type KeyringCopy =
   | { state: 'error'; reason: string; ambiguous: boolean };
 
 export interface KeyringState {
-  /** false: not consulted (encrypted secrets backend) or out of reach. */
+  /** false: not consulted (no Codex here) or out of reach (for the secrets file: not decryptable). */
   reachable: boolean;
+  /** Direct keyring items (default) or the encrypted secrets file (`secret_auth_storage`). */
+  backend?: 'direct' | 'secrets';
+  /** Secrets file only: how many entries it holds, ours or not. */
+  secretEntries?: number;
   reason?: string;
   consulted: boolean;
   copies: Map<string, KeyringCopy>;
@@ -78,16 +83,19 @@ export async function codexFindings(pic: Picture, used: CodexCredentialSummary[]
   findings.push(...(await fileFindings(at.file)));
 
   if (usesSecretsBackend(pic.settings)) {
-    const exists = await fs.stat(at.secretsFile).then(
-      () => true,
-      () => false,
-    );
-    findings.push({
-      code: CODEX_FINDING.encryptedSecrets,
-      severity: 'info',
-      title: "Codex keeps MCP logins in its encrypted secrets file",
-      detail: `With the secret_auth_storage feature on (the default on Windows), Codex's ${mode} store is ${at.secretsFile} (${exists ? 'present' : 'not created yet'}), encrypted with a key in the OS keyring. MCP Auth Doctor cannot read or change the grants in it${mode === 'auto' ? '; only grants in the fallback file are shown' : ''}.`,
-    });
+    if (pic.keyring.consulted && !pic.keyring.reachable) {
+      findings.push({
+        code: CODEX_FINDING.encryptedSecrets,
+        severity: mode === 'keyring' ? 'error' : 'warning',
+        title: "Codex's encrypted secrets file cannot be read",
+        detail:
+          `With the secret_auth_storage feature on (the default on Windows), Codex keeps MCP logins in ${at.secretsFile}, encrypted with a key in the OS keyring (service "codex"); ${pic.keyring.reason}. ` +
+          (mode === 'keyring'
+            ? 'Codex (mcp_oauth_credentials_store = "keyring") can neither read nor save MCP logins until it can; nothing will be written to it.'
+            : 'Codex (auto) then reads and saves MCP logins in its credentials file instead; nothing will be written to the secrets file.') +
+          ' If the key is gone for good, move the file aside and log in again.',
+      });
+    }
   } else if (pic.keyring.consulted && !pic.keyring.reachable && mode !== 'file' && pic.lookedFor > 0) {
     findings.push({
       code: CODEX_FINDING.keyringUnavailable,
@@ -127,7 +135,9 @@ export async function codexFindings(pic: Picture, used: CodexCredentialSummary[]
     }
   }
   for (const s of used) {
-    if (s.usable || s.executorOwned) continue;
+    if (s.executorOwned) continue;
+    if (s.usable && s.hasRefreshToken && !s.issuer?.trim()) findings.push(issuerUnboundFinding(s, s.store === 'file' ? at.file : at.keyringLabel));
+    if (s.usable) continue;
     findings.push({
       code: CODEX_FINDING.needsLogin,
       severity: 'warning',
@@ -136,6 +146,26 @@ export async function codexFindings(pic: Picture, used: CodexCredentialSummary[]
     });
   }
   return findings;
+}
+
+/**
+ * A refresh token with no issuer: Codex 0.169 and 0.171 will not send it anywhere (issuer_binding.rs
+ * `validate_refresh_token_issuer`: "OAuth refresh credentials for server X are missing an
+ * authorization server issuer; authorization required"). While the access token lasts Codex uses it
+ * alone (rmcp_client.rs: "stored OAuth refresh credentials could not be bound to their issuer for MCP
+ * server `X`; using the stored access token without refresh"); then it asks for a login. Entries
+ * written before Codex stored `issuer` look like this. Our refresh binds the issuer it refreshed at;
+ * our login writes the issuer it logged in at.
+ */
+function issuerUnboundFinding(s: CodexCredentialSummary, where: string): Finding {
+  const name = s.serverName ?? s.key.split('|')[0] ?? s.key;
+  const until = s.expiresAt ? `until the access token expires (${isoTime(s.expiresAt)})` : 'while the access token is accepted';
+  return {
+    code: CODEX_FINDING.issuerUnbound,
+    severity: 'warning',
+    title: `Codex will not refresh the login for "${name}": it records no issuer`,
+    detail: `The grant Codex reads (${where}, ${s.key}) has a refresh token but no authorization-server issuer, so Codex refuses to refresh it ("stored OAuth refresh credentials could not be bound to their issuer") and uses the access token alone ${until}, then asks to log in again. Refresh it here (the refreshed entry records the issuer) or run \`codex mcp login ${name}\`.`,
+  };
 }
 
 async function fileFindings(file: string): Promise<Finding[]> {
@@ -196,7 +226,6 @@ function keyringEntryFinding(key: string, name: string, copy: Extract<KeyringCop
 /** The store Codex would read differs from where a token actually is (failure-modes E10). */
 function driftFindings(pic: Picture, key: string, name: string, f: FileEntry | undefined, k: KeyringCopy | undefined, file: string, label: string): Finding[] {
   const { mode } = pic.settings;
-  if (usesSecretsBackend(pic.settings)) return [];
   const inKeyring = k?.state === 'present' ? k : undefined;
   const at = f && pic.file.state === 'present' ? { location: locationIn(file, pic.file.text, offsetOfPath(pic.file.text, [key])) } : {};
   const describe = (v: GrantView) => `token ${v.accessToken ? fingerprintsOfView(key, v).accessToken : 'empty'}, ${v.expiresAt ? `expires ${isoTime(v.expiresAt)}` : 'no expiry'}`;

@@ -1,4 +1,5 @@
-// The two shapes Codex 0.169 stores one MCP OAuth grant in, read and patched without losing fields
+// The two shapes Codex 0.169 and 0.171 store one MCP OAuth grant in (the file entry, and the JSON
+// of a keyring item, which 0.171's encrypted secrets file holds as its entry values too), read and patched without losing fields
 // we do not know. Source: codex-rs/rmcp-client/src/oauth.rs (openai/codex, the version whose
 // `FallbackTokenEntry` has 9 fields and `StoredOAuthTokens` 6, matching the shipped binary's serde
 // strings "struct FallbackTokenEntry with 9 elements" / "struct StoredOAuthTokens with 6 elements").
@@ -114,7 +115,7 @@ export function viewOfStored(t: StoredTokens): GrantView {
 }
 
 /**
- * oauth.rs `oauth_tokens_are_usable` (0.169): a blank client id never works; a token due for
+ * oauth.rs `oauth_tokens_are_usable` (0.169; unchanged in 0.171): a blank client id never works; a token due for
  * refresh (within 30 s of expiry) works only with a refresh token AND a bound issuer (older
  * entries without `issuer` need a new login once they expire); otherwise the access token must
  * be non-blank. An unknown expiry counts as not expiring.
@@ -253,7 +254,15 @@ export function omitUndefined<T extends object>(o: T): T {
   return o;
 }
 
-/** oauth.rs `compute_store_key`: always type "http" and empty headers. */
+/**
+ * oauth.rs `compute_store_key`: always type "http" and empty headers. Codex 0.171 (its credential
+ * key helpers, `CredentialStoreKeys::new`) also namespaces internal names: a `local:` prefix is
+ * dropped and an `executor:` name (a remote executor's grant, `executor_owned` in the file) is
+ * joined to the hash with ':' instead of '|'. Configured server names carry neither prefix.
+ * (`ema-idp:` enterprise names hash CODEX_HOME too; we do not derive those.)
+ */
 export function codexKey(name: string, url: string): string {
-  return storageKey(name, 'http', url, {});
+  const bare = name.startsWith('local:') ? name.slice('local:'.length) : name;
+  const separator = name.startsWith('executor:') ? ':' : '|';
+  return `${bare}${separator}${storageKey(bare, 'http', url, {}).slice(bare.length + 1)}`;
 }

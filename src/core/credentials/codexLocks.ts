@@ -1,8 +1,11 @@
 // Codex's own cross-process locks on its MCP OAuth credentials, taken the way Codex takes them so
-// our writes and Codex's exclude each other. Codex 0.169 (codex-rs/rmcp-client/src/oauth/):
+// our writes and Codex's exclude each other. Codex 0.169 and 0.171 (codex-rs/rmcp-client/src/oauth/):
 // - store_lock.rs: `$CODEX_HOME/mcp-oauth-locks/file-store.lock`, one whole-file flock held across
 //   every read-modify-write of `.credentials.json` (exclusive) and every read (shared); waits 60 s,
 //   retrying every 50 ms (`File::try_lock` / `try_lock_shared`, i.e. flock(2) on Unix).
+//   0.171 takes the same lock, `secrets-store.lock`, around the encrypted secrets file
+//   `secrets/mcp_oauth.age` (OAuthStore::Secrets; the 0.171 binary has both names, and a real
+//   0.171 login created both files); 0.169's secrets backend wrote without one.
 // - refresh_lock.rs: `$CODEX_HOME/mcp-oauth-locks/<sha256 hex of the storage key>.lock`, exclusive,
 //   held from the authoritative re-read through the token request to the write of the rotated
 //   tokens; `save_oauth_tokens` (login) and `delete_oauth_tokens` (logout) take it too, before the
@@ -19,11 +22,16 @@ import { LockTimeoutError } from './atomicWrite';
 
 export const CODEX_LOCK_DIR = 'mcp-oauth-locks';
 export const CODEX_FILE_STORE_LOCK = 'file-store.lock';
+export const CODEX_SECRETS_STORE_LOCK = 'secrets-store.lock';
 /** Codex waits 60 s for either lock; we give up sooner and say so (nothing is written then). */
 export const CODEX_LOCK_TIMEOUT_MS = 10_000;
 
 export function codexFileStoreLockPath(codexHome: string): string {
   return path.join(codexHome, CODEX_LOCK_DIR, CODEX_FILE_STORE_LOCK);
+}
+
+export function codexSecretsStoreLockPath(codexHome: string): string {
+  return path.join(codexHome, CODEX_LOCK_DIR, CODEX_SECRETS_STORE_LOCK);
 }
 
 /** refresh_lock.rs: `format!("{:x}.lock", Sha256(store_key))`, the full 64 hex digits. */

@@ -1,5 +1,8 @@
-// Codex's MCP OAuth credential store: the fallback file `$CODEX_HOME/.credentials.json` and the OS
-// keyring (service "Codex MCP Credentials"), chosen per grant the way Codex 0.169 chooses
+// Codex's MCP OAuth credential store: the fallback file `$CODEX_HOME/.credentials.json` and the
+// keyring side, which is either direct OS-keyring items (service "Codex MCP Credentials") or, with
+// `[features] secret_auth_storage` (the default on Windows), the encrypted secrets file
+// `$CODEX_HOME/secrets/mcp_oauth.age` whose key is in the OS keyring (codexSecrets.ts). A grant is
+// chosen the way Codex 0.169 and 0.171 choose, for either keyring backend
 // (codex-rs/rmcp-client/src/oauth/resolved_store.rs `resolve_oauth_tokens_from_store_policy`):
 // - `file`: only the file.
 // - `keyring`: only the keyring; a keyring error is an error (no file fallback).
@@ -8,8 +11,12 @@
 //   file copy; only when the keyring save fails do they go to the file (oauth.rs
 //   `save_oauth_tokens_with_keyring_with_fallback_to_file`).
 // A grant is read from one place; the other copy, if any, is what the drift findings are about.
-// Every write takes Codex's per-server refresh lock and, for the file, its store lock (codexLocks.ts),
-// re-reads, changes one entry, snapshots the previous state and replaces the data atomically.
+// Every write takes Codex's per-server refresh lock and, for the file or the secrets file, that
+// store's lock (codexLocks.ts), re-reads, changes one entry, snapshots the previous state and
+// replaces the data atomically.
+// Newer Codex builds (after 0.171) also write `.mcp-oauth-store-resolutions.json`; their source
+// calls it a token-free diagnostic that "never influences this selection", and 0.171 has no such
+// file (the name is not in its binary), so it does not change which copy we read.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { codexHome, type Environment } from '../environment';
@@ -32,7 +39,9 @@ import {
 } from './codexFormat';
 import { CODEX_KEYRING_SERVICE, childKeyringRunner, defaultKeyringModulePath, type KeyringOp, type KeyringRunner } from './codexKeyring';
 import { secretToolKeyringRunner } from './codexKeyringSecretTool';
-import { CODEX_LOCK_TIMEOUT_MS, acquireFlock, codexFileStoreLockPath, codexRefreshLockPath, type FlockTool, type HeldFlock } from './codexLocks';
+import { CODEX_LOCK_TIMEOUT_MS, acquireFlock, codexFileStoreLockPath, codexRefreshLockPath, codexSecretsStoreLockPath, type FlockTool, type HeldFlock } from './codexLocks';
+import { CODEX_SECRETS_KEYRING_SERVICE, codexSecretKey, codexSecretsFilePath } from './codexSecrets';
+import { emptySecretsDoc, loadCodexSecrets, saveCodexSecrets, type CodexSecretsIo } from './codexSecretsStore';
 import { CODEX_FINDING, codexFindings, fileEntry, type FileEntry, type FileState, type KeyringCopy, type KeyringState, type Picture } from './codexFindings';
 import { codexCredentialSettings, readCodexCredentialSettings, usesSecretsBackend, type CodexCredentialSettings, type CodexOAuthStoreMode } from './codexSettings';
 import type {
@@ -59,7 +68,11 @@ export function codexCredentialsFile(e: Environment): string {
 
 /** Codex's encrypted secrets file, used instead of keyring items when `secret_auth_storage` is on. */
 export function codexSecretsFile(e: Environment): string {
-  return path.join(codexHome(e), 'secrets', 'mcp_oauth.age');
+  return codexSecretsFilePath(codexHome(e));
+}
+
+export function codexSecretsLabel(e: Environment): string {
+  return `Codex's encrypted secrets file (${codexSecretsFile(e)})`;
 }
 
 export function codexKeyringLabel(platform: NodeJS.Platform): string {
@@ -75,6 +88,8 @@ export interface CodexStoreOptions {
   backups?: SnapshotStore;
   /** How keyring calls run (tests inject fakes); default a killable child process. */
   keyring?: KeyringRunner;
+  /** Keyring calls for service "codex", where the secrets file's key is (default like `keyring`). */
+  secretsKeyring?: KeyringRunner;
   keyringTimeoutMs?: number;
   lockTimeoutMs?: number;
   /** Which flock helper holds Codex's locks (tests cover both). */
@@ -97,9 +112,13 @@ export class CodexStore implements CredentialStore {
   readonly file: string;
   private readonly backups: SnapshotStore;
   private readonly keyringRunner: KeyringRunner;
+  private readonly secretsKeyringRunner: KeyringRunner;
   private readonly now: () => number;
   private primary: StoreKind;
-  private readonly keyringLabel: string;
+  private readonly directKeyringLabel: string;
+  /** The keyring side as Codex uses it now: keyring items, or the secrets file (`secret_auth_storage`). */
+  private keyringLabel: string;
+  private secretsBackend: boolean;
 
   constructor(
     private readonly e: Environment,
@@ -108,9 +127,12 @@ export class CodexStore implements CredentialStore {
     this.file = codexCredentialsFile(e);
     this.backups = options.backups ?? snapshotStoreFor(e);
     this.now = options.now ?? Date.now;
-    this.keyringLabel = codexKeyringLabel(e.platform);
+    this.directKeyringLabel = codexKeyringLabel(e.platform);
     this.keyringRunner = options.keyring ?? defaultKeyringRunner(e, options.keyringTimeoutMs);
+    this.secretsKeyringRunner = options.secretsKeyring ?? defaultKeyringRunner(e, options.keyringTimeoutMs, CODEX_SECRETS_KEYRING_SERVICE);
     this.primary = options.settings?.mode === 'file' ? 'file' : 'keyring';
+    this.secretsBackend = options.settings ? usesSecretsBackend(codexCredentialSettings(options.settings, e.platform)) : false;
+    this.keyringLabel = this.secretsBackend ? codexSecretsLabel(e) : this.directKeyringLabel;
   }
 
   /** Where Codex saves new logins: the file in `file` mode (or when the keyring was out of reach in `auto`), else the keyring. */
@@ -207,17 +229,25 @@ export class CodexStore implements CredentialStore {
       const settings = await this.settings();
       let removed = false;
       const snapshots: SnapshotInfo[] = [];
-      if (!usesSecretsBackend(settings)) {
-        const pic = await this.picture([key], settings, { forWrite: true });
-        const copy = pic.keyring.copies.get(key);
-        if (!pic.keyring.reachable || copy?.state === 'error') {
-          // Codex gives up too unless it is in file mode, where keyring errors are ignored.
-          if (settings.mode !== 'file') {
-            throw new Error(`${this.keyringLabel} cannot be used (${pic.keyring.reason ?? (copy?.state === 'error' ? copy.reason : 'unknown')}); nothing was deleted.`);
-          }
-        } else if (copy && copy.state !== 'absent') {
-          const r = await this.mutateKeyring(key, 'before-delete', () => undefined, { replaceInvalid: true });
-          removed = r.changed;
+      const pic = await this.picture([key], settings, { forWrite: true });
+      const copy = pic.keyring.copies.get(key);
+      if (!pic.keyring.reachable || copy?.state === 'error') {
+        // Codex gives up too unless it is in file mode, where keyring errors are ignored.
+        if (settings.mode !== 'file') {
+          throw new Error(`${this.keyringLabel} cannot be used (${pic.keyring.reason ?? (copy?.state === 'error' ? copy.reason : 'unknown')}); nothing was deleted.`);
+        }
+      } else if (copy && copy.state !== 'absent') {
+        const r = await this.mutateKeyring(key, 'before-delete', () => undefined, { replaceInvalid: true });
+        removed = r.changed;
+        if (r.snapshot) snapshots.push(r.snapshot);
+      }
+      if (pic.keyring.backend === 'secrets') {
+        // Codex's logout with the secrets backend also removes a keyring item of the same grant
+        // (oauth.rs `delete_oauth_tokens_from_keyring`, AuthKeyringBackendKind::Secrets).
+        const direct = await this.readKeyring([key]);
+        if (direct.reachable && direct.copies.get(key)?.state === 'present') {
+          const r = await this.mutateKeyring(key, 'before-delete', () => undefined, { replaceInvalid: true, backend: 'direct' });
+          removed ||= r.changed;
           if (r.snapshot) snapshots.push(r.snapshot);
         }
       }
@@ -311,6 +341,8 @@ export class CodexStore implements CredentialStore {
   private async settings(): Promise<CodexCredentialSettings> {
     const s = this.options.settings ? codexCredentialSettings(this.options.settings, this.e.platform) : await readCodexCredentialSettings(this.e);
     if (s.mode === 'file') this.primary = 'file';
+    this.secretsBackend = usesSecretsBackend(s);
+    this.keyringLabel = this.secretsBackend ? codexSecretsLabel(this.e) : this.directKeyringLabel;
     return s;
   }
 
@@ -325,8 +357,11 @@ export class CodexStore implements CredentialStore {
     const lookedFor = wanted.size;
     // No Codex here at all (no CODEX_HOME, nothing configured): do not wake the OS keyring.
     const codexPresent = lookedFor > 0 || (await exists(codexHome(this.e)));
-    const keyring: KeyringState =
-      usesSecretsBackend(settings) || !codexPresent ? { reachable: false, consulted: false, copies: new Map() } : await this.readKeyring([...wanted]);
+    const keyring: KeyringState = !codexPresent
+      ? { reachable: false, consulted: false, copies: new Map() }
+      : usesSecretsBackend(settings)
+        ? await this.readSecretsFile([...wanted], options.forWrite ? 'none' : 'shared')
+        : await this.readKeyring([...wanted]);
     for (const k of keyring.copies.keys()) wanted.add(k);
     if (settings.mode !== 'file') this.primary = keyring.consulted && !keyring.reachable && settings.mode === 'auto' ? 'file' : 'keyring';
     return { settings, file, keyring, keys: [...wanted].sort(), lookedFor };
@@ -380,17 +415,52 @@ export class CodexStore implements CredentialStore {
     return { reachable: true, consulted: true, copies };
   }
 
+  private secretsIo(): CodexSecretsIo {
+    return { codexHome: codexHome(this.e), keyring: this.secretsKeyringRunner };
+  }
+
+  /**
+   * The secrets file's grants as keyring copies. An entry belongs to a grant when its name is that
+   * grant's `MCP_OAUTH_<hash>` (the grant's key comes from the value itself, or from the keys we
+   * look for); entries of other scopes or names are left alone. `lock`: 'shared' takes Codex's
+   * store lock briefly (Codex replaces the file by rename, so a read without it is never torn).
+   */
+  private async readSecretsFile(keys: string[], lock: 'shared' | 'none'): Promise<KeyringState> {
+    const empty = { consulted: true, copies: new Map<string, KeyringCopy>(), backend: 'secrets' as const };
+    let held: HeldFlock | undefined;
+    if (lock === 'shared' && (await exists(codexSecretsFile(this.e)))) {
+      held = await acquireFlock(codexSecretsStoreLockPath(codexHome(this.e)), { mode: 'shared', timeoutMs: 2_000, ...this.flockTool() }).catch(() => undefined);
+    }
+    let loaded;
+    try {
+      loaded = await loadCodexSecrets(this.secretsIo());
+    } finally {
+      await held?.release();
+    }
+    if (loaded.state === 'unreadable') return { ...empty, reachable: false, reason: loaded.reason };
+    const copies = empty.copies;
+    const secrets = loaded.state === 'present' ? loaded.doc.secrets : {};
+    for (const [name, text] of Object.entries(secrets)) {
+      if (!name.startsWith('global/MCP_OAUTH_')) continue;
+      const copy = parseKeyringValue(text);
+      if (copy.state !== 'present') continue;
+      const key = codexKey(copy.view.serverName, copy.view.serverUrl);
+      if (codexSecretKey(key) === name) copies.set(key, copy);
+    }
+    for (const key of keys) {
+      if (copies.has(key)) continue;
+      const text = secrets[codexSecretKey(key)];
+      copies.set(key, text === undefined ? { state: 'absent' } : parseKeyringValue(text));
+    }
+    return { ...empty, reachable: true, copies, secretEntries: Object.keys(secrets).length };
+  }
+
   // ── writing ──────────────────────────────────────────────────────────────────────────────
 
   /** Where Codex would read this grant, or save it if it has none. */
   private writeTarget(pic: Picture, key: string): CodexStoreKind {
     const { mode } = pic.settings;
     if (mode === 'file') return 'file';
-    if (usesSecretsBackend(pic.settings)) {
-      throw new Error(
-        `Codex keeps MCP tokens in its encrypted secrets file (${codexSecretsFile(this.e)}) here, which MCP Auth Doctor cannot write; nothing was written.`,
-      );
-    }
     const copy = pic.keyring.copies.get(key);
     if (mode === 'keyring') {
       if (!pic.keyring.reachable) throw new Error(`${this.keyringLabel} cannot be used (${pic.keyring.reason}); Codex is set to keyring only, so nothing was written.`);
@@ -444,12 +514,15 @@ export class CodexStore implements CredentialStore {
     key: string,
     reason: string,
     compute: (current: Record<string, unknown> | undefined) => Record<string, unknown> | undefined,
-    options: { replaceInvalid?: boolean } = {},
+    options: { replaceInvalid?: boolean; backend?: 'direct' | 'secrets' } = {},
   ): Promise<{ changed: boolean; snapshot?: SnapshotInfo }> {
+    const backend = options.backend ?? (this.secretsBackend ? 'secrets' : 'direct');
+    if (backend === 'secrets') return this.mutateSecretsEntry(key, reason, compute, options);
+    const label = this.directKeyringLabel;
     const batch = await this.keyringRunner([{ op: 'get', account: key }]);
-    if (!batch.reachable) throw new Error(`${this.keyringLabel} cannot be used (${batch.reason}); nothing was written.`);
+    if (!batch.reachable) throw new Error(`${label} cannot be used (${batch.reason}); nothing was written.`);
     const got = batch.results[0];
-    if (!got?.ok) throw new Error(`${this.keyringLabel}: ${got?.error ?? 'no answer'}; nothing was written.`);
+    if (!got?.ok) throw new Error(`${label}: ${got?.error ?? 'no answer'}; nothing was written.`);
     const oldText = got.value ?? undefined;
     let current: Record<string, unknown> | undefined;
     if (oldText !== undefined) {
@@ -468,13 +541,56 @@ export class CodexStore implements CredentialStore {
     if (next === undefined && oldText === undefined) return { changed: false };
     const nextText = next === undefined ? undefined : JSON.stringify(next);
     if (nextText === oldText) return { changed: false };
-    const snap = oldText !== undefined ? await this.backups.save(this.keyringSnapshot({ [key]: oldText }, reason)) : undefined;
+    const snap = oldText !== undefined ? await this.backups.save(this.keyringSnapshot({ [key]: oldText }, reason, label)) : undefined;
     const op: KeyringOp = nextText === undefined ? { op: 'delete', account: key } : { op: 'set', account: key, value: nextText };
     const done = await this.keyringRunner([op]);
-    if (!done.reachable) throw new Error(`${this.keyringLabel} cannot be used (${done.reason}); the write may not have happened.`);
+    if (!done.reachable) throw new Error(`${label} cannot be used (${done.reason}); the write may not have happened.`);
     const r = done.results[0];
-    if (!r?.ok) throw new Error(`${this.keyringLabel}: ${r?.error ?? 'no answer'}; nothing was written.`);
+    if (!r?.ok) throw new Error(`${label}: ${r?.error ?? 'no answer'}; nothing was written.`);
     return { changed: true, ...(snap ? { snapshot: snap } : {}) };
+  }
+
+  /**
+   * One grant of the secrets file, under Codex's `secrets-store.lock`: load, compute (undefined =
+   * remove), snapshot the old value, re-encrypt with the same key and work factor, replace the file
+   * atomically. Every other entry, and every top-level field, stays as it was.
+   */
+  private async mutateSecretsEntry(
+    key: string,
+    reason: string,
+    compute: (current: Record<string, unknown> | undefined) => Record<string, unknown> | undefined,
+    options: { replaceInvalid?: boolean } = {},
+  ): Promise<{ changed: boolean; snapshot?: SnapshotInfo }> {
+    const label = codexSecretsLabel(this.e);
+    return this.withLock(codexSecretsStoreLockPath(codexHome(this.e)), async () => {
+      const loaded = await loadCodexSecrets(this.secretsIo(), { wantPassphrase: true });
+      if (loaded.state === 'unreadable') throw new Error(`${label} cannot be used: ${loaded.reason}; nothing was written.`);
+      const doc = loaded.state === 'present' ? loaded.doc : emptySecretsDoc();
+      const name = codexSecretKey(key);
+      const oldText = doc.secrets[name];
+      let current: Record<string, unknown> | undefined;
+      if (oldText !== undefined) {
+        const copy = parseKeyringValue(oldText);
+        if (copy.state === 'present') current = copy.raw;
+        else if (!options.replaceInvalid) {
+          throw new MalformedStoreError({
+            code: CODEX_FINDING.keyringValueInvalid,
+            severity: 'error',
+            title: `The secrets file entry for ${key} is not valid Codex credentials`,
+            detail: `${copy.state === 'invalid' ? copy.reason : 'unreadable'}. Nothing was written; log in again with \`codex mcp login\`.`,
+          });
+        }
+      }
+      const next = compute(current);
+      const nextText = next === undefined ? undefined : JSON.stringify(next);
+      if (nextText === oldText) return { changed: false };
+      const snap = oldText !== undefined ? await this.backups.save(this.keyringSnapshot({ [key]: oldText }, reason, label)) : undefined;
+      const secrets = { ...doc.secrets };
+      if (nextText === undefined) delete secrets[name];
+      else secrets[name] = nextText;
+      await saveCodexSecrets(this.secretsIo(), { ...doc, secrets }, loaded);
+      return { changed: true, ...(snap ? { snapshot: snap } : {}) };
+    });
   }
 
   private flockTool(): { tool?: FlockTool } {
@@ -491,7 +607,11 @@ export class CodexStore implements CredentialStore {
   }
 
   private async withStoreLock<T>(fn: () => Promise<T>): Promise<T> {
-    const held = await this.lock(codexFileStoreLockPath(codexHome(this.e)));
+    return this.withLock(codexFileStoreLockPath(codexHome(this.e)), fn);
+  }
+
+  private async withLock<T>(lockFile: string, fn: () => Promise<T>): Promise<T> {
+    const held = await this.lock(lockFile);
     try {
       return await fn();
     } finally {
@@ -516,12 +636,12 @@ export class CodexStore implements CredentialStore {
     return { client: 'codex', storeKind: 'file', location: this.file, reason, raw, entries, topLevelKeys: [] };
   }
 
-  private keyringSnapshot(items: Record<string, string>, reason: string): Omit<Snapshot, 'id' | 'createdAt'> {
+  private keyringSnapshot(items: Record<string, string>, reason: string, location = this.keyringLabel): Omit<Snapshot, 'id' | 'createdAt'> {
     const entries = Object.entries(items).map(([k, text]) => {
       const c = parseKeyringValue(text);
       return fingerprintsOfView(k, c.state === 'present' ? c.view : undefined);
     });
-    return { client: 'codex', storeKind: 'keyring', location: this.keyringLabel, reason, raw: JSON.stringify(items), entries, topLevelKeys: [] };
+    return { client: 'codex', storeKind: 'keyring', location, reason, raw: JSON.stringify(items), entries, topLevelKeys: [] };
   }
 
   /** The snapshot's entries (file: raw entry objects; keyring: parsed item values), checked. */
@@ -594,8 +714,6 @@ function resolve(pic: Picture, key: string): Resolution {
   const { mode } = pic.settings;
   const inFile = !!fileEntry(pic.file, key);
   if (mode === 'file') return inFile ? { store: 'file' } : pic.file.state === 'broken' ? { store: 'error', reason: 'the file cannot be read' } : { store: 'none' };
-  // The encrypted secrets file is opaque to us: in auto mode a file grant may or may not be shadowed.
-  if (usesSecretsBackend(pic.settings)) return mode === 'auto' && inFile ? { store: 'unknown' } : { store: 'none' };
   const copy = pic.keyring.copies.get(key);
   const keyringError = !pic.keyring.reachable ? pic.keyring.reason ?? 'unreachable' : copy?.state === 'error' ? copy.reason : copy?.state === 'invalid' ? copy.reason : undefined;
   if (mode === 'keyring') {
@@ -664,8 +782,8 @@ export { codexKey } from './codexFormat';
  * The keyring binding where this tool was installed with it (npm); on Linux without it (the VSIX
  * carries no native module), libsecret's secret-tool, which speaks to the same Secret Service.
  */
-function defaultKeyringRunner(e: Environment, timeoutMs?: number): KeyringRunner {
-  const timeout = timeoutMs ? { timeoutMs } : {};
-  if (e.platform === 'linux' && !defaultKeyringModulePath()) return secretToolKeyringRunner({ env: e.env, ...timeout });
-  return childKeyringRunner({ env: e.env, platform: e.platform, ...timeout });
+function defaultKeyringRunner(e: Environment, timeoutMs?: number, service?: string): KeyringRunner {
+  const options = { ...(timeoutMs ? { timeoutMs } : {}), ...(service ? { service } : {}) };
+  if (e.platform === 'linux' && !defaultKeyringModulePath()) return secretToolKeyringRunner({ env: e.env, ...options });
+  return childKeyringRunner({ env: e.env, platform: e.platform, ...options });
 }

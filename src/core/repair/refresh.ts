@@ -133,6 +133,9 @@ export async function refresh(target: RepairTarget, ctx: RefreshContext): Promis
       // No expires_in: store no expiry rather than keep an old one that is already past.
       expiresAt: typeof tokens.expires_in === 'number' ? at + tokens.expires_in * 1000 : null,
     };
+    // Codex (0.169, 0.171) refreshes only a grant bound to its issuer; one stored without any (written
+    // before Codex kept `issuer`) is bound to the issuer that just accepted its refresh token.
+    if (server.client === 'codex' && !current?.issuer?.trim() && as.issuer) patch.issuer = as.issuer;
     const rotated = !!tokens.refresh_token && tokens.refresh_token !== refreshToken;
     if (rotated) patch.refreshToken = tokens.refresh_token;
     const grantedScopes = typeof tokens.scope === 'string' ? tokens.scope.split(' ').filter(Boolean) : undefined;
