@@ -207,16 +207,21 @@ export async function detectClientVersions(io: VersionIo, clients: readonly Clie
   );
 }
 
-/** One line for people: `Claude Code 2.1.332 (claude on PATH)`, `Codex: not found`. */
+/** One line for people: `Claude Code 2.1.332 (claude on PATH)`, `Codex: version unknown (codex: not found)`. */
 export function describeClientVersion(info: ClientVersionInfo): string {
   const label = CLIENT_LABELS[info.client];
+  return info.version ? `${label} ${describeVersion(info)}` : `${label}: ${describeVersion(info)}`;
+}
+
+/** The version and where it came from, without the client's name: `2.1.332 (claude on PATH)`. */
+export function describeVersion(info: ClientVersionInfo): string {
   if (!info.version) {
     const why = info.installations.map((i) => `${i.source === 'path' ? i.where : 'extension'}: ${i.problem ?? 'no version'}`).join('; ');
-    return `${label}: version unknown (${why})`;
+    return `version unknown (${why})`;
   }
   const src = info.source === 'path' ? `${CLIENT_BINARIES[info.client]} on PATH` : `VS Code extension ${VSCODE_EXTENSIONS[info.client]}`;
   const beyond = info.newerThanVerified ? `, newer than the newest verified ${info.newestVerified}` : '';
-  return `${label} ${info.version} (${src}${beyond})`;
+  return `${info.version} (${src}${beyond})`;
 }
 
 /** VS Code's extension folders for this environment: desktop, Insiders, the remote server's and code-server's. */

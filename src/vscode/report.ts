@@ -1,25 +1,13 @@
 // "MCP Auth: Copy Diagnostic Report": the Markdown report of the last pass (core/report) on the
-// clipboard, with the editor's versions, the clients' own version lines when they answer within a
-// few seconds, and the settings that change what is read or sent.
-import { execFile } from 'node:child_process';
+// clipboard, with the editor's versions, each client's installed version (core/clientVersions,
+// shared with status and the tree), and the settings that change what is read or sent.
 import * as vscode from 'vscode';
+import { describeVersion, detectClientVersions, nodeVersionIo } from '../core/clientVersions';
+import { CLIENT_LABELS } from '../core/model';
 import { diagnosticReport } from '../core/report/diagnosticReport';
+import { editorEnvironment } from './environment';
 import type { ScanUpdate } from './activate';
 import { probeSettings } from './probeSettings';
-
-const VERSION_TIMEOUT_MS = 3000;
-
-/** `claude --version` / `codex --version`, first line; why not, when it did not answer. */
-function versionOf(command: string): Promise<string> {
-  return new Promise((resolve) => {
-    // No shell except on Windows, where the npm shims are .cmd files; fixed arguments either way.
-    execFile(command, ['--version'], { timeout: VERSION_TIMEOUT_MS, windowsHide: true, shell: process.platform === 'win32', env: process.env }, (err, stdout) => {
-      const line = String(stdout ?? '').split('\n')[0]?.trim().slice(0, 80);
-      if (line && !err) resolve(line);
-      else resolve((err as NodeJS.ErrnoException | null)?.code === 'ENOENT' ? 'not on PATH' : 'did not answer');
-    });
-  });
-}
 
 export class DiagnosticReportCommand implements vscode.Disposable {
   private last: ScanUpdate | undefined;
@@ -42,10 +30,10 @@ export class DiagnosticReportCommand implements vscode.Disposable {
 
   async build(): Promise<string> {
     if (!this.last) return '# MCP Auth Doctor diagnostic report\n\nNo scan has finished yet.\n';
-    this.versions ??= Promise.all([
-      versionOf('claude').then((version) => ({ label: 'claude', version })),
-      versionOf('codex').then((version) => ({ label: 'codex', version })),
-    ]);
+    // One implementation with status and the tree (core/clientVersions): PATH and the extension folders.
+    this.versions ??= detectClientVersions(nodeVersionIo(editorEnvironment()), ['claude-code', 'codex']).then((infos) =>
+      infos.map((info) => ({ label: CLIENT_LABELS[info.client], version: describeVersion(info) })),
+    );
     const s = probeSettings();
     const { report, probes, run } = this.last;
     return diagnosticReport(report, probes, {
