@@ -475,6 +475,91 @@ describe('Codex config reader', () => {
     });
   });
 
+
+  describe('0.171 auth rules', () => {
+    it('maps auth = "chatgpt", http_headers_helper and ema_auth to how Codex authenticates them', async () => {
+      const file = write(
+        [
+          'chatgpt_base_url = "https://preview.chatgpt-staging.com/backend-api/"',
+          '[mcp_servers.gpt]', // 2
+          'url = "https://chatgpt.com/backend-api/wham/mcp"',
+          'auth = "chatgpt"',
+          '[mcp_servers.staging]', // 5
+          'url = "https://preview.chatgpt-staging.com/mcp"',
+          'auth = "chatgpt"',
+          '[mcp_servers.elsewhere]', // 8
+          'url = "https://mcp.example/mcp"',
+          'auth = "chatgpt"',
+          '[mcp_servers.helper]', // 11
+          'url = "https://helper.example/mcp"',
+          'http_headers_helper = "get-headers --json"',
+          'environment_id = "local"',
+          '[mcp_servers.ema]', // 15
+          'url = "https://ema.example/mcp"',
+          'auth = "ema_auth"',
+          'oauth = { authorization_server_issuer = "https://as.example", token_endpoint_auth_method = "client_secret_post" }',
+        ].join('\n'),
+      );
+      const scan = await scanCodex(env());
+      assert.deepEqual(scan.findings, []);
+      for (const name of ['gpt', 'staging']) {
+        assert.equal(named(scan, name).chatgptAuth, true, name);
+        assert.equal(named(scan, name).storageKey, undefined, `${name}: Codex reads no MCP OAuth login for it`);
+      }
+      const elsewhere = named(scan, 'elsewhere');
+      assert.equal(elsewhere.chatgptAuth, undefined);
+      assert.ok(elsewhere.storageKey);
+      assert.deepEqual(elsewhere.findings.map((f) => [f.code, f.severity, f.location?.line]), [['config.chatgpt-auth-ignored', 'info', 8]]);
+      const helper = named(scan, 'helper');
+      assert.equal(helper.headersHelper, 'get-headers --json');
+      assert.ok(helper.storageKey, 'a stored login wins over the helper, so it keeps its key');
+      const ema = named(scan, 'ema');
+      assert.equal(ema.enabled, false);
+      assert.deepEqual(ema.findings.map((f) => [f.code, f.location?.line]), [['config.enterprise-auth-unsupported', 15]]);
+      assert.equal(ema.source.file, file);
+    });
+
+    it('refuses what Codex 0.171 refuses, at the offending key', async () => {
+      write(
+        [
+          '[mcp_servers.blank]', // 1
+          'url = "https://x.example/mcp"',
+          'http_headers_helper = "   "', // 3
+          '[mcp_servers.remote]', // 4
+          'url = "https://x.example/mcp"',
+          'http_headers_helper = "h"', // 6
+          'environment_id = "build-box"',
+          '[mcp_servers.issuer]', // 8
+          'url = "https://x.example/mcp"',
+          'oauth = { authorization_server_issuer = "https://as.example" }', // 10
+          '[mcp_servers.variant]', // 11
+          'url = "https://x.example/mcp"',
+          'auth = "vault"', // 13
+          '[mcp_servers.stdio-helper]', // 14
+          'command = "x"',
+          'http_headers_helper = "h"', // 16
+        ].join('\n'),
+      );
+      const scan = await scanCodex(env());
+      assert.deepEqual(codesAndLines(scan), [
+        ['config.invalid-entry', 3],
+        ['config.invalid-entry', 6],
+        ['config.invalid-entry', 10],
+        ['config.invalid-entry', 13],
+        ['config.invalid-entry', 16],
+      ]);
+      const details = scan.findings.map((f) => f.detail.split(': ').slice(1).join(': ').split('. Codex refuses')[0]);
+      assert.deepEqual(details, [
+        'mcp_servers.blank http_headers_helper must not be empty (Codex 0.171 refuses a blank one)',
+        'mcp_servers.remote http_headers_helper is only supported for local MCP servers (environment_id is not "local"; Codex 0.171)',
+        'mcp_servers.issuer oauth.authorization_server_issuer requires auth = "ema_auth" (Codex 0.171)',
+        'mcp_servers.variant auth must be one of "oauth", "chatgpt", "ema_auth"',
+        'mcp_servers.stdio-helper http_headers_helper is not supported for stdio (the entry has a command)',
+      ]);
+      assert.deepEqual(scan.servers, []);
+    });
+  });
+
   it('reads servers of a --profile config, marked with their profile', async () => {
     write('[mcp_servers.lab]\nurl = "http://127.0.0.1:38423/mcp"\n');
     const file = write('[mcp_servers.work]\nurl = "https://work.example/mcp"\n[mcp_servers.lab]\nenabled = false\n', path.join(home, '.codex', 'work.config.toml'));
@@ -559,5 +644,42 @@ describe('Codex config reader against the real codex binary (0.171, or 0.169 via
       listed.map((l) => [l.name, l.enabled, l.transport.type === 'streamable_http' ? 'http' : l.transport.type, l.transport.url ?? l.transport.command]).sort(),
       scan.servers.map((s) => [s.name, s.enabled, s.transport, s.url ?? s.command]).sort(),
     );
+  });
+
+  it('codex 0.171 accepts and refuses the same hand-written entries we do', async function () {
+    const version = await runBounded(CODEX_BIN, ['--version'], { cwd: os.tmpdir(), env: sandboxEnv(os.tmpdir()), timeoutMs: 30_000 }).catch(() => ({ code: -1, stdout: '' }));
+    if (version.code !== 0 || !/codex-cli 0\.171\./.test(version.stdout)) this.skip();
+    const cases: { name: string; entry: string; refused?: RegExp }[] = [
+      { name: 'chatgpt', entry: 'url = "https://chatgpt.com/backend-api/wham/mcp"\nauth = "chatgpt"' },
+      { name: 'helper', entry: 'url = "https://helper.example/mcp"\nhttp_headers_helper = "printf {}"' },
+      { name: 'ema', entry: 'url = "https://ema.example/mcp"\nauth = "ema_auth"' },
+      { name: 'blank', entry: 'url = "https://x.example/mcp"\nhttp_headers_helper = "   "', refused: /http_headers_helper must not be empty/ },
+      { name: 'remote', entry: 'url = "https://x.example/mcp"\nhttp_headers_helper = "h"\nenvironment_id = "build-box"', refused: /only supported for local MCP servers/ },
+      { name: 'issuer', entry: 'url = "https://x.example/mcp"\n[mcp_servers.issuer.oauth]\nauthorization_server_issuer = "https://as.example"', refused: /requires auth = "ema_auth"/ },
+      { name: 'variant', entry: 'url = "https://x.example/mcp"\nauth = "vault"', refused: /unknown variant `vault`/ },
+      { name: 'stdio-helper', entry: 'command = "x"\nhttp_headers_helper = "h"', refused: /http_headers_helper is not supported for stdio/ },
+    ];
+    for (const c of cases) {
+      const caseHome = await makeSandboxHome('mad-codex-171-');
+      try {
+        fs.mkdirSync(path.join(caseHome, '.codex'));
+        fs.writeFileSync(path.join(caseHome, '.codex', 'config.toml'), `[mcp_servers.${c.name}]\n${c.entry}\n`);
+        const scan = await scanCodex({ home: caseHome, env: sandboxEnv(caseHome), platform: process.platform, projectDirs: [] });
+        const listed = await codexMcpListJson(caseHome).then(
+          (l) => ({ ok: true as const, l }),
+          (err: unknown) => ({ ok: false as const, message: String(err) }),
+        );
+        if (c.refused) {
+          assert.ok(!listed.ok && c.refused.test(listed.message), `${c.name}: codex accepted it or said something else`);
+          assert.deepEqual(scan.findings.map((f) => f.code), ['config.invalid-entry'], c.name);
+        } else {
+          assert.ok(listed.ok, `${c.name}: codex refused it: ${listed.ok ? '' : listed.message.slice(0, 300)}`);
+          assert.deepEqual(scan.findings, [], c.name);
+          assert.deepEqual(listed.l.map((x) => [x.name, x.enabled]), scan.servers.map((s) => [s.name, s.enabled]), c.name);
+        }
+      } finally {
+        fs.rmSync(caseHome, { recursive: true, force: true });
+      }
+    }
   });
 });
