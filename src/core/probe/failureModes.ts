@@ -26,6 +26,9 @@ import type { Finding, McpServer } from '../model';
 import { CLIENT_LABELS } from '../model';
 import { isoTime } from '../time';
 import { probeFinding } from './catalogue';
+import type { HttpSettings } from './http';
+import { discoverForRepair } from '../repair/discovery';
+import { precheckClient } from '../repair/registration';
 
 type Failed = Extract<RepairOutcome, { ok: false }>;
 
@@ -44,6 +47,20 @@ export interface RefreshFailureInput {
   running?: ClientProcess[];
   /** The stored client checked at the authorization endpoint, when the caller did (read-only). */
   clientCheck?: ClientCheck;
+}
+
+/**
+ * Asks the server's authorization endpoint about the stored client id, without a session, a
+ * redirect followed or anything registered (registration.ts precheckClient): "unknown-client"
+ * confirms a deleted registration. The redirect URI is a loopback one as Codex and Claude Code
+ * register; an AS that checks the client first (oidc-provider, RFC 6749 §4.1.2.1) answers
+ * invalid_client whatever it is.
+ */
+export async function storedClientCheck(server: McpServer, clientId: string, http: HttpSettings): Promise<ClientCheck> {
+  const found = await discoverForRepair(server, http);
+  if (!found.ok) return { verdict: 'unknown', evidence: found.reason };
+  const { authorizationServer: as, resource } = found.discovery;
+  return precheckClient(http, as, { clientId, redirectUri: 'http://127.0.0.1/callback', resource });
 }
 
 /** The catalogue finding a failed refresh points to, or undefined when it is none of these modes. */
