@@ -1,19 +1,12 @@
 // The CLI's extra confirmation before a write to a store whose client is newer than the newest
 // we verified and which holds fields we do not know (core/storeFields.ts): the plan names the
 // fields, and `--yes` alone is not enough; `--accept-unknown-fields` says the user read them.
-import { detectClientVersions, nodeVersionIo } from '../core/clientVersions';
-import type { Environment } from '../core/environment';
-import type { ClientId } from '../core/model';
-import { unknownStoreFields, writeGuard, type WriteGuard } from '../core/storeFields';
+import { type WriteGuard } from '../core/storeFields';
 import type { CliIo } from './io';
 
-export const ACCEPT_UNKNOWN_FIELDS = 'accept-unknown-fields';
+export { storeWriteGuard } from '../core/storeFields';
 
-/** The guard for a write to `client`'s store (one entry, or the whole store without `entryKey`). */
-export async function storeWriteGuard(e: Environment, client: ClientId, entryKey?: string): Promise<WriteGuard | undefined> {
-  const [info] = await detectClientVersions(nodeVersionIo(e), [client]);
-  return writeGuard(info, await unknownStoreFields(e, client), entryKey);
-}
+export const ACCEPT_UNKNOWN_FIELDS = 'accept-unknown-fields';
 
 /**
  * Prints the guard (when there is one) under the plan; true when the write must not go ahead:

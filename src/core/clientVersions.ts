@@ -264,3 +264,18 @@ export function nodeVersionIo(e: Environment, extensionDirs = defaultExtensionDi
       }),
   };
 }
+
+/** `io` with each `--version` answer kept for `ttlMs` (the editor scans on every file change; clients update rarely). */
+export function cachedVersionIo(io: VersionIo, ttlMs = 10 * 60_000, now: () => number = Date.now): VersionIo {
+  const kept = new Map<string, { at: number; run: Promise<VersionRun> }>();
+  return {
+    ...io,
+    runVersion: (command) => {
+      const hit = kept.get(command);
+      if (hit && now() - hit.at < ttlMs) return hit.run;
+      const run = io.runVersion(command);
+      kept.set(command, { at: now(), run });
+      return run;
+    },
+  };
+}

@@ -11,7 +11,7 @@ import { EntrySchema as ClaudeEntrySchema } from './credentials/claudeCodeBlob';
 import { claudeCredentialsFile } from './credentials/claudeCodeStore';
 import { FallbackEntrySchema, StoredTokensSchema } from './credentials/codexFormat';
 import { codexCredentialsFile } from './credentials/codexStore';
-import { describeClientVersion, type ClientVersionInfo } from './clientVersions';
+import { describeClientVersion, detectClientVersions, nodeVersionIo, type ClientVersionInfo, type VersionIo } from './clientVersions';
 import type { Environment } from './environment';
 import { isPlainObject } from './jsonShape';
 import { CLIENT_LABELS, type ClientId, type Finding } from './model';
@@ -157,4 +157,10 @@ export function unknownFieldsFinding(info: ClientVersionInfo, unknown: UnknownSt
       `${describeClientVersion(info)}. ${unknown.location} holds ${unknown.fields.map(describeUnknownField).join(', ')}. ` +
       'Reading is unaffected; a repair that writes to this store keeps these fields byte for byte and asks first, naming them.',
   };
+}
+
+/** The guard for a write to `client`'s store now (one entry, or the whole store without `entryKey`): the CLI's and the editor's confirmations. */
+export async function storeWriteGuard(e: Environment, client: ClientId, entryKey?: string, io: VersionIo = nodeVersionIo(e)): Promise<WriteGuard | undefined> {
+  const [info] = await detectClientVersions(io, [client]);
+  return writeGuard(info, await unknownStoreFields(e, client), entryKey);
 }

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { claudeConfigDir, codexHome, type Environment } from '../core/environment';
 import type { ConfigScan, SourceLocation } from '../core/model';
+import { cachedVersionIo, nodeVersionIo, type VersionIo } from '../core/clientVersions';
 import { collectStatus, type StatusReport } from '../core/status';
 import { probeReport, type ProbeRun } from '../core/probe/run';
 import { probeSettings } from './probeSettings';
@@ -65,6 +66,8 @@ class Ctx {
   private scanning: Promise<StatusReport> | undefined;
   /** Reasons of the passes asked for and not yet finished. */
   private pending: RescanReason[] = [];
+  /** The clients' `--version` answers, kept for 10 min: every scan shows them, few need a new process. */
+  private versionIo: VersionIo | undefined;
 
   /** Runs one pass at a time; requests during a pass make one more pass after it. */
   rescan(reason: RescanReason): Promise<StatusReport> {
@@ -86,7 +89,8 @@ class Ctx {
       if (reasons.some((r) => EXPLICIT.has(r))) this.awake = true;
       const e = editorEnvironment();
       const settings = probeSettings();
-      report = await collectStatus(e, { expiryMarginMs: settings.expiryMarginMs, clients: settings.clients });
+      this.versionIo ??= cachedVersionIo(nodeVersionIo(e));
+      report = await collectStatus(e, { expiryMarginMs: settings.expiryMarginMs, clients: settings.clients, versions: this.versionIo });
       const probe = settings.enabled && (this.awake || settings.intervalMs > 0);
       // What is stored shows at once; the probe's verdicts follow when the network answers.
       this.tree.update(report, probe);

@@ -4,6 +4,7 @@
 // it with a dead one (failure-modes D3), so then we leave the refresh to the client. Each access
 // token is tried once: a failed refresh is logged and not repeated until the token changes.
 import * as vscode from 'vscode';
+import { writeGuard } from '../core/storeFields';
 import { CLIENT_LABELS, type ClientId } from '../core/model';
 import { refresh } from '../core/repair/refresh';
 import { runningClients } from '../core/repair/processes';
@@ -53,6 +54,12 @@ export class AutoRefresh {
       this.tried.add(triedKey(server.client, key, token!.fingerprint));
       const store = report.readings.find((r) => r.client === server.client)?.store;
       if (!store) continue;
+      // Nobody is there to confirm a write to a newer client's store with fields we do not know (core/storeFields).
+      const guard = writeGuard(report.clients?.find((c) => c.client === server.client), report.unknownFields?.find((u) => u.client === server.client), key);
+      if (guard) {
+        this.log.info(`auto-refresh: skipped ${server.name}: ${guard.message} Refresh it by hand to confirm.`);
+        continue;
+      }
       const { http, close } = repairHttp();
       try {
         const outcome = await refresh({ server, store, key }, { http });

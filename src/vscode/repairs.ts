@@ -15,6 +15,7 @@ import { planReset, reset } from '../core/repair/reset';
 import type { RepairAction, RepairOutcome, RepairPlan, RepairTarget } from '../core/repair/types';
 import type { StatusReport } from '../core/status';
 import { confirm, planDetail } from './confirm';
+import { storeWriteGuard } from '../core/storeFields';
 import { editorEnvironment } from './environment';
 import { clientCommandFor, handOffLabel, HandOffTerminals, type HandOffKind } from './handOff';
 import { forwardedCallbackNote } from '../core/repair/loopbackRedirect';
@@ -218,10 +219,13 @@ async function runRepair(spec: RepairSpec, arg: unknown, host: RepairHost, termi
     return { action: spec.action, ref, plan, problem: plan.blocked.message };
   }
   const alternative = plan.handOff ? `${handOffLabel(server, spec.handOff)} instead` : undefined;
+  // A client newer than the newest verified whose store holds fields we do not know: the modal names them, and its button says so.
+  const guard = await storeWriteGuard(editorEnvironment(), server.client, target.key).catch(() => undefined);
+  const primary = guard ? `${spec.verb}, keeping ${guard.fields.length} unknown field${guard.fields.length === 1 ? '' : 's'}` : spec.verb;
   const choice = await confirm(
     spec.question(server),
-    planDetail(plan, target.store.kind, 'The store is snapshotted first, so this can be undone.'),
-    spec.verb,
+    planDetail(plan, target.store.kind, `${guard ? `⚠ ${guard.message}\n\n` : ''}The store is snapshotted first, so this can be undone.`),
+    primary,
     alternative ? [alternative] : [],
   );
   if (!choice) return { action: spec.action, ref, plan, cancelled: true };

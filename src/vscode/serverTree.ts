@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import type { ClientId, Finding, McpServer, Severity } from '../core/model';
 import type { ServerStatus, StatusReport } from '../core/status';
 import { describeToken, type TokenStatus } from '../core/tokenStatus';
+import { describeClientVersion } from '../core/clientVersions';
 import { CLIENT_LABELS } from '../core/model';
 import { ALL_CLIENTS } from '../core/config/scan';
 import { clientAuthentication, displayUrl, serverWhere, sourceLabel, worstSeverity } from '../core/present/describe';
@@ -37,7 +38,7 @@ const SEVERITY_ICON: Record<Severity, [string, string]> = {
 export class ServerTreeProvider implements vscode.TreeDataProvider<TreeNode> {
   private readonly changed = new vscode.EventEmitter<TreeNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
-  private report: Pick<StatusReport, 'servers' | 'findings' | 'at'> = { servers: [], findings: [], at: 0 };
+  private report: Pick<StatusReport, 'servers' | 'findings' | 'at' | 'clients'> = { servers: [], findings: [], at: 0 };
   /** Index-aligned with report.servers once the probe has answered. */
   private probes: ServerProbe[] | undefined;
   private probing = false;
@@ -103,7 +104,10 @@ export class ServerTreeProvider implements vscode.TreeDataProvider<TreeNode> {
       case 'client': {
         const item = new vscode.TreeItem(CLIENT_LABELS[node.client], vscode.TreeItemCollapsibleState.Expanded);
         item.id = `client:${node.client}`;
-        item.description = plural(node.servers.length, 'server');
+        // The installed version (core/clientVersions): the one the repairs are judged against.
+        const version = this.report.clients?.find((c) => c.client === node.client);
+        item.description = `${plural(node.servers.length, 'server')}${version?.version ? ` · ${version.version}${version.newerThanVerified ? ' (newer than verified)' : ''}` : ''}`;
+        if (version) item.tooltip = `${describeClientVersion(version)}\nNewest version verified: ${version.newestVerified}`;
         item.contextValue = 'client';
         item.iconPath = new vscode.ThemeIcon('account');
         return item;
