@@ -24,7 +24,7 @@ export interface CredentialSummary {
   hasClientSecret: boolean;
   /** The redirect URI the client was registered with, where the store keeps it (Claude Code's `redirectUri`). */
   redirectUri?: string;
-  /** Codex stores the issuer; Claude Code keeps discovery state instead. */
+  /** The issuer the grant is bound to: Codex (>= 0.149) and Claude Code (2.1.332 writes a top-level `issuer`; 2.1.197 kept only discovery state) store it. */
   issuer?: string;
   discovery?: { authorizationServerUrl?: string; resourceMetadataUrl?: string; oauthMetadataFound?: boolean };
 }
