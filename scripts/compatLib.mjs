@@ -27,15 +27,16 @@ export const AREA_RULES = [
   // Config: what `claude mcp add` / `codex mcp add` write, we read; the clients' own commands name our servers.
   { area: 'config', file: /^configInterop$/ },
   { area: 'config', file: /^clientCommands$/ },
+  { area: 'config', file: /^codexConfig\w*$/ },
   // What the installed client says about itself (`--version`), as we read it.
   { area: 'config', file: /^clientVersions$/ },
   // Stores: what the client stored, we read; what we wrote, the client reads.
-  { area: 'stores', file: /^(claudeStore|codexStore|codexStoreLogin)$/ },
+  { area: 'stores', file: /^(claudeStore|codexStore|codexStoreLogin|codexSecretsStore)$/ },
   // Repairs judged by the client: after our refresh / re-login / reset / Undo the real client connects, lists tools or needs auth.
   {
     area: 'repairs',
-    file: /^(repairLogin|repairRefresh|repairReset|restoreVerify)$/,
-    title: /\bclaude (mcp list|connects|con|then|reports)|app-server|Codex then lists/,
+    file: /^(repairLogin|repairRefresh|repairReset|restoreVerify|failureModes)$/,
+    title: /\bclaude (mcp list|connects|con|then|reports)|app-server|Codex then lists|the running codex/,
   },
   { area: 'other', file: /./ },
 ];
