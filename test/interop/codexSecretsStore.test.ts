@@ -47,7 +47,16 @@ async function decryptIndependently(file: string, passphrase: string): Promise<{
     assert.equal(r.status, 0, `no passphrase item for ${account}: the account name differs from Codex's`);
     return r.stdout.replace(/\n$/, '');
   }
-  async function rawEntry(): Promise<Record<string, any> | undefined> {
+  /** `StoredOAuthTokens` as Codex serialised it. */
+  interface RawTokens {
+    server_name: string;
+    url: string;
+    issuer?: string;
+    client_id: string;
+    token_response: { access_token: string; refresh_token?: string; scope: string };
+    expires_at?: number;
+  }
+  async function rawEntry(): Promise<RawTokens | undefined> {
     const doc = await decryptIndependently(secretsFile, await passphrase());
     const text = doc.secrets[codexSecretKey(key())];
     return text === undefined ? undefined : JSON.parse(text);
@@ -89,7 +98,7 @@ async function decryptIndependently(file: string, passphrase: string): Promise<{
     const s = listing.entries[0]!;
     assert.deepEqual(
       [s.key, s.store, s.serverName, s.serverUrl, s.issuer, s.clientId, s.accessTokenFingerprint, s.refreshTokenFingerprint, s.expiresAt, s.scopes, s.usable],
-      [key(), 'keyring', raw.server_name, raw.url, raw.issuer, raw.client_id, fingerprint(raw.token_response.access_token), fingerprint(raw.token_response.refresh_token), raw.expires_at, raw.token_response.scope.split(' '), true],
+      [key(), 'keyring', raw.server_name, raw.url, raw.issuer, raw.client_id, fingerprint(raw.token_response.access_token), fingerprint(raw.token_response.refresh_token ?? ''), raw.expires_at, raw.token_response.scope.split(' '), true],
     );
     assert.equal(raw.issuer, lab.issuer, 'Codex 0.171 records the issuer');
     assert.deepEqual(listing.findings, []);
@@ -97,7 +106,7 @@ async function decryptIndependently(file: string, passphrase: string): Promise<{
 
   it("after our write of a fresh token over a dead grant, Codex's app-server lists the tools", async () => {
     const mode = (await fs.stat(secretsFile)).mode & 0o777;
-    const clientId = (await rawEntry())!.client_id as string;
+    const clientId = (await rawEntry())!.client_id;
     await store.write(key(), { accessToken: 'not-a-token', refreshToken: null, expiresAt: Date.now() + 3600_000 });
     const dead = (await codexAppServerStatus(home, { env: ss.env })).find((x) => x.name === 'lab');
     assert.ok(dead && dead.tools.length === 0, `with a dead grant Codex listed ${JSON.stringify(dead?.tools)}`);

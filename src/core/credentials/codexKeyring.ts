@@ -13,8 +13,10 @@
 //   the binding to the Secret Service: its default would silently fall back to the kernel keyring,
 //   where Codex never looks.
 // - macOS: a generic password, service + account. Windows: keyring-rs names the Credential
-//   Manager target `<account>.<service>` (not verified here); Codex 0.169 on Windows defaults to its
-//   encrypted secrets file instead (feature `secret_auth_storage`), which we cannot read.
+//   Manager target `<account>.<service>` (not verified here); Codex 0.169 and 0.171 on Windows
+//   default to the encrypted secrets file instead (feature `secret_auth_storage`): codexSecrets.ts,
+//   whose age key is itself a keyring item (service "codex", same keyring-rs naming; verified on
+//   Linux with 0.171, Windows untested).
 // - The keyring API cannot list items by service everywhere; we look up the storage keys we know
 //   (configured servers, file entries) and add what `findCredentials` returns where it works.
 import { spawn } from 'node:child_process';
