@@ -5,7 +5,7 @@
 //   retrying every 50 ms (`File::try_lock` / `try_lock_shared`, i.e. flock(2) on Unix).
 //   0.171 takes the same lock, `secrets-store.lock`, around the encrypted secrets file
 //   `secrets/mcp_oauth.age` (OAuthStore::Secrets; the 0.171 binary has both names, and a real
-//   0.171 login created both files); 0.169's secrets backend wrote without one.
+//   0.171 login created both files); an older source (06566159) had no secrets lock; 0.169 not checked.
 // - refresh_lock.rs: `$CODEX_HOME/mcp-oauth-locks/<sha256 hex of the storage key>.lock`, exclusive,
 //   held from the authoritative re-read through the token request to the write of the rotated
 //   tokens; `save_oauth_tokens` (login) and `delete_oauth_tokens` (logout) take it too, before the

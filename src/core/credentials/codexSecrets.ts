@@ -23,7 +23,7 @@
 //   existing encrypted secrets file" (string in the 0.171 binary), and so do we.
 // - Lock: `$CODEX_HOME/mcp-oauth-locks/secrets-store.lock`, flock exclusive for every
 //   read-modify-write and shared for reads, taken after the per-grant refresh lock (store_lock.rs).
-//   Codex 0.169 had no secrets lock (its SecretsManager wrote without one); 0.171 has it.
+//   An older source (openai/codex 06566159) wrote the secrets file with no lock; 0.171 takes it (0.169 not checked).
 // Codex writes the file with a plain create (mode 0644 under a 022 umask); we keep whatever mode
 // the file has and create it 0600.
 import { createCipheriv, createDecipheriv, createHash, randomBytes, scrypt as scryptCb, type ScryptOptions } from 'node:crypto';
