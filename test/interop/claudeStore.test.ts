@@ -27,6 +27,8 @@ interface RawEntry {
   clientId?: string;
   clientSecret?: string;
   redirectUri?: string;
+  /** 2.1.332 binds every saved client and token to its issuer; 2.1.197 kept only discoveryState. */
+  issuer?: string;
   accessToken?: string;
   refreshToken?: string;
   expiresAt?: number;
@@ -141,6 +143,7 @@ function assertSameText(actual: string | undefined, expected: string | undefined
         clientId: r.clientId,
         hasClientSecret: false,
         ...(r.redirectUri !== undefined ? { redirectUri: r.redirectUri } : {}),
+        ...(r.issuer !== undefined ? { issuer: r.issuer } : {}),
         discovery: {
           authorizationServerUrl: d.authorizationServerUrl,
           ...(d.resourceMetadataUrl !== undefined ? { resourceMetadataUrl: d.resourceMetadataUrl } : {}),

@@ -203,7 +203,7 @@ describe('Re-login over the entry claude wrote while listing', function () {
   });
   after(async () => lab?.close());
 
-  it('2.1.332: listing registers nothing and stores discovery only; our login registers one client, drops the tokenless mark, clears the stamp, and claude connects', async () => {
+  it('2.1.332: listing registers nothing and stores discovery only; our login registers one client, keeps the tokenless mark (as claude’s own login does), clears the stamp, and claude connects', async () => {
     const sb = await sandbox('claude-code', lab);
     const registrations = lab.registrationRequests();
     const listed = await claudeMcpList(sb.home, sb.home, { timeoutMs: 60_000 });
@@ -227,7 +227,7 @@ describe('Re-login over the entry claude wrote while listing', function () {
     assert.ok(after.accessToken && after.refreshToken);
     assert.equal(after.issuer, lab.issuer, '2.1.332 keeps the issuer in the entry');
     assert.match(String(after.redirectUri), /^http:\/\/localhost:\d+\/callback$/);
-    assert.equal((after.discoveryState as { tokenlessRejectedAt?: number }).tokenlessRejectedAt, undefined, 'the tokenless mark is gone, as claude drops it on its own login');
+    assert.equal((after.discoveryState as { tokenlessRejectedAt?: number }).tokenlessRejectedAt, state?.tokenlessRejectedAt, 'the tokenless mark is kept, as claude keeps it beside the tokens of its own login');
     assert.ok(!Object.hasOwn(JSON.parse(await fs.readFile(stampFile, 'utf8')), 'lab'), 'the needs-auth stamp is gone');
     const { servers } = await claudeMcpList(sb.home, sb.home, { timeoutMs: 60_000 });
     assert.deepEqual(servers.map((s) => [s.name, s.statusText]), [['lab', '✔ Connected']]);

@@ -363,6 +363,26 @@ async function targetFor(e: Environment, client: ClientId, name: string, store: 
     assert.equal(lab.refreshes(), refreshes, 'Codex used our access token without refreshing');
   });
 
+  it('a grant bound to another issuer is not refreshed here: nothing sent, nothing written', async () => {
+    const original = await fs.readFile(file, 'utf8');
+    const blob = JSON.parse(original) as Record<string, Record<string, unknown>>;
+    assert.equal(blob[key()]?.issuer, lab.issuer, 'codex bound its login to the lab');
+    blob[key()]!.issuer = 'http://127.0.0.1:9/another-issuer';
+    const moved = JSON.stringify(blob);
+    await fs.writeFile(file, moved);
+    try {
+      const tokenRequests = lab.tokenEndpointRequests();
+      const outcome = await refresh(target, { http: httpWith(), runningClients: noneRunning });
+      assert.ok(!outcome.ok);
+      assert.match(outcome.message, /^Nothing was sent: lab's stored grant was issued by http:\/\/127\.0\.0\.1:9\/another-issuer/);
+      assert.deepEqual(outcome.next, ['relogin', 'report-server']);
+      assert.equal(lab.tokenEndpointRequests(), tokenRequests, 'the refresh token did not go to the lab');
+      assert.equal(await fs.readFile(file, 'utf8'), moved);
+    } finally {
+      await fs.writeFile(file, original);
+    }
+  });
+
   it('waits for a Codex refresh in progress, and gives up before sending anything when it does not end', async () => {
     const held = await acquireFlock(codexRefreshLockPath(codexHome(e), key()), { timeoutMs: 2000 });
     try {

@@ -34,12 +34,12 @@ describe('Claude Code 2.1.332 rules', () => {
     assert.equal(none.register.host, 'localhost', 'claude sends localhost, not 127.0.0.1');
   });
 
-  it('token writes keep the issuer in the entry and drop the tokenless mark; other fields stay', () => {
+  it('token writes keep the issuer in the entry and the tokenless mark as claude\'s own login does; other fields stay', () => {
     const blob = blobOf({ 'lab|1': { serverName: 'lab', accessToken: '', stepUpScope: 'x', discoveryState: { authorizationServerUrl: 'http://as', tokenlessRejectedAt: 5, oauthMetadataFound: true } } });
     const next = patchEntry(blob, 'lab|1', { accessToken: 'AT', issuer: 'http://as' });
     const e = JSON.parse(next!.text).mcpOAuth['lab|1'];
     assert.equal(e.issuer, 'http://as');
-    assert.equal(e.discoveryState.tokenlessRejectedAt, undefined);
+    assert.equal(e.discoveryState.tokenlessRejectedAt, 5);
     assert.equal(e.discoveryState.oauthMetadataFound, true);
     assert.equal(e.stepUpScope, 'x');
   });

@@ -180,11 +180,9 @@ export function patchEntry(blob: ParsedBlob | undefined, key: string, patch: Cre
   }
   const edits: BlobEdit[] = fieldUpdates(patch).map(([field, value]) => ({ path: ['mcpOAuth', key, field], value }));
   const state = isPlainObject(existing.raw) ? existing.raw.discoveryState : undefined;
-  // 2.1.332 drops the "answered 401 without a token" mark when it saves tokens (saveTokens → tbi);
-  // left in place beside our tokens, it would say the server still wants a sign-in.
-  if (nonEmpty(patch.accessToken ?? undefined) && isPlainObject(state) && state.tokenlessRejectedAt !== undefined) {
-    edits.push({ path: ['mcpOAuth', key, 'discoveryState', 'tokenlessRejectedAt'], value: undefined });
-  }
+  // `discoveryState.tokenlessRejectedAt` stays as it is: a real 2.1.332 `claude mcp login` leaves it
+  // beside the tokens it saves (saveDiscoveryState carries it over after saveTokens), and claude
+  // only consults it for an entry with no token (seen in interop/claudeStore and repairLogin).
   if (patch.issuer !== undefined) {
     // Claude Code binds a login to its authorization server through discoveryState; keep that in
     // step with the issuer the tokens came from, so neither it nor we reuse them at another server.

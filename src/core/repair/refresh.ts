@@ -102,6 +102,17 @@ export async function refresh(target: RepairTarget, ctx: RefreshContext): Promis
     const refreshToken = secret?.refreshToken;
     const clientId = current?.clientId ?? server.oauth?.clientId;
     if (!refreshToken || !clientId) return { ok: false, ...(missingPieces(target, current) ?? noRefreshToken(server.name)) };
+    // A grant bound to one issuer is never refreshed at another (RFC 9207 mix-up; Codex >= 0.149
+    // refuses the same): the refresh token would go to an authorization server that did not issue it.
+    const boundIssuer = current?.issuer?.trim();
+    if (boundIssuer && as.issuer && boundIssuer !== as.issuer) {
+      return {
+        ok: false,
+        error: 'discovery',
+        message: `Nothing was sent: ${server.name}'s stored grant was issued by ${boundIssuer}, but the server now names the authorization server ${as.issuer}. Sending the refresh token there would hand it to a server that did not issue it. Log in again if ${as.issuer} is the server you mean.`,
+        next: ['relogin', 'report-server'],
+      };
+    }
     const { client, auth } = clientAuthFor(as, clientId, secret.clientSecret);
 
     const grant = async (scope: string | undefined): Promise<oauth.TokenEndpointResponse> => {
