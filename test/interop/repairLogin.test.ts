@@ -24,7 +24,7 @@ import type { RepairOutcome, RepairTarget } from '../../src/core/repair/types';
 import { fingerprint } from '../../src/core/storageKey';
 import { startLab, type Lab } from '../lab';
 import { registerClient } from '../lab/oauthClient';
-import { claudeMcpList, codexAppServerStatus, codexLogin, makeSandboxHome, sandboxEnv } from '../support/realClients';
+import { claudeMcpList, claudeRegistersWhileListing, claudeVersion, codexAppServerStatus, codexLogin, makeSandboxHome, sandboxEnv } from '../support/realClients';
 
 const HTTP: HttpSettings = { fetch: (input, init) => fetch(input, init), timeoutMs: 5000, maxBodyBytes: 1 << 20 };
 
@@ -203,26 +203,32 @@ describe('Re-login over the entry claude wrote while listing', function () {
   });
   after(async () => lab?.close());
 
-  it('2.1.332: listing registers nothing and stores discovery only; our login registers one client, keeps the tokenless mark (as claude’s own login does), clears the stamp, and claude connects', async () => {
+  it('listing (2.1.332: discovery only; 2.1.197: a client) then our login: one registration in all, the tokenless mark kept as claude’s own login keeps it, the stamp cleared, and claude connects', async () => {
     const sb = await sandbox('claude-code', lab);
     const registrations = lab.registrationRequests();
     const listed = await claudeMcpList(sb.home, sb.home, { timeoutMs: 60_000 });
     assert.deepEqual(listed.servers.map((s) => [s.name, s.status]), [['lab', 'needs-auth']]);
-    // claude 2.1.332 defers registration to login time ("No client info found; deferring client
-    // registration to authentication time" in its binary): no client, a discovery-only entry.
-    assert.equal(lab.registrationRequests(), registrations, 'claude mcp list reached the registration endpoint');
     const listedEntry = await rawClaude(sb);
-    assert.equal(listedEntry.clientId, undefined, 'claude stored no client while listing');
-    assert.equal(listedEntry.accessToken, '');
     const state = listedEntry.discoveryState as { authorizationServerUrl?: string; tokenlessRejectedAt?: number } | undefined;
     assert.equal(state?.authorizationServerUrl, lab.issuer);
-    assert.equal(typeof state?.tokenlessRejectedAt, 'number', 'claude marked the 401 without a token');
+    if (await claudeRegistersWhileListing()) {
+      // 2.1.197 registered its client while listing (client-formats.md), and our login reuses it.
+      assert.equal(lab.registrationRequests(), registrations + 1, `claude ${await claudeVersion()} registered while listing`);
+      assert.ok(listedEntry.clientId, 'claude stored the client it registered');
+    } else {
+      // claude 2.1.332 defers registration to login time ("No client info found; deferring client
+      // registration to authentication time" in its binary): no client, a discovery-only entry.
+      assert.equal(lab.registrationRequests(), registrations, 'claude mcp list reached the registration endpoint');
+      assert.equal(listedEntry.clientId, undefined, 'claude stored no client while listing');
+      assert.equal(listedEntry.accessToken, '');
+      assert.equal(typeof state?.tokenlessRejectedAt, 'number', 'claude marked the 401 without a token');
+    }
     const stampFile = path.join(sb.home, '.claude', 'mcp-needs-auth-cache.json');
     assert.ok(Object.hasOwn(JSON.parse(await fs.readFile(stampFile, 'utf8')), 'lab'), 'the server is stamped');
 
     const outcome = await login(sb.target, ctx(), browser(lab));
     assertOk(outcome);
-    assert.equal(lab.registrationRequests(), registrations + 1, 'exactly one registration, ours');
+    assert.equal(lab.registrationRequests(), registrations + 1, 'exactly one registration in all: claude’s reused, or ours');
     const after = await rawClaude(sb);
     assert.ok(after.accessToken && after.refreshToken);
     assert.equal(after.issuer, lab.issuer, '2.1.332 keeps the issuer in the entry');

@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { z } from 'zod';
 import type { Lab } from '../lab';
+import { compareVersions, parseVersionLine } from '../../src/core/clientVersions';
 import { describeRun, runBounded, startBounded, type RunResult } from './boundedProcess';
 
 export const REPO = path.resolve(__dirname, '../..');
@@ -321,4 +322,34 @@ export async function codexAppServerStatus(home: string, options: CodexCallOptio
     if (!ended) running.kill();
     await running.done;
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Versions of the clients under test (pinned, or what a compat run points MAD_*_BIN at)
+
+let claudeVersionOnce: Promise<string> | undefined;
+
+/** What CLAUDE_BIN calls itself (`2.1.332 (Claude Code)` → `2.1.332`), asked once per run. */
+export function claudeVersion(): Promise<string> {
+  claudeVersionOnce ??= (async () => {
+    const home = await makeSandboxHome('mad-version-');
+    try {
+      const r = ensureOk('claude --version', await runBounded(CLAUDE_BIN, ['--version'], { cwd: home, env: sandboxEnv(home), timeoutMs: 30_000 }));
+      const v = parseVersionLine('claude-code', r.stdout);
+      if (!v) throw new Error(`claude --version printed no version: ${r.stdout.slice(0, 80)}`);
+      return v;
+    } finally {
+      await fs.rm(home, { recursive: true, force: true });
+    }
+  })();
+  return claudeVersionOnce;
+}
+
+/**
+ * Claude Code registers its OAuth client while `claude mcp list` connects (seen in 2.1.197) or
+ * defers registration to `claude mcp login` (seen in 2.1.332). No version in between was run:
+ * the boundary is taken as 2.1.332 until a compat run with an older version says otherwise.
+ */
+export async function claudeRegistersWhileListing(): Promise<boolean> {
+  return compareVersions(await claudeVersion(), '2.1.332') < 0;
 }

@@ -111,6 +111,26 @@ describe('mcp-auth-doctor CLI', () => {
     assert.match(r.stdout, /ok\s+example\.com · user/);
     assert.match(r.stdout, new RegExp(`${escape(path.join(home, '.claude.json'))}:3:`));
   });
+
+  it('--offline shows how Codex authenticates a helper, bearer-env or ChatGPT server, never "not logged in"', async () => {
+    fs.mkdirSync(path.join(home, '.codex'));
+    fs.writeFileSync(
+      path.join(home, '.codex', 'config.toml'),
+      [
+        '[mcp_servers.helper]\nurl = "https://mcp.example.com/mcp"\nhttp_headers_helper = "print-headers"\n',
+        '[mcp_servers.bearer]\nurl = "https://mcp.example.com/b"\nbearer_token_env_var = "MCP_TOKEN"\n',
+        '[mcp_servers.gpt]\nurl = "https://chatgpt.com/backend-api/mcp"\nauth = "chatgpt"\n',
+        '[mcp_servers.plain]\nurl = "https://mcp.example.com/p"\n',
+      ].join('\n'),
+    );
+    const r = await cli(['status', '--offline'], home);
+    const row = (name: string) => r.stdout.split('\n').find((l) => l.trimStart().startsWith(`${name} `)) ?? '';
+    assert.match(row('helper'), /client-auth: headers from its http_headers_helper command/);
+    assert.match(row('bearer'), /client-auth: bearer token from \$MCP_TOKEN/);
+    assert.match(row('gpt'), /client-auth: signs in with your ChatGPT account/);
+    for (const name of ['helper', 'bearer', 'gpt']) assert.doesNotMatch(row(name), /not logged in/, row(name));
+    assert.match(row('plain'), /not logged in/);
+  });
 });
 
 function escape(s: string): string {

@@ -11,7 +11,7 @@ import { collectStatus, type StatusReport } from '../../core/status';
 import { describeClientVersion, nodeVersionIo, type ClientVersionInfo } from '../../core/clientVersions';
 import { describeToken, type TokenStatus } from '../../core/tokenStatus';
 import { CLIENT_LABELS } from '../../core/model';
-import { displayUrl, serverWhere } from '../../core/present/describe';
+import { clientAuthentication, displayUrl, serverWhere } from '../../core/present/describe';
 import { cliEnvironment } from '../environment';
 import { EXIT_FINDINGS, EXIT_OK, UsageError, type CliIo } from '../io';
 import { isoTime } from '../../core/time';
@@ -161,7 +161,7 @@ function statusTable(report: StatusReport, run: ProbeRun | undefined, verbose: b
       return [
         s.name + (s.enabled ? '' : ' (disabled)'),
         serverWhere(s),
-        p && p.state !== 'not-probed' ? `${p.state}: ${p.summary}` : token ? describeToken(token, report.at) : '',
+        p && p.state !== 'not-probed' ? `${p.state}: ${p.summary}` : offlineState(s, token, report.at),
         sourceOf(s),
       ];
     });
@@ -190,6 +190,13 @@ function statusTable(report: StatusReport, run: ProbeRun | undefined, verbose: b
     for (const f of report.findings) lines.push('  ' + findingLine(f));
   }
   return lines.join('\n') + '\n';
+}
+
+/** Without a probe (--offline): how Codex authenticates a server it needs no OAuth login for, else the stored token. */
+function offlineState(s: McpServer, token: TokenStatus | undefined, at: number): string {
+  const managed = clientAuthentication(s, token !== undefined && token.state !== 'missing');
+  if (managed) return `client-auth: ${managed.summary}`;
+  return token ? describeToken(token, at) : '';
 }
 
 function sourceOf(s: McpServer): string {
