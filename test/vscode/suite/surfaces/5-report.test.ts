@@ -37,7 +37,7 @@ describe('the diagnostic report and the log', function () {
     const report = await vscode.env.clipboard.readText();
     assert.match(report, /^# MCP Auth Doctor diagnostic report/);
     assert.match(report, new RegExp(`MCP Auth Doctor \\d+\\.\\d+\\.\\d+, .*${vscode.version.replace(/\./g, '\\.')}`));
-    assert.match(report, /^- Client versions: claude .+; codex .+$/m);
+    assert.match(report, /^- Client versions: Claude Code .+; Codex .+$/m);
     for (const name of ['lab-expired', 'lab-valid', 'lab-soon']) assert.ok(report.includes(name), `the report does not mention ${name}`);
     assert.match(report, /\| lab-soon \| http \| 127\.0\.0\.1:\d+ · user \| expired \d+ s ago · refresh token present \|/);
     assert.match(report, /`token\.expired-refreshable`/);
