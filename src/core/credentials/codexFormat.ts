@@ -266,3 +266,60 @@ export function codexKey(name: string, url: string): string {
   const separator = name.startsWith('executor:') ? ':' : '|';
   return `${bare}${separator}${storageKey(bare, 'http', url, {}).slice(bare.length + 1)}`;
 }
+
+/**
+ * Whether Codex, looking for the grant of server `name` at `url`, takes the file entry stored
+ * under `storedKey` (oauth.rs `load_oauth_tokens_from_file_with_lock_held`, the version with
+ * `issuer`, `executor_owned` and the `ema-idp:` key, read from the stored openai/codex index; its
+ * 0.171.0 build behaves so in test/interop/codexEntryLookup.test.ts). The map key does NOT
+ * matter for a configured server: Codex compares the entry's own `server_name` and `server_url`
+ * (exact strings), and skips entries marked `executor_owned`. Internal names are stricter: a
+ * `local:` name takes only the entry under its own key, an `executor:` name only an
+ * `executor_owned` entry under its own key with that exact name and URL.
+ */
+export function codexReadsFileEntry(storedKey: string, entry: Pick<GrantView, 'serverName' | 'serverUrl' | 'executorOwned'>, name: string, url: string): boolean {
+  const key = codexKey(name, url);
+  if (name.startsWith('executor:')) return storedKey === key && !!entry.executorOwned && entry.serverName === name && entry.serverUrl === url;
+  if (entry.executorOwned) return false;
+  const local = name.startsWith('local:') ? name.slice('local:'.length) : name;
+  return (
+    entry.serverUrl === url &&
+    (!name.startsWith('local:') || storedKey === key) &&
+    (entry.serverName === local || (storedKey === key && entry.serverName === name))
+  );
+}
+
+/** serde_json writes (and Codex walks) a `BTreeMap<String, _>`: keys in UTF-8 byte order. */
+export function byteOrder(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/**
+ * Which file entry Codex reads for each grant the file holds: the first entry, in byte order of
+ * the stored keys, that `codexReadsFileEntry` accepts for that entry's server name and URL (Codex
+ * returns the first match of its walk). `readBy` maps our key of a grant (`codexKey(name, url)`)
+ * to the stored key of the entry Codex reads for it; `unread` are the entries Codex reads for no
+ * grant (a later duplicate of a grant, or an entry an internal name does not accept where it is).
+ * `local:x` and `x` share one key of ours; the plain name, the one config.toml can hold, wins.
+ */
+export function codexFileIndex(entries: ReadonlyMap<string, { view: Pick<GrantView, 'serverName' | 'serverUrl' | 'executorOwned'> }>): { readBy: Map<string, string>; unread: string[] } {
+  const stored = [...entries.keys()].sort(byteOrder);
+  const identities: { name: string; url: string }[] = [];
+  const seen = new Set<string>();
+  for (const k of stored) {
+    const { serverName: name, serverUrl: url } = entries.get(k)!.view;
+    const id = JSON.stringify([name, url]);
+    if (!seen.has(id)) identities.push({ name, url }), seen.add(id);
+  }
+  const internal = (n: string) => n.startsWith('local:') || n.startsWith('executor:');
+  identities.sort((a, b) => Number(internal(a.name)) - Number(internal(b.name)));
+  const readBy = new Map<string, string>();
+  for (const { name, url } of identities) {
+    const key = codexKey(name, url);
+    if (readBy.has(key)) continue;
+    const found = stored.find((k) => codexReadsFileEntry(k, entries.get(k)!.view, name, url));
+    if (found !== undefined) readBy.set(key, found);
+  }
+  const read = new Set(readBy.values());
+  return { readBy, unread: stored.filter((k) => !read.has(k)) };
+}

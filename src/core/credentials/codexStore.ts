@@ -11,6 +11,12 @@
 //   file copy; only when the keyring save fails do they go to the file (oauth.rs
 //   `save_oauth_tokens_with_keyring_with_fallback_to_file`).
 // A grant is read from one place; the other copy, if any, is what the drift findings are about.
+// In the file, Codex finds a grant by the entry's own server name and URL, not by the map key
+// (codexFormat.ts `codexReadsFileEntry`): an entry under a stale key is still the server's login,
+// and of several entries for one server the first in key order is. We read the same one and
+// write to it; keyring items and secrets-file entries are looked up by their exact name (oauth.rs
+// `load_oauth_tokens_from_direct_keyring` / `_from_secrets_keyring`: the value's own name and URL
+// are not compared), which is what we do there too.
 // Every write takes Codex's per-server refresh lock and, for the file or the secrets file, that
 // store's lock (codexLocks.ts), re-reads, changes one entry, snapshots the previous state and
 // replaces the data atomically.
@@ -25,6 +31,7 @@ import { diffEntries, snapshotStoreFor, type EntryFingerprints, type Snapshot, t
 import {
   FallbackEntrySchema,
   StoredTokensSchema,
+  codexFileIndex,
   codexKey,
   describeIssues,
   fingerprintsOfView,
@@ -43,6 +50,7 @@ import { CODEX_LOCK_TIMEOUT_MS, acquireFlock, codexFileStoreLockPath, codexRefre
 import { CODEX_SECRETS_KEYRING_SERVICE, codexSecretKey, codexSecretsFilePath } from './codexSecrets';
 import { emptySecretsDoc, loadCodexSecrets, saveCodexSecrets, type CodexSecretsIo } from './codexSecretsStore';
 import { CODEX_FINDING, codexFindings, fileEntry, type FileEntry, type FileState, type KeyringCopy, type KeyringState, type Picture } from './codexFindings';
+import type { Finding } from '../model';
 import { codexCredentialSettings, readCodexCredentialSettings, usesSecretsBackend, type CodexCredentialSettings, type CodexOAuthStoreMode } from './codexSettings';
 import type {
   CredentialPatch,
@@ -56,7 +64,7 @@ import type {
   StoreListing,
   StoreWriteResult,
 } from './store';
-import { MalformedStoreError, malformed, offsetOfPath, parseJsonStore, readStoreText, type StoreOrigin } from './storeFile';
+import { MalformedStoreError, locationIn, malformed, offsetOfPath, parseJsonStore, readStoreText, type StoreOrigin } from './storeFile';
 
 const FILE_LABEL = "Codex's credentials file";
 const FILE_CONSEQUENCE =
@@ -158,8 +166,11 @@ export class CodexStore implements CredentialStore {
       else if (r.store === 'keyring' && k?.state === 'present') entries.push(summaryOfView(key, k.view, 'keyring', now));
       else if (r.store === 'unknown' && f) entries.push(summaryOfView(key, f.view, 'file', now));
     }
+    for (const u of pic.unreadFileEntries) copies.push(summaryOfView(u.storedKey, u.view, 'file', now));
     const places = { file: this.file, keyringLabel: this.keyringLabel, secretsFile: codexSecretsFile(this.e) };
-    return { entries, copies, findings: await codexFindings(pic, entries, places), mode: pic.settings.mode };
+    const findings = await codexFindings(pic, entries, places);
+    findings.push(...unreadEntryFindings(pic, this.file));
+    return { entries, copies, findings, mode: pic.settings.mode };
   }
 
   async read(key: string): Promise<CodexCredentialSummary | undefined> {
@@ -217,7 +228,7 @@ export class CodexStore implements CredentialStore {
     const target = this.writeTarget(pic, key);
     const snapshot =
       target === 'file'
-        ? await this.mutateFile('before-write', (entries) => entries.set(key, patchFallbackEntry(entries.get(key), patch)))
+        ? await this.mutateFile('before-write', (entries, file) => writeFileGrant(entries, file, key, patch))
         : (await this.mutateKeyring(key, 'before-write', (current) => patchStoredTokens(current, patch, this.now()))).snapshot;
     return snapshot ? { snapshotId: snapshot.id } : {};
   }
@@ -254,8 +265,8 @@ export class CodexStore implements CredentialStore {
       let fileRemoved = false;
       const fileSnapshot = await this.mutateFile(
         'before-delete',
-        (entries) => {
-          fileRemoved = entries.delete(key);
+        (entries, file) => {
+          fileRemoved = deleteFileGrant(entries, file, key);
         },
         { skipIfAbsent: true },
       );
@@ -279,7 +290,9 @@ export class CodexStore implements CredentialStore {
   async backupAll(): Promise<SnapshotInfo[]> {
     const pic = await this.picture();
     const out: SnapshotInfo[] = [];
-    if (pic.file.state !== 'absent' && pic.file.text !== undefined) out.push(await this.backups.save(this.fileSnapshot(pic.file.text, pic.file, 'manual')));
+    // The file as stored (every entry under its own key), not as Codex reads it.
+    const file = await this.readFileShared();
+    if (file.state !== 'absent' && file.text !== undefined) out.push(await this.backups.save(this.fileSnapshot(file.text, file, 'manual')));
     const items = keyringItems(pic.keyring);
     if (Object.keys(items).length > 0) out.push(await this.backups.save(this.keyringSnapshot(items, 'manual')));
     return out;
@@ -347,10 +360,11 @@ export class CodexStore implements CredentialStore {
   }
 
   /** Both stores as they are now, for the keys we know of (plus `keys`). */
-  private async picture(keys: string[] = [], known?: CodexCredentialSettings, options: { forWrite?: boolean } = {}): Promise<Picture> {
+  private async picture(keys: string[] = [], known?: CodexCredentialSettings, options: { forWrite?: boolean } = {}): Promise<StorePicture> {
     const settings = known ?? (await this.settings());
     // Writers re-read the file under the exclusive lock; the look here only picks the target.
-    const file = options.forWrite ? await this.readFile() : await this.readFileShared();
+    const stored = options.forWrite ? await this.readFile() : await this.readFileShared();
+    const { file, unread } = codexFileView(stored);
     const wanted = new Set<string>([...keys, ...(this.options.extraKeys ?? [])]);
     for (const s of settings.servers ?? []) wanted.add(codexKey(s.name, s.url));
     if (file.state === 'present') for (const k of file.entries.keys()) wanted.add(k);
@@ -364,7 +378,7 @@ export class CodexStore implements CredentialStore {
         : await this.readKeyring([...wanted]);
     for (const k of keyring.copies.keys()) wanted.add(k);
     if (settings.mode !== 'file') this.primary = keyring.consulted && !keyring.reachable && settings.mode === 'auto' ? 'file' : 'keyring';
-    return { settings, file, keyring, keys: [...wanted].sort(), lookedFor };
+    return { settings, file, keyring, keys: [...wanted].sort(), lookedFor, unreadFileEntries: unread };
   }
 
   private async readFile(): Promise<FileState> {
@@ -632,7 +646,7 @@ export class CodexStore implements CredentialStore {
   // ── snapshots and restore ────────────────────────────────────────────────────────────────
 
   private fileSnapshot(raw: string, file: FileState, reason: string): Omit<Snapshot, 'id' | 'createdAt'> {
-    const entries = file.state === 'present' ? [...file.entries].map(([k, v]) => fingerprintsOfView(k, v.view)) : [];
+    const entries = file.state === 'present' ? [...file.entries].map(([k, v]) => fingerprintsOfView(storedKeyOf(k, v), v.view)) : [];
     return { client: 'codex', storeKind: 'file', location: this.file, reason, raw, entries, topLevelKeys: [] };
   }
 
@@ -722,6 +736,90 @@ function resolve(pic: Picture, key: string): Resolution {
   }
   if (!keyringError && copy?.state === 'present') return { store: 'keyring' };
   return inFile ? { store: 'file' } : { store: 'none' };
+}
+
+/** A file entry of the Codex view: where it is stored, when that is not our key of the grant. */
+type ViewEntry = FileEntry & { storedKey?: string };
+type StorePicture = Picture & { unreadFileEntries: { storedKey: string; view: GrantView }[] };
+
+function storedKeyOf(key: string, entry: FileEntry): string {
+  return (entry as ViewEntry).storedKey ?? key;
+}
+
+/**
+ * The file as Codex reads it: each grant under our key of it (`codexKey(name, url)`), holding the
+ * entry Codex reads for it wherever that is stored; entries Codex reads for no grant apart.
+ */
+export function codexFileView(file: FileState): { file: FileState; unread: { storedKey: string; view: GrantView }[] } {
+  if (file.state !== 'present') return { file, unread: [] };
+  const { readBy, unread } = codexFileIndex(file.entries);
+  const entries = new Map<string, FileEntry>();
+  for (const [key, storedKey] of readBy) {
+    const e = file.entries.get(storedKey)!;
+    entries.set(key, storedKey === key ? e : ({ ...e, storedKey } as ViewEntry));
+  }
+  return { file: { ...file, entries }, unread: unread.map((storedKey) => ({ storedKey, view: file.entries.get(storedKey)!.view })) };
+}
+
+/**
+ * A write of grant `key` to the file (re-read under Codex's store lock): the entry Codex reads for
+ * it is patched. One under another key moves to `key`, when that is free, so that Codex's own
+ * later saves and `codex mcp logout` (which address `key`: oauth.rs `save_oauth_tokens_to_file`,
+ * `delete_oauth_tokens_from_file`) change this same entry instead of adding a second one beside
+ * it. A new grant goes under `key`; an entry there that is another server's login is refused.
+ */
+function writeFileGrant(entries: Map<string, Record<string, unknown>>, file: FileState, key: string, patch: CredentialPatch): void {
+  const readBy = file.state === 'present' ? codexFileIndex(file.entries).readBy : new Map<string, string>();
+  const storedKey = readBy.get(key);
+  if (storedKey !== undefined) {
+    const next = patchFallbackEntry(entries.get(storedKey), patch);
+    if (storedKey !== key && !entries.has(key)) {
+      entries.delete(storedKey);
+      entries.set(key, next);
+    } else entries.set(storedKey, next);
+    return;
+  }
+  const occupant = file.state === 'present' ? file.entries.get(key) : undefined;
+  if (occupant && [...readBy.values()].includes(key)) {
+    throw new Error(`The entry ${key} in Codex's credentials file is the login of "${occupant.view.serverName}" at ${occupant.view.serverUrl}; nothing was written.`);
+  }
+  // (A new entry needs the server's name and URL in the patch: that, not the key, is how Codex finds it.)
+  entries.set(key, patchFallbackEntry(entries.get(key), patch));
+}
+
+/**
+ * Removes every file entry Codex would read for grant `key`, whatever it is stored under: with
+ * only the first gone, Codex would read the next (Codex's own logout removes `key` alone).
+ */
+function deleteFileGrant(entries: Map<string, Record<string, unknown>>, file: FileState, key: string): boolean {
+  if (file.state !== 'present') return false;
+  const views = new Map(file.entries);
+  let removed = false;
+  for (;;) {
+    const storedKey = codexFileIndex(views).readBy.get(key);
+    if (storedKey === undefined) return removed;
+    views.delete(storedKey);
+    removed = entries.delete(storedKey) || removed;
+  }
+}
+
+/** Entries Codex never reads: a second entry of one server (drift), or an internal name's entry under another key. */
+function unreadEntryFindings(pic: StorePicture, file: string): Finding[] {
+  const text = pic.file.state === 'present' ? pic.file.text : undefined;
+  return pic.unreadFileEntries.map(({ storedKey, view }) => {
+    const key = codexKey(view.serverName, view.serverUrl);
+    const read = fileEntry(pic.file, key);
+    const readAt = read ? storedKeyOf(key, read) : undefined;
+    return {
+      code: CODEX_FINDING.storeDrift,
+      severity: 'warning' as const,
+      title: read ? `Codex's credentials file holds two logins for "${view.serverName}"` : `Codex does not read the credentials-file entry ${storedKey}`,
+      detail: read
+        ? `The entries ${readAt} and ${storedKey} in ${file} are both for "${view.serverName}" at ${view.serverUrl}. Codex reads the first in key order, ${readAt}, and ignores ${storedKey}; but its own saves go to ${key}, so after a refresh it may read the older one. Remove the one you do not need, or log out and in once.`
+        : `${storedKey} in ${file} (${view.serverName} at ${view.serverUrl}${view.executorOwned ? ', executor-owned' : ''}) is not under the key Codex looks up for that name (${key}), so Codex ignores it.`,
+      ...(text ? { location: locationIn(file, text, offsetOfPath(text, [storedKey])) } : {}),
+    };
+  });
 }
 
 export function parseFallbackFile(text: string, file: string): FileState {
