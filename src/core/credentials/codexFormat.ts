@@ -309,7 +309,9 @@ export function codexFileIndex(entries: ReadonlyMap<string, { view: Pick<GrantVi
   for (const k of stored) {
     const { serverName: name, serverUrl: url } = entries.get(k)!.view;
     const id = JSON.stringify([name, url]);
-    if (!seen.has(id)) identities.push({ name, url }), seen.add(id);
+    if (seen.has(id)) continue;
+    seen.add(id);
+    identities.push({ name, url });
   }
   const internal = (n: string) => n.startsWith('local:') || n.startsWith('executor:');
   identities.sort((a, b) => Number(internal(a.name)) - Number(internal(b.name)));
