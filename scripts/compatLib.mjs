@@ -31,7 +31,7 @@ export const AREA_RULES = [
   // What the installed client says about itself (`--version`), as we read it.
   { area: 'config', file: /^clientVersions$/ },
   // Stores: what the client stored, we read; what we wrote, the client reads.
-  { area: 'stores', file: /^(claudeStore|codexStore|codexStoreLogin|codexSecretsStore)$/ },
+  { area: 'stores', file: /^(claudeStore|codexStore|codexStoreLogin|codexSecretsStore|codexEntryLookup)$/ },
   // Repairs judged by the client: after our refresh / re-login / reset / Undo the real client connects, lists tools or needs auth.
   {
     area: 'repairs',
