@@ -175,7 +175,37 @@ export const CLAUDE_STORE_FINDING = {
   grantsZeroed: 'credentials.grants-zeroed',
   /** mcpOAuth empty (or gone) while our snapshots or the needs-auth cache show servers that had grants. */
   grantsEmptied: 'credentials.grants-emptied',
+  /** 2.1.332 moved part of the Keychain blob into a sealed `<service>-overflow-<slot>` item (claudeCodeKeychainOverflow.ts). */
+  keychainOverflow: 'credentials.keychain-overflow',
+  /** The main item points at an overflow item that is gone or does not open: Claude Code reads the item without those sections. */
+  keychainOverflowLost: 'credentials.keychain-overflow-lost',
 } as const;
+
+/** Where the blob lives when 2.1.332 split it (info: nothing is wrong, and writes keep the split). */
+export function keychainOverflowFinding(location: string, overflowItem: string, movedEntries: number, movedSections: string[]): Finding {
+  return {
+    code: CLAUDE_STORE_FINDING.keychainOverflow,
+    severity: 'info',
+    title: `${location} is split: part of it lives in Keychain item "${overflowItem}"`,
+    detail:
+      `Claude Code 2.1.332 moves what no longer fits one \`security -i\` line into a sealed overflow item (${movedEntries} MCP grant(s)` +
+      `${movedSections.length ? `; sections ${movedSections.join(', ')}` : ''}). Every entry is shown as Claude Code reassembles it; our writes and restores keep the split valid ` +
+      `(untested on macOS). Do not delete "${overflowItem}" by hand: the grants in it would be lost.`,
+  };
+}
+
+/** The pointer names an overflow item that is missing or sealed with another key (2.1.332 store `de`: "its sections are absent"). */
+export function keychainOverflowLostFinding(location: string, overflowItem: string, why: string): Finding {
+  return {
+    code: CLAUDE_STORE_FINDING.keychainOverflowLost,
+    severity: 'error',
+    title: `Part of ${location} is lost: its overflow item "${overflowItem}" ${why}`,
+    detail:
+      `The item points at "${overflowItem}" for the MCP grants it could not hold, but that item ${why}. Claude Code reads the rest without them, ` +
+      `and its next write makes the loss permanent. Restore a snapshot taken before (mcp-auth-doctor backups / restore), or log in again ` +
+      `(claude mcp login <name>). We write nothing else to this store until then.`,
+  };
+}
 
 /** At least this many registration-only entries, and nearly all of them, look like one write wiping the store, not one unfinished login. */
 const ZEROED_MIN_ENTRIES = 2;

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Environment } from '../environment';
+import { overflowService, type OverflowSlot } from './claudeCodeKeychainOverflow';
 import type { CommandResult, CommandRunner } from './runCommand';
 
 export const SECURITY_PATH = '/usr/bin/security';
@@ -117,6 +118,41 @@ export class ClaudeKeychain {
     }
   }
 
+  /**
+   * Claude Code 2.1.332's overflow item `<service>-overflow-<slot>` (claudeCodeKeychainOverflow.ts):
+   * read with the same `find-generic-password -a <account> -w -s …` as the main item (store `de`),
+   * so through the same trusted binary and with no prompt. Exit 44 is "gone", as 2.1.332 treats it.
+   */
+  async readOverflow(slot: OverflowSlot, account: string): Promise<{ ok: true; value: string } | { ok: false; absent: boolean; reason: string }> {
+    const r = await this.security(['find-generic-password', '-a', account, '-w', '-s', overflowService(this.service, slot)]);
+    if (r.code !== 0) return { ok: false, absent: r.code === 44, reason: describeFailure(r) };
+    return { ok: true, value: r.stdout.trim() };
+  }
+
+  /**
+   * Writes a sealed overflow item as 2.1.332's store `update` does: `add-generic-password -U -a
+   * <account> -s <service>-overflow-<slot> -w <sealed> [keychain]`, the keychain being the one that
+   * holds that overflow item already, else the main item's (both from attribute look-ups, which
+   * never prompt). The sealed text is ciphertext whose key is only in the main item, which goes
+   * through stdin; no `-A`/`-T`. Reads it back to prove it landed.
+   */
+  async writeOverflow(slot: OverflowSlot, account: string, sealed: string): Promise<void> {
+    const service = overflowService(this.service, slot);
+    const [own, main] = await Promise.all([
+      this.security(['find-generic-password', '-a', account, '-s', service]),
+      this.security(['find-generic-password', '-a', account, '-s', this.service]),
+    ]);
+    const attrs = own.code === 44 ? main : own;
+    if (attrs.timedOut || attrs.code === null) throw new KeychainError(`Looking up Keychain item "${service}" failed (${describeFailure(attrs)}); nothing was written.`);
+    const keychain = attrs.code === 0 ? parseKeychainPath(attrs.stdout) : undefined;
+    const r = await this.security(['add-generic-password', '-U', '-a', account, '-s', service, '-w', sealed, ...(keychain ? [keychain] : [])]);
+    if (r.code !== 0) throw new KeychainError(`Updating Keychain item "${service}" failed (${describeFailure(r)}).`);
+    const back = await this.readOverflow(slot, account);
+    if (!back.ok || back.value !== sealed) {
+      throw new KeychainError(`Keychain item "${service}" did not hold the new content after the update (${back.ok ? 'content differs' : back.reason}).`);
+    }
+  }
+
   private security(args: string[], input?: string): Promise<CommandResult> {
     return this.run(SECURITY_PATH, args, { timeoutMs: this.timeoutMs, ...(input !== undefined ? { input } : {}) });
   }
@@ -125,6 +161,11 @@ export class ClaudeKeychain {
 function accountArgs(account: string): string[] {
   // An item stored with an empty account is matched by service alone.
   return account ? ['-a', account] : [];
+}
+
+/** The first line of `find-generic-password`'s attributes: `keychain: "/Users/u/Library/Keychains/login.keychain-db"`. */
+export function parseKeychainPath(attributes: string): string | undefined {
+  return /^keychain: "(\/[^"\\\n]+)"(?:\n|$)/.exec(attributes)?.[1];
 }
 
 /** `"acct"<blob>="name"`, `"acct"<blob>=0x6E616D65  "name"` or `"acct"<blob>=<NULL>`. */

@@ -28,6 +28,8 @@ import {
   CLAUDE_STORE_FINDING,
   emptiedGrantsFindings,
   entryFindings,
+  keychainOverflowFinding,
+  keychainOverflowLostFinding,
   keychainSizeFindings,
   keychainUnavailableFinding,
   lossFindings,
@@ -37,6 +39,21 @@ import {
   zeroedGrantsFindings,
 } from './claudeCodeFindings';
 import { ClaudeKeychain, KeychainError, claudeKeychainAccount, claudeKeychainService, runCommand, type CommandRunner } from './claudeCodeKeychain';
+import {
+  KEYCHAIN_LINE_LIMIT,
+  keychainLine,
+  keychainText,
+  mergeOverflow,
+  openOverflow,
+  overflowHolds,
+  overflowPointerOf,
+  overflowService,
+  sameSections,
+  splitForKeychain,
+  withoutPointer,
+  type OverflowLayout,
+  type OverflowSlot,
+} from './claudeCodeKeychainOverflow';
 import type {
   CredentialPatch,
   CredentialSecret,
@@ -99,6 +116,8 @@ interface Backend {
   readonly file?: string;
   read(): Promise<StoreText>;
   write(text: string, lock: HeldLock): Promise<void>;
+  /** After read(): a reason the store must not be written except by a whole restore (a lost Keychain overflow). */
+  readonly problem?: Finding;
 }
 
 class FileBackend implements Backend {
@@ -116,8 +135,21 @@ class FileBackend implements Backend {
   }
 }
 
+/** What a read of an overflowed item found (2.1.332): the main item and the sections it points at. */
+interface KeychainOverflowState {
+  layout?: OverflowLayout;
+  /** The pointer's slot item is missing or does not open. */
+  lost?: Finding;
+  /** The slot the main item points at (the next split goes to the other one). */
+  slot: OverflowSlot;
+  /** Size of the main item's own JSON, for the near-limit warning. */
+  itemText: string;
+}
+
 class KeychainBackend implements Backend {
   readonly kind = 'keychain';
+  /** Set by read(); write() relies on it, and mutate always reads first under the lock. */
+  overflow?: KeychainOverflowState;
   constructor(
     private readonly keychain: ClaudeKeychain,
     private readonly account: string,
@@ -125,15 +157,87 @@ class KeychainBackend implements Backend {
   get location(): string {
     return this.keychain.label;
   }
-  async read(): Promise<StoreText> {
-    const r = await this.keychain.read(this.account);
-    if (r.ok) return { state: 'present', text: r.value };
-    if (r.absent) return { state: 'absent' };
-    return { state: 'unreadable', finding: keychainUnavailableFinding(this.keychain.label, r.reason) };
+  get problem(): Finding | undefined {
+    return this.overflow?.lost;
   }
+
+  /**
+   * The blob as Claude Code 2.1.332 reads it (store `de` → `QQn`): the main item, and when it holds
+   * a `keychainOverflow` pointer, the sections sealed in `<service>-overflow-<slot>`, merged back
+   * (`A`). A plain item is returned byte for byte, so edits keep every other byte.
+   */
+  async read(): Promise<StoreText> {
+    this.overflow = undefined;
+    const r = await this.keychain.read(this.account);
+    if (!r.ok) {
+      if (r.absent) return { state: 'absent' };
+      return { state: 'unreadable', finding: keychainUnavailableFinding(this.keychain.label, r.reason) };
+    }
+    let item: unknown;
+    try {
+      item = JSON.parse(r.value);
+    } catch {
+      return { state: 'present', text: r.value };
+    }
+    const pointer = overflowPointerOf(item);
+    if (!pointer || !isPlainObject(item)) return { state: 'present', text: r.value };
+    const slotItem = overflowService(this.keychain.service, pointer.slot);
+    // 2.1.332 reads the overflow with its own account (`rF()`), which is the one we expect.
+    const o = await this.keychain.readOverflow(pointer.slot, this.keychain.expectedAccount);
+    if (!o.ok && !o.absent) return { state: 'unreadable', finding: keychainUnavailableFinding(`Keychain item "${slotItem}"`, o.reason) };
+    const sections = o.ok ? openOverflow(pointer, o.value) : undefined;
+    if (!sections) {
+      // What Claude Code then reads: the item alone (`isPartial`), its pointer dropped.
+      this.overflow = { itemText: r.value, slot: pointer.slot, lost: keychainOverflowLostFinding(this.keychain.label, slotItem, o.ok ? 'does not open with the key the item holds (sealed for another version of it)' : 'is missing') };
+      return { state: 'present', text: JSON.stringify(withoutPointer(item)) };
+    }
+    this.overflow = { itemText: r.value, slot: pointer.slot, layout: { item, pointer, sections, holds: overflowHolds(sections) } };
+    return { state: 'present', text: JSON.stringify(mergeOverflow(item, sections)) };
+  }
+
+  overflowFindings(): Finding[] {
+    const layout = this.overflow?.layout;
+    if (this.overflow?.lost) return [this.overflow.lost];
+    if (!layout) return [];
+    const mcp = layout.sections.mcpOAuth;
+    const entries = isPlainObject(mcp) ? Object.keys(mcp).length : 0;
+    return [keychainOverflowFinding(this.keychain.label, overflowService(this.keychain.service, layout.pointer.slot), entries, Object.keys(layout.sections).filter((k) => k !== 'mcpOAuth'))];
+  }
+
+  /**
+   * A plain item: updated in place (ClaudeKeychain.write). An overflowed one (or one whose overflow
+   * is lost, only for a whole restore): written as 2.1.332's store `update` does — the whole blob in
+   * the item when its `security -i` line fits (the old overflow item then lies unused, as Claude
+   * Code leaves it); else split again (`LZl`) into the slot the item does not point at, that slot
+   * written first, then the item with the new pointer, so a failure between leaves the old pair valid.
+   */
   async write(text: string, lock: HeldLock): Promise<void> {
     lock.assertHeld();
-    await this.keychain.write(this.account, text);
+    const state = this.overflow;
+    if (!state?.layout && !state?.lost) {
+      await this.keychain.write(this.account, text);
+      return;
+    }
+    const data: unknown = JSON.parse(text);
+    if (!isPlainObject(data)) throw new KeychainError(`The new content for ${this.location} is not a JSON object; nothing was written.`);
+    const account = this.keychain.expectedAccount;
+    const service = this.keychain.service;
+    const plain = withoutPointer(data);
+    if (keychainLine(account, service, plain).length <= KEYCHAIN_LINE_LIMIT) {
+      await this.keychain.write(this.account, keychainText(plain));
+      return;
+    }
+    const slot = state.slot === 'a' ? 'b' : 'a';
+    const split = splitForKeychain(plain, slot, (item) => keychainLine(account, service, item).length <= KEYCHAIN_LINE_LIMIT, state.layout ? [state.layout] : []);
+    if (!split) throw new KeychainError(`What has to stay in ${this.location} does not fit one \`security -i\` line even after moving every MCP grant out (as Claude Code 2.1.332 reports "keychain_too_long"); nothing was written.`);
+    if (!isDeepStrictEqual(mergeOverflow(split.item, split.sections), plain)) {
+      throw new Error(`Internal error: the split of ${this.location} would not reassemble to the intended content; nothing was written.`);
+    }
+    // The same slot and key hold the same sections already: leave that item as it is.
+    const unchanged = state.layout && split.pointer.slot === state.layout.pointer.slot && split.pointer.key === state.layout.pointer.key && sameSections(split.sections, state.layout.sections);
+    if (!unchanged) await this.keychain.writeOverflow(split.pointer.slot, account, split.sealed);
+    lock.assertHeld();
+    await this.keychain.write(this.account, keychainText(split.item));
   }
 }
 
@@ -201,7 +305,11 @@ export class ClaudeCodeStore implements CredentialStore {
         entries = blob.entries.flatMap((p) => (p.entry ? [summaryOf(p.key, p.entry)] : []));
         findings.push(...blob.entries.flatMap((p) => (p.problem ? [p.problem] : [])));
         findings.push(...entryFindings(blob, backend), ...(await this.needsAuthFindings(entries)));
-        if (backend.kind === 'keychain') findings.push(...keychainSizeFindings(read.text, backend.location));
+        if (backend instanceof KeychainBackend) {
+          // An overflowed blob is measured by its main item: the rest is in the overflow item.
+          const overflow = backend.overflowFindings();
+          findings.push(...(overflow.length ? overflow : keychainSizeFindings(read.text, backend.location)));
+        }
         const newest = await this.newestSnapshot(backend);
         const wiped = await this.wipeFindings(blob, backend, newest);
         // A whole-store wipe says more than "N entries disappeared": one finding, not two.
@@ -281,6 +389,8 @@ export class ClaudeCodeStore implements CredentialStore {
       return this.backups.save({ client: 'claude-code', storeKind: backend.kind, location: backend.location, reason: 'manual', raw: null, entries: [], topLevelKeys: [] });
     }
     if (read.state !== 'present') return undefined;
+    // A blob whose Keychain overflow is lost is not a state to accept: keep the last whole snapshot newest.
+    if (backend.problem) return undefined;
     const parsed = parseClaudeBlob(read.text, backend);
     return this.backups.save(snapshotOf(backend, read.text, parsed.ok ? parsed.blob : undefined, 'manual'));
   }
@@ -365,6 +475,8 @@ export class ClaudeCodeStore implements CredentialStore {
         const backend = options.backendFor ? options.backendFor(resolved) : resolved;
         const read = await backend.read();
         if (read.state === 'unreadable') throw new MalformedStoreError(read.finding);
+        // A lost overflow: any write but a whole restore would make the loss permanent.
+        if (backend.problem && !options.allowMalformed) throw new MalformedStoreError(backend.problem);
         let blob: ParsedBlob | undefined;
         if (read.state === 'present') {
           const parsed = parseClaudeBlob(read.text, backend);
