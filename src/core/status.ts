@@ -68,6 +68,9 @@ export async function collectStatus(e: Environment, options: StatusOptions = {})
 }
 
 async function clientVersionsAndFields(e: Environment, clients: ClientId[], io: VersionIo, readFile?: (file: string) => Promise<string>) {
-  const [infos, fields] = await Promise.all([detectClientVersions(io, clients), Promise.all(clients.map((c) => unknownStoreFields(e, c, readFile)))]);
+  const infos = await detectClientVersions(io, clients);
+  // The Keychain / keyring stores are read only for a client newer than verified (a Keychain read can prompt).
+  const newer = (c: ClientId) => infos.some((i) => i.client === c && i.newerThanVerified);
+  const fields = await Promise.all(clients.map((c) => unknownStoreFields(e, c, { ...(readFile ? { readFile } : {}), keyrings: newer(c) })));
   return { clients: infos, unknownFields: fields.filter((f): f is UnknownStoreFields => f !== undefined) };
 }

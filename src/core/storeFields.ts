@@ -10,7 +10,8 @@ import { z } from 'zod';
 import { EntrySchema as ClaudeEntrySchema } from './credentials/claudeCodeBlob';
 import { claudeCredentialsFile } from './credentials/claudeCodeStore';
 import { FallbackEntrySchema, StoredTokensSchema } from './credentials/codexFormat';
-import { codexCredentialsFile } from './credentials/codexStore';
+import { ClaudeKeychain, claudeKeychainAccount, claudeKeychainService, runCommand, type CommandRunner } from './credentials/claudeCodeKeychain';
+import { CodexStore, codexCredentialsFile, type CodexStoreOptions } from './credentials/codexStore';
 import { describeClientVersion, detectClientVersions, nodeVersionIo, type ClientVersionInfo, type VersionIo } from './clientVersions';
 import type { Environment } from './environment';
 import { isPlainObject } from './jsonShape';
@@ -25,11 +26,13 @@ export const STORE_FIELDS_FINDING = 'credentials.unknown-fields-newer-client';
 export interface UnknownField {
   entry?: string;
   path: string;
+  /** The store it is in, when that is not the credentials file (a Keychain item, the keyring, the secrets file). */
+  store?: string;
 }
 
 export interface UnknownStoreFields {
   client: ClientId;
-  /** The file read. */
+  /** Where the unknown fields are (the file, and any other store that holds some); the file when none. */
   location: string;
   fields: UnknownField[];
 }
@@ -89,25 +92,94 @@ export function unknownCodexStoredFields(entry: string, value: unknown): Unknown
     .map((path) => ({ entry, path }));
 }
 
+/** How the stores are read (tests inject fakes); the defaults are the stores' own readers. */
+export interface StoreFieldReaders {
+  readFile?: (file: string) => Promise<string>;
+  /**
+   * Also check the stores beside the file: Claude Code's macOS Keychain item, Codex's keyring items
+   * or encrypted secrets file. Off by default: a Keychain read can prompt, so only a caller that is
+   * about to act on the answer (a newer client than verified) asks for it.
+   */
+  keyrings?: boolean;
+  /** `security` for the Keychain read (default /usr/bin/security through runCommand). */
+  security?: CommandRunner;
+  /** The Codex store's keyring runners and settings, as CodexStore takes them. */
+  codex?: CodexStoreOptions;
+}
+
 /**
- * Reads the client's credential file and lists its unknown fields; undefined when there is no
- * file or it is not JSON (the stores' own findings say so). Only the files are read: the macOS
- * Keychain item (Claude Code) and the OS keyring items (Codex) are not checked here.
+ * Reads the client's credential file (and, with `keyrings`, its other stores) and lists the
+ * fields we do not know; undefined when nothing could be read (the stores' own findings say why).
+ * The other stores are read through the stores' own read-only readers, with the same calls a
+ * listing makes: Claude Code's Keychain item on macOS (one `find-generic-password -w`, after the
+ * attribute-only `find` that never prompts; an overflowed item's sealed sections are not opened,
+ * only the item's own JSON is checked), Codex's keyring items or secrets-file entries.
  */
-export async function unknownStoreFields(e: Environment, client: ClientId, readFile: (file: string) => Promise<string> = (f) => fs.readFile(f, 'utf8')): Promise<UnknownStoreFields | undefined> {
-  const location = client === 'claude-code' ? claudeCredentialsFile(e) : codexCredentialsFile(e);
+export async function unknownStoreFields(
+  e: Environment,
+  client: ClientId,
+  readers: StoreFieldReaders | ((file: string) => Promise<string>) = {},
+): Promise<UnknownStoreFields | undefined> {
+  const r: StoreFieldReaders = typeof readers === 'function' ? { readFile: readers } : readers;
+  const readFile = r.readFile ?? ((f: string) => fs.readFile(f, 'utf8'));
+  const file = client === 'claude-code' ? claudeCredentialsFile(e) : codexCredentialsFile(e);
+  let fields: UnknownField[] | undefined;
+  try {
+    const data: unknown = JSON.parse(await readFile(file));
+    fields = client === 'claude-code' ? unknownClaudeFields(data) : unknownCodexFileFields(data);
+  } catch {
+    // No file, or not JSON.
+  }
+  const places = fields && fields.length > 0 ? [file] : [];
+  if (r.keyrings) {
+    const other = client === 'claude-code' ? await claudeKeychainFields(e, r.security ?? runCommand) : await codexKeyringFields(e, r.codex);
+    if (other) {
+      fields = [...(fields ?? []), ...other.fields];
+      if (other.fields.length > 0) places.push(other.location);
+    }
+  }
+  if (!fields) return undefined;
+  return { client, location: places.length > 0 ? places.join(' and ') : file, fields };
+}
+
+/** Claude Code's Keychain item (macOS only; the item is the store there, the file its fallback). */
+async function claudeKeychainFields(e: Environment, security: CommandRunner): Promise<{ location: string; fields: UnknownField[] } | undefined> {
+  if (e.platform !== 'darwin') return undefined;
+  const keychain = new ClaudeKeychain(claudeKeychainService(e), claudeKeychainAccount(e), security);
+  const found = await keychain.find().catch(() => undefined);
+  if (found?.state !== 'found') return undefined;
+  const read = await keychain.read(found.account).catch(() => undefined);
+  if (!read?.ok) return undefined;
   let data: unknown;
   try {
-    data = JSON.parse(await readFile(location));
+    data = JSON.parse(read.value);
   } catch {
     return undefined;
   }
-  return { client, location, fields: client === 'claude-code' ? unknownClaudeFields(data) : unknownCodexFileFields(data) };
+  return { location: keychain.label, fields: unknownClaudeFields(data).map((f) => ({ ...f, store: keychain.label })) };
+}
+
+/** Codex's keyring side: keyring items (service "Codex MCP Credentials") or the secrets file's MCP entries. */
+async function codexKeyringFields(e: Environment, options: CodexStoreOptions = {}): Promise<{ location: string; fields: UnknownField[] } | undefined> {
+  const got = await new CodexStore(e, options).keyringValues().catch(() => undefined);
+  if (!got) return undefined;
+  const fields: UnknownField[] = [];
+  for (const [entry, text] of Object.entries(got.values)) {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      continue; // the store's own finding says the value is not JSON
+    }
+    fields.push(...unknownCodexStoredFields(entry, value).map((f) => ({ ...f, store: got.location })));
+  }
+  return { location: got.location, fields };
 }
 
 /** `expires_in_ms (entry linear|1b2c…)`, `newTopLevel (top level)`. */
 export function describeUnknownField(f: UnknownField): string {
-  return f.entry ? `${f.path} (entry ${f.entry})` : `${f.path} (top level)`;
+  const where = f.store ? ` in ${f.store}` : '';
+  return f.entry ? `${f.path} (entry ${f.entry}${where})` : `${f.path} (top level${where})`;
 }
 
 /** What a write must ask before it goes ahead. */
@@ -162,5 +234,7 @@ export function unknownFieldsFinding(info: ClientVersionInfo, unknown: UnknownSt
 /** The guard for a write to `client`'s store now (one entry, or the whole store without `entryKey`): the CLI's and the editor's confirmations. */
 export async function storeWriteGuard(e: Environment, client: ClientId, entryKey?: string, io: VersionIo = nodeVersionIo(e)): Promise<WriteGuard | undefined> {
   const [info] = await detectClientVersions(io, [client]);
-  return writeGuard(info, await unknownStoreFields(e, client), entryKey);
+  // The stores beside the file only matter (and are only read, a Keychain read can prompt) when the client is newer than verified.
+  if (!info?.newerThanVerified) return undefined;
+  return writeGuard(info, await unknownStoreFields(e, client, { keyrings: true }), entryKey);
 }

@@ -280,6 +280,17 @@ export class CodexStore implements CredentialStore {
     });
   }
 
+  /**
+   * The keyring side's values as stored (our key of each grant → the JSON text: keyring items, or
+   * the secrets file's MCP entries), read exactly as `list()` reads them; undefined when it was not
+   * consulted or is out of reach. Read-only: for the unknown-fields check (storeFields.ts).
+   */
+  async keyringValues(): Promise<{ location: string; values: Record<string, string> } | undefined> {
+    const pic = await this.picture();
+    if (!pic.keyring.consulted || !pic.keyring.reachable) return undefined;
+    return { location: this.keyringLabel, values: keyringItems(pic.keyring) };
+  }
+
   /** Snapshots the file and the keyring items we know of; returns the snapshot of the store Codex saves to. */
   async backup(): Promise<SnapshotInfo | undefined> {
     const infos = await this.backupAll();
