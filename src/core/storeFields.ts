@@ -17,8 +17,34 @@ import type { Environment } from './environment';
 import { isPlainObject } from './jsonShape';
 import { CLIENT_LABELS, type ClientId, type Finding } from './model';
 
-/** Top-level keys of Claude Code's blob (shared/docs/client-formats.md: the user's login and the MCP grants). */
-export const CLAUDE_BLOB_KEYS: readonly string[] = ['claudeAiOauth', 'mcpOAuth'];
+/**
+ * Top-level keys of Claude Code's blob: the user's login and the MCP grants (2.1.197,
+ * shared/docs/client-formats.md); 2.1.332 adds `mcpOAuthClientConfig` (the secret of a configured
+ * client id, per storage key) and, in a macOS Keychain item, the `keychainOverflow` pointer
+ * (claudeCodeKeychainOverflow.ts).
+ */
+export const CLAUDE_BLOB_KEYS: readonly string[] = [
+  'claudeAiOauth',
+  'mcpOAuth',
+  'mcpOAuthClientConfig',
+  'keychainOverflow',
+  // The other sections 2.1.332's Keychain overflow split knows by name (its section table, read
+  // from the shipped binary); we read none of them, but a 2.1.332 store holding them is not new.
+  'designOauth',
+  'chatHistoryOauth',
+  'cloudSessionsOauth',
+  'cloudSessionsSignInEnded',
+  'organizationUuid',
+  'coworkRemoteDevice',
+  'pluginSecrets',
+  'mcpXaaIdp',
+  'mcpXaaIdpConfig',
+  'enterpriseGateway',
+  'gatewayTrust',
+  'gatewayAllowlistEntries',
+  'slackTag',
+  'mcpDiscoveryCacheKey',
+];
 
 export const STORE_FIELDS_FINDING = 'credentials.unknown-fields-newer-client';
 

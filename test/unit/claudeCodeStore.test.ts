@@ -101,6 +101,19 @@ describe('Claude Code credential store (file)', () => {
       assert.deepEqual(await store.readSecret(LAB), { accessToken: lab.accessToken, refreshToken: lab.refreshToken });
     });
 
+    it('uses the client secret 2.1.332 keeps in mcpOAuthClientConfig for a configured client, the entry\'s own first', async () => {
+      const blob = fixture() as ReturnType<typeof fixture> & { mcpOAuthClientConfig?: unknown };
+      const configured = `cs-${Math.random().toString(36).slice(2)}`;
+      blob.mcpOAuthClientConfig = { [LAB]: { clientSecret: configured } };
+      await put(blob);
+      assert.equal((await store.readSecret(LAB))?.clientSecret, configured);
+      assert.equal((await store.readSecret(DOCS))?.clientSecret, undefined, 'another key has no configured secret');
+      (blob.mcpOAuth[LAB] as Record<string, unknown>).clientSecret = 'entry-secret';
+      await put(blob);
+      assert.equal((await store.readSecret(LAB))?.clientSecret, 'entry-secret');
+      assert.ok(!JSON.stringify(await store.list()).includes(configured), 'the listing holds no secret');
+    });
+
     it('finds the file under CLAUDE_CONFIG_DIR, and under CLAUDE_SECURESTORAGE_CONFIG_DIR when that is set', async () => {
       const custom = path.join(home, 'profile-a');
       const secure = path.join(home, 'secure');

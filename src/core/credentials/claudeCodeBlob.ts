@@ -68,6 +68,19 @@ export interface BlobOrigin {
   file?: string;
 }
 
+
+/**
+ * The client secret 2.1.332 keeps apart from the grant, for a server configured with its own
+ * `oauth.clientId` (`claude mcp add … --client-secret`): `mcpOAuthClientConfig[<key>].clientSecret`
+ * (its resolveClientInformation reads it there; 2.1.197 had no such key). A secret stored in the
+ * entry itself (a registered confidential client) comes first.
+ */
+export function configuredClientSecret(data: Record<string, unknown>, key: string): string | undefined {
+  const config = data.mcpOAuthClientConfig;
+  if (!isPlainObject(config)) return undefined;
+  const forKey = config[key];
+  return isPlainObject(forKey) && typeof forKey.clientSecret === 'string' && forKey.clientSecret.length > 0 ? forKey.clientSecret : undefined;
+}
 /** Parses the blob; a blob unusable as a whole is a finding, an entry of the wrong shape is kept aside with its own. */
 export function parseClaudeBlob(text: string, where: BlobOrigin): { ok: true; blob: ParsedBlob } | { ok: false; finding: Finding } {
   const origin: StoreOrigin = {

@@ -22,6 +22,7 @@ import {
   patchEntry,
   shapeOf,
   summaryOf,
+  configuredClientSecret,
   type ParsedBlob,
 } from './claudeCodeBlob';
 import {
@@ -350,7 +351,7 @@ export class ClaudeCodeStore implements CredentialStore {
         omitUndefined({
           accessToken: nonEmpty(p.entry.accessToken),
           refreshToken: nonEmpty(p.entry.refreshToken),
-          clientSecret: nonEmpty(p.entry.clientSecret),
+          clientSecret: nonEmpty(p.entry.clientSecret) ?? configuredClientSecret(parsed.blob.data, p.key),
         }),
       );
     }
