@@ -338,11 +338,12 @@ export const PROBE_CATALOGUE = {
     reference: 'Local store: a refresh needs the client id the token was issued to (RFC 6749 §6)',
     repairs: ['relogin'],
   },
+  // Not tied to a spec revision: Codex (>= 0.149, checked in 0.171) and Claude Code 2.1.332 enforce it whatever they speak.
   'token.issuer-changed': {
     severity: 'error',
-    reference: 'MCP 2026-07-28 client-registration §Authorization Server Binding (credentials keyed by issuer) [L5]',
-    revisions: ONLY_LATEST,
-    repairs: ['reset', 'relogin'],
+    reference:
+      'RFC 9207 (mix-up: a grant belongs to the issuer that issued it) and RFC 8414 §3.3 (issuer comparison); MCP 2026-07-28 client-registration §Authorization Server Binding (credentials keyed by issuer) [L5]; Codex 0.171 issuer_binding.rs "OAuth authorization server issuer changed … authorization required", rmcp_client.rs "stored OAuth refresh credentials could not be bound to their issuer"',
+    repairs: ['relogin'],
   },
   'token.stale-discovery': {
     severity: 'warning',

@@ -250,6 +250,8 @@ export async function probeServer(target: ProbeTarget, options: ProbeOptions): P
       revision: spoken,
       now,
       discoveredIssuers: discoveries.filter((d) => d.document).map((d) => d.issuer),
+      // What the clients bind a grant to: the document's own issuer (Codex 0.171 and Claude Code 2.1.332 both read it).
+      metadataIssuers: discoveries.flatMap((d) => (d.document ? [d.document.issuer ?? d.issuer] : [])),
       ...(prm.found ? { resourceMetadataUrl: prm.found.url } : {}),
       resource: prm.found?.document.resource ?? resourceIdentifier(serverUrl),
       ...(primary?.document?.grant_types_supported ? { refreshAdvertised: primary.document.grant_types_supported.includes('refresh_token') } : {}),
@@ -404,7 +406,7 @@ function stateFrom(token: TokenStatus, j: TokenJudgement, findings: Finding[]): 
 }
 
 function summarize(p: ServerProbe, token: TokenStatus | undefined, now: number): string {
-  const rt = token?.hasRefreshToken ? 'refresh token present' : 'no refresh token';
+  const rt = !token?.hasRefreshToken ? 'no refresh token' : p.findings.some((f) => f.code === 'token.issuer-changed') ? 'refresh token bound to another issuer' : 'refresh token present';
   const firstError = p.findings.find((f) => f.severity === 'error' && f.code.startsWith('probe.'))?.title;
   switch (p.state) {
     case 'valid':

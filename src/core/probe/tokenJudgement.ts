@@ -43,6 +43,11 @@ export interface JudgeInput {
   now: number;
   /** Issuers found by discovery (empty when discovery failed). */
   discoveredIssuers: string[];
+  /**
+   * The `issuer` each usable authorization-server document states (the discovered one where it
+   * states none): what the clients bind a grant to and compare the stored `issuer` with.
+   */
+  metadataIssuers?: string[];
   /** The protected-resource metadata URL discovery used, if any. */
   resourceMetadataUrl?: string;
   /** The resource identifier tokens should be bound to (PRM resource, else the server URL). */
@@ -163,8 +168,94 @@ export async function judgeStoredToken(http: HttpSettings, input: JudgeInput): P
   return out;
 }
 
+/**
+ * Whether the issuer a stored grant is bound to is the one an authorization server names now, as
+ * the client holding the grant compares them:
+ * - Codex 0.171 exactly: rmcp-client oauth issuer_binding.rs `validate_refresh_token_issuer`
+ *   (`current_issuer != stored_issuer`, the metadata's `issuer` against the stored one; the 0.171.0
+ *   binary carries its "OAuth authorization server issuer changed for server …; authorization
+ *   required"). Our refresh (repair/refresh.ts) compares exactly too.
+ * - Claude Code 2.1.332 up to one trailing slash: its bundled MCP SDK's SEP-2352 binding (read from
+ *   the linux-x64 2.1.332 binary: tokens and client information whose `issuer` stamp differs from
+ *   `metadata.issuer ?? the authorization server URL` are ignored, `a === b` or equal but for a
+ *   trailing `/` on one side). That check alone does not keep the old refresh token from the new
+ *   server: see issuerChanged.
+ */
+export function boundIssuerMatches(client: McpServer['client'], stored: string, current: string): boolean {
+  if (stored === current) return true;
+  if (client === 'codex') return false;
+  return (stored.endsWith('/') && stored.slice(0, -1) === current) || (current.endsWith('/') && current.slice(0, -1) === stored);
+}
+
+/** The stored grant's issuer when no authorization server discovery found now matches it. */
+function changedIssuer(input: JudgeInput): { stored: string; now: string[] } | undefined {
+  const stored = input.summary?.issuer?.trim();
+  const now = input.metadataIssuers ?? input.discoveredIssuers;
+  if (!stored || !now.length || now.some((i) => boundIssuerMatches(input.server.client, stored, i))) return undefined;
+  return { stored, now };
+}
+
+/**
+ * RFC 9207 / RFC 8414 §3.3: a grant belongs to the authorization server that issued it. When the
+ * server now names another one, the refresh token must not go there (it would reach a server that
+ * did not issue it; under a mix-up attack, one that can use it). What each side does:
+ * - Codex 0.171 refuses to refresh (issuer_binding.rs) and sends the access token alone while it
+ *   lasts (rmcp_client.rs `use_stored_access_token_only`, "stored OAuth refresh credentials could not
+ *   be bound to their issuer"); then it needs a login. Proved on the lab (issuerChanged.test.ts).
+ * - Claude Code 2.1.332 does not keep the binding: seen on the lab, `claude mcp list` registers a new
+ *   client at the new server, its saveClientInformation re-stamps the entry's one top-level `issuer`
+ *   with the new issuer while keeping the old refresh token, and the SDK's next step sends that
+ *   refresh token to the new server's token endpoint (refused there: invalid_grant), then it drops
+ *   the tokens and needs a login. So for Claude Code a login should come first.
+ * - Our refresh sends nothing (repair/refresh.ts); our login registers at the new server (the old
+ *   client id is not offered, login.ts), replaces the old refresh token and records the new issuer.
+ */
+function issuerChanged(input: JudgeInput, out: TokenJudgement, change: { stored: string; now: string[] }, evidence: string[]): void {
+  const { token, server } = input;
+  const codex = server.client === 'codex';
+  const slashOnly = change.now.some((i) => i.replace(/\/$/, '') === change.stored.replace(/\/$/, ''));
+  const expiredByStore = token.expiresAt !== null && token.expiresAt <= input.now;
+  const works = out.live === 'accepted' && !expiredByStore;
+  const lasting = works
+    ? `The server still accepts the stored access token, so it works${token.expiresAt ? ` until it expires (${isoTime(token.expiresAt)})` : ' until the server refuses it'}; then the client needs a login.`
+    : expiredByStore
+      ? 'The access token has expired, so the server cannot be used until you log in again.'
+      : out.live === 'rejected'
+        ? 'The server rejects the stored access token too, so it cannot be used until you log in again.'
+        : 'When the access token stops working, the client needs a login.';
+  const clients = codex
+    ? 'Codex will not refresh it there ("OAuth authorization server issuer changed", "stored OAuth refresh credentials could not be bound to their issuer") and neither will MCP Auth Doctor: the refresh token is never sent to the new server.'
+    : `MCP Auth Doctor will not refresh it there. Claude Code 2.1.332 does: when it next needs a token it registers at ${change.now[0]}, re-stamps the login with that issuer and sends the old refresh token to its token endpoint (seen on a test server, where it was refused), then asks for a login. Log in again before Claude Code next connects.`;
+  out.findings.push(
+    probeFinding('token.issuer-changed', {
+      title: `The login is bound to ${change.stored}; the server now names ${change.now.join(', ')}`,
+      detail:
+        `The stored grant was issued by ${change.stored}, but the server's metadata now sends clients to ${change.now.join(', ')}${slashOnly && codex ? ' (they differ only by a trailing slash, and Codex compares issuers exactly)' : ''}. ` +
+        `A refresh token belongs to the authorization server that issued it (RFC 9207, RFC 8414 §3.3 issuer comparison). ${clients} ${lasting} ` +
+        `Log in again: Re-login here registers with the new server, replaces the old refresh token and records the new issuer (or \`${codex ? 'codex' : 'claude'} mcp login ${server.name}\`). If you did not expect this server to move to ${change.now[0]}, ask its owner before logging in there.`,
+      evidence: [...evidence, `bound to: ${change.stored}`, `the server names: ${change.now.join(', ')}`],
+      // Codex: fine while the access token lasts. Claude Code: its next refresh hands the old refresh token to the new server.
+      severity: works && codex ? 'warning' : 'error',
+    }),
+  );
+  // Advice to refresh no longer holds: we (and Codex) do not refresh at the new issuer.
+  out.findings = out.findings
+    .filter((f) => f.code !== 'token.expired-refreshable')
+    .map((f) => (f.repairs?.includes('refresh') ? { ...f, repairs: f.repairs.filter((r) => r !== 'refresh') } : f));
+}
+
 async function liveCheck(http: HttpSettings, input: JudgeInput, accessToken: string, out: TokenJudgement): Promise<void> {
   const origin = input.serverUrl.origin;
+  // The access token is sent to the MCP server, the resource it was issued for (its audience,
+  // RFC 8707), never to an authorization server: a changed issuer moves where a refresh token may
+  // go, not where the access token goes, so the check still runs then (Codex 0.171 does the same,
+  // sending the stored access token alone while it lasts). What must hold is that this is the
+  // origin the login was stored for: an entry that records another server URL is not sent here.
+  const storedFor = input.summary?.serverUrl ? parseOrigin(input.summary.serverUrl) : undefined;
+  if (storedFor && storedFor !== origin) {
+    out.notCheckedBecause = `the stored login was made for ${storedFor}, not ${origin}; its access token is not sent to another origin`;
+    return;
+  }
   const req = mcpProbeRequest(input.server, input.revision, 'token-check', { token: accessToken, origin });
   const ex = await exchange(http, req);
   out.trace.push(ex.entry);
@@ -222,6 +313,14 @@ async function liveCheck(http: HttpSettings, input: JudgeInput, accessToken: str
   out.live = 'unexpected';
 }
 
+function parseOrigin(url: string): string | undefined {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
+  }
+}
+
 function expired(out: TokenJudgement, token: TokenStatus, evidence: string[], now: number): void {
   const ago = describeSpan(now - (token.expiresAt ?? now));
   if (token.hasRefreshToken) {
@@ -257,19 +356,13 @@ function expiring(out: TokenJudgement, token: TokenStatus, evidence: string[], n
 /** Stored issuer, stored discovery state and token claims against what discovery found now. */
 function crossCheck(input: JudgeInput, out: TokenJudgement, evidence: string[]): void {
   const { summary, discoveredIssuers } = input;
-  if (summary?.issuer && discoveredIssuers.length && !discoveredIssuers.some((i) => sameUrl(i, summary.issuer ?? ''))) {
-    out.findings.push(
-      probeFinding('token.issuer-changed', {
-        title: 'The login belongs to another authorization server',
-        detail: `The stored credential was issued by ${summary.issuer}; the server now sends clients to ${discoveredIssuers.join(', ')}. Refreshing at the new server cannot work: reset the stored credential and log in again.`,
-        evidence: [...evidence, `stored issuer: ${summary.issuer}`],
-      }),
-    );
-  }
+  const change = changedIssuer(input);
+  if (change) issuerChanged(input, out, change, evidence);
   const stored = summary?.discovery;
   if (stored && discoveredIssuers.length) {
     const stale: string[] = [];
-    if (stored.authorizationServerUrl && !discoveredIssuers.some((i) => sameUrl(i, stored.authorizationServerUrl ?? ''))) stale.push(`authorization server ${stored.authorizationServerUrl} (now ${discoveredIssuers[0]})`);
+    // A changed issuer is reported above with what to do; the remembered authorization server is the same news.
+    if (!change && stored.authorizationServerUrl && !discoveredIssuers.some((i) => sameUrl(i, stored.authorizationServerUrl ?? ''))) stale.push(`authorization server ${stored.authorizationServerUrl} (now ${discoveredIssuers[0]})`);
     if (stored.resourceMetadataUrl && input.resourceMetadataUrl && !sameUrl(stored.resourceMetadataUrl, input.resourceMetadataUrl)) stale.push(`resource metadata ${stored.resourceMetadataUrl} (now ${input.resourceMetadataUrl})`);
     if (stale.length) {
       out.findings.push(
