@@ -3,6 +3,9 @@
 // redirects, with a timeout and without reading the body. Used after a restore, where a restored
 // token may have been revoked or rotated away since the snapshot. The full diagnostic probe
 // (discovery, metadata, every URL it tried) is the probe's job; this is the one live question.
+// An access token goes to the MCP server it was issued for (its audience), never to an
+// authorization server, so a server that now names another issuer does not change where this
+// sends it; only a refresh token is bound to the issuer (probe token.issuer-changed, refresh.ts).
 
 export type AccessTokenVerdict =
   | { state: 'accepted'; status: number }

@@ -12,7 +12,9 @@ import { STORE_FINDING } from '../core/credentials/storeFile';
 import type { CredentialStore, RestoreOutcome, RestorePlan } from '../core/credentials/store';
 import { CLIENT_LABELS } from '../core/model';
 import type { ServerState } from '../core/probe/probe';
+import { restoreConfirmation } from '../core/restoreConfirmation';
 import type { StatusReport } from '../core/status';
+import { storeWriteGuard } from '../core/storeFields';
 import type { StoreReading } from '../core/tokenStatus';
 import { confirm, storeWords } from './confirm';
 import { editorEnvironment } from './environment';
@@ -102,12 +104,14 @@ async function confirmAndRestore(store: ReturnType<typeof storeFor>, snapshot: S
     return { plan, restored: false };
   }
   const what = entryKey ? `entry ${entryKey}` : `the whole store`;
+  // A client newer than the newest verified whose store holds fields we do not know: the modal names them (as a repair's does).
+  const asked = restoreConfirmation('Restore', [await storeWriteGuard(editorEnvironment(), snapshot.client, entryKey).catch(() => undefined)], !entryKey);
   const choice = await confirm(
     `Restore ${what} from the snapshot of ${when(snapshot)}?`,
-    restoreDetail(plan, snapshot, store),
-    'Restore',
+    restoreDetail(plan, snapshot, store, asked.warning),
+    asked.primary,
   );
-  if (!choice) return { plan, cancelled: true };
+  if (choice !== asked.primary) return { plan, cancelled: true };
   const outcome = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Restoring ${what}…` }, () => store.restore(snapshot, entryKey));
   const probed = await afterRestore([outcome], snapshot.client, host);
   const undo: UndoArgs | undefined = outcome.previous ? { snapshotId: outcome.previous.id, ...(entryKey ? { entryKey } : {}) } : undefined;
@@ -145,8 +149,9 @@ function hasChanges(plan: RestorePlan): boolean {
   return plan.otherChanges.length > 0 || plan.entries.some((c) => c.change !== 'unchanged');
 }
 
-function restoreDetail(plan: RestorePlan, snapshot: SnapshotInfo, store: CredentialStore): string {
+function restoreDetail(plan: RestorePlan, snapshot: SnapshotInfo, store: CredentialStore, unknownFields?: string): string {
   const lines = [
+    ...(unknownFields ? [`⚠ ${unknownFields}`, ''] : []),
     `Store: ${storeWords(plan.location, store.kind)}`,
     `From: snapshot ${snapshot.id} (${REASON_WORDS[snapshot.reason] ?? snapshot.reason}, ${when(snapshot)})`,
     '',
@@ -303,9 +308,14 @@ async function putBack(store: CredentialStore, loss: Loss, host: RepairHost): Pr
       void vscode.window.showWarningMessage(loginNote[0] ?? 'Nothing to put back: the store already holds what the snapshot had.');
       return;
     }
+    const env = editorEnvironment();
+    const guards = [];
+    for (const x of loss.entries) guards.push(await storeWriteGuard(env, loss.snapshot.client, x.key).catch(() => undefined));
+    const asked = restoreConfirmation('Put Back', guards, false);
     const choice = await confirm(
       `Put back ${plans.length} lost MCP grant(s) into ${CLIENT_LABELS[loss.snapshot.client]}'s store?`,
       [
+        ...(asked.warning ? [`⚠ ${asked.warning}`, ''] : []),
         `Store: ${storeWords(plans[0]!.location, store.kind)}`,
         `From: snapshot ${loss.snapshot.id} (${when(loss.snapshot)})`,
         '',
@@ -315,9 +325,9 @@ async function putBack(store: CredentialStore, loss: Loss, host: RepairHost): Pr
         '',
         '⚠ A restored token may have been revoked since: each restored server is checked right after.',
       ].join('\n'),
-      'Put Back',
+      asked.primary,
     );
-    if (!choice) return;
+    if (choice !== asked.primary) return;
     const outcomes: RestoreOutcome[] = [];
     for (const x of loss.entries) outcomes.push(await restoring.restore(loss.snapshot, x.key));
     const probed = await afterRestore(outcomes, loss.snapshot.client, host);
