@@ -353,3 +353,8 @@ export function claudeVersion(): Promise<string> {
 export async function claudeRegistersWhileListing(): Promise<boolean> {
   return compareVersions(await claudeVersion(), '2.1.332') < 0;
 }
+
+/** Claude Code 2.1.332 saves a top-level `issuer` with every client and token; 2.1.197 did not (versions between: not run). */
+export async function claudeSavesIssuer(): Promise<boolean> {
+  return compareVersions(await claudeVersion(), '2.1.332') >= 0;
+}
