@@ -31,12 +31,12 @@ export const AREA_RULES = [
   // What the installed client says about itself (`--version`), as we read it.
   { area: 'config', file: /^clientVersions$/ },
   // Stores: what the client stored, we read; what we wrote, the client reads.
-  { area: 'stores', file: /^(claudeStore|codexStore|codexStoreLogin|codexSecretsStore|codexEntryLookup)$/ },
+  { area: 'stores', file: /^(claudeStore|codexStore|codexStoreLogin|codexSecretsStore|codexEntryLookup|journalLogout|history)$/ },
   // Repairs judged by the client: after our refresh / re-login / reset / Undo the real client connects, lists tools or needs auth.
   {
     area: 'repairs',
-    file: /^(repairLogin|repairRefresh|repairReset|restoreVerify|failureModes)$/,
-    title: /\bclaude (mcp list|connects|con|then|reports)|app-server|Codex then lists|the running codex/,
+    file: /^(repairLogin|repairRefresh|repairReset|restoreVerify|failureModes|issuerChanged)$/,
+    title: /\bclaude (mcp list|connects|con|then|reports)|app-server|Codex then lists|the running codex|the client connects/,
   },
   { area: 'other', file: /./ },
 ];
