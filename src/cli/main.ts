@@ -2,6 +2,7 @@
 import * as readline from 'node:readline';
 import { backup } from './commands/backup';
 import { backups } from './commands/backups';
+import { history } from './commands/history';
 import { login } from './commands/login';
 import { refresh } from './commands/refresh';
 import { reset } from './commands/reset';
@@ -13,6 +14,7 @@ const COMMANDS: Record<string, CliCommand> = {
   status,
   backup,
   backups,
+  history,
   restore,
   refresh,
   reset,
@@ -32,6 +34,10 @@ Commands:
       Snapshot the credential stores now (kept in ~/.mcp-auth-doctor/backups, 0700/0600).
   backups [--client claude-code|codex]
       List snapshots: id, time, client and entries by token fingerprint.
+  history [<server>] [--client claude-code|codex] [--cwd DIR] [--json]
+      The timeline of each server's stored credential across every snapshot (token
+      fingerprints, expiry, client id, scope and what changed), with refresh-token rotations
+      that were never persisted and client registrations piling up; exit 1 when one is found.
   restore <id> [--entry <key>] [--yes] [--no-verify]
       Put a snapshot (or one entry of it) back, under the client's lock, after a snapshot of
       the current state. Without --yes it prints what would change and exits 1. Afterwards each
