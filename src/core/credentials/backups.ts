@@ -47,6 +47,18 @@ export interface SnapshotInfo {
    * manual snapshots): lets a later reader tell our intended removals from losses.
    */
   expectedAfter?: StoreShape;
+  /**
+   * Who we think wrote this state (journal snapshots, reason `observed`): a running client's pid
+   * and version when exactly one ran, else why it is unknown. Absent in older snapshots.
+   */
+  writer?: SnapshotWriter;
+}
+
+export interface SnapshotWriter {
+  pid?: number;
+  version?: string;
+  command?: string;
+  unknownBecause?: string;
 }
 
 export interface Snapshot extends SnapshotInfo {
@@ -76,6 +88,9 @@ const SnapshotSchema = z.object({
   entries: z.array(FingerprintsSchema),
   topLevelKeys: z.array(z.string()),
   expectedAfter: ShapeSchema.optional(),
+  writer: z
+    .object({ pid: z.number().int().optional(), version: z.string().optional(), command: z.string().optional(), unknownBecause: z.string().optional() })
+    .optional(),
   raw: z.string().nullable(),
 });
 
