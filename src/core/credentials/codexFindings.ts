@@ -124,12 +124,15 @@ export async function codexFindings(pic: Picture, used: CodexCredentialSummary[]
       const isConfigured = configured.some((s) => codexKey(s.name, s.url) === key || (view && s.name === view.serverName && s.url === view.serverUrl));
       if (!isConfigured && !view?.executorOwned) {
         const where = [f ? at.file : undefined, k?.state === 'present' ? at.keyringLabel : undefined].filter(Boolean).join(' and ');
+        // The grant's key comes from the entry's own server_name (Codex 0.171 looks it up by name
+        // and URL), so it may be anything the file holds: quoted short, located where it is stored.
+        const storedKey = (f as { storedKey?: string } | undefined)?.storedKey ?? key;
         findings.push({
           code: CODEX_FINDING.notConfigured,
           severity: 'info',
-          title: `Codex credentials for "${name}", which is no longer configured`,
-          detail: `${where} hold${f && k?.state === 'present' ? '' : 's'} a grant under ${key} (${view?.serverUrl ?? 'unknown URL'}), but no server in config.toml has that name and URL: the server was removed, renamed or moved. \`codex mcp logout\` only works for configured servers; this entry can be removed here.`,
-          ...(f ? { location: locationIn(at.file, (pic.file as { text: string }).text, offsetOfPath((pic.file as { text: string }).text, [key])) } : {}),
+          title: `Codex credentials for "${clipped(name ?? key)}", which is no longer configured`,
+          detail: `${where} hold${f && k?.state === 'present' ? '' : 's'} a grant under ${clipped(storedKey)} (${clipped(view?.serverUrl ?? 'unknown URL')}), but no server in config.toml has that name and URL: the server was removed, renamed or moved. \`codex mcp logout\` only works for configured servers; this entry can be removed here.`,
+          ...(f ? { location: locationIn(at.file, (pic.file as { text: string }).text, offsetOfPath((pic.file as { text: string }).text, [storedKey])) } : {}),
         });
       }
     }
@@ -272,4 +275,9 @@ function driftFindings(pic: Picture, key: string, name: string, f: FileEntry | u
     ];
   }
   return [];
+}
+
+/** A name or key from the file as a finding quotes it: never more than `max` characters. */
+function clipped(text: string, max = 120): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length} characters)`;
 }
