@@ -549,19 +549,7 @@ export class CodexStore implements CredentialStore {
     const got = batch.results[0];
     if (!got?.ok) throw new Error(`${label}: ${got?.error ?? 'no answer'}; nothing was written.`);
     const oldText = got.value ?? undefined;
-    let current: Record<string, unknown> | undefined;
-    if (oldText !== undefined) {
-      const copy = parseKeyringValue(oldText);
-      if (copy.state === 'present') current = copy.raw;
-      else if (!options.replaceInvalid) {
-        throw new MalformedStoreError({
-          code: CODEX_FINDING.keyringValueInvalid,
-          severity: 'error',
-          title: `The keyring item for ${key} is not valid Codex credentials`,
-          detail: `${copy.state === 'invalid' ? copy.reason : 'unreadable'}. Nothing was written; log in again with \`codex mcp login\` or delete the item.`,
-        });
-      }
-    }
+    const current = grantToRewrite(oldText, `The keyring item for ${key}`, 'log in again with `codex mcp login` or delete the item', options.replaceInvalid);
     const next = compute(current);
     if (next === undefined && oldText === undefined) return { changed: false };
     const nextText = next === undefined ? undefined : JSON.stringify(next);
@@ -593,19 +581,7 @@ export class CodexStore implements CredentialStore {
       const doc = loaded.state === 'present' ? loaded.doc : emptySecretsDoc();
       const name = codexSecretKey(key);
       const oldText = doc.secrets[name];
-      let current: Record<string, unknown> | undefined;
-      if (oldText !== undefined) {
-        const copy = parseKeyringValue(oldText);
-        if (copy.state === 'present') current = copy.raw;
-        else if (!options.replaceInvalid) {
-          throw new MalformedStoreError({
-            code: CODEX_FINDING.keyringValueInvalid,
-            severity: 'error',
-            title: `The secrets file entry for ${key} is not valid Codex credentials`,
-            detail: `${copy.state === 'invalid' ? copy.reason : 'unreadable'}. Nothing was written; log in again with \`codex mcp login\`.`,
-          });
-        }
-      }
+      const current = grantToRewrite(oldText, `The secrets file entry for ${key}`, 'log in again with `codex mcp login`', options.replaceInvalid);
       const next = compute(current);
       const nextText = next === undefined ? undefined : JSON.stringify(next);
       if (nextText === oldText) return { changed: false };
@@ -752,6 +728,23 @@ function resolve(pic: Picture, key: string): Resolution {
 /** A file entry of the Codex view: where it is stored, when that is not our key of the grant. */
 type ViewEntry = FileEntry & { storedKey?: string };
 type StorePicture = Picture & { unreadFileEntries: { storedKey: string; view: GrantView }[] };
+
+/**
+ * The stored value (a keyring item or a secrets-file entry) a write starts from: undefined when
+ * there is none; a value Codex cannot read is never rewritten unless the caller means to replace it.
+ */
+function grantToRewrite(oldText: string | undefined, what: string, fix: string, replaceInvalid = false): Record<string, unknown> | undefined {
+  if (oldText === undefined) return undefined;
+  const copy = parseKeyringValue(oldText);
+  if (copy.state === 'present') return copy.raw;
+  if (replaceInvalid) return undefined;
+  throw new MalformedStoreError({
+    code: CODEX_FINDING.keyringValueInvalid,
+    severity: 'error',
+    title: `${what} is not valid Codex credentials`,
+    detail: `${copy.state === 'invalid' ? copy.reason : 'unreadable'}. Nothing was written; ${fix}.`,
+  });
+}
 
 function storedKeyOf(key: string, entry: FileEntry): string {
   return (entry as ViewEntry).storedKey ?? key;
