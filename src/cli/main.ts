@@ -9,6 +9,7 @@ import { reset } from './commands/reset';
 import { restore } from './commands/restore';
 import { status } from './commands/status';
 import { EXIT_USAGE, UsageError, type CliCommand, type CliIo } from './io';
+import { journalAtStart } from './journalAtStart';
 
 const COMMANDS: Record<string, CliCommand> = {
   status,
@@ -74,6 +75,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return EXIT_USAGE;
   }
   try {
+    if (!rest.includes('--help')) await journalAtStart(name, io);
     return await command(rest, io);
   } catch (err) {
     // parseArgs throws TypeErrors with codes for bad flags; both are usage problems.

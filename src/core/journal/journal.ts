@@ -163,6 +163,33 @@ export function journalFor(e: Environment, options: Omit<JournalOptions, 'ownSna
   return new Journal(options.dir ?? journalDir(e), { ...options, ownSnapshots: options.ownSnapshots ?? snapshotStoreFor(e) });
 }
 
+/** Whether the journal runs: off when `$MCP_AUTH_DOCTOR_JOURNAL` is `off`, `0` or `false` (the editor has its own setting). */
+export function journalEnabled(e: Environment): boolean {
+  const v = e.env.MCP_AUTH_DOCTOR_JOURNAL?.trim().toLowerCase();
+  return !(v === 'off' || v === '0' || v === 'false' || v === 'no');
+}
+
+/**
+ * The journal the CLI and `guard` use: bounds from `$MCP_AUTH_DOCTOR_JOURNAL_MAX_STATES` and
+ * `$MCP_AUTH_DOCTOR_JOURNAL_MAX_AGE_DAYS` (a value that is not a positive number is ignored, so
+ * a typo never prunes the journal to nothing), else the defaults; `overrides` win over both.
+ */
+export function journalFromEnvironment(e: Environment, overrides: Parameters<typeof journalFor>[1] = {}): Journal {
+  const states = positiveNumber(e.env.MCP_AUTH_DOCTOR_JOURNAL_MAX_STATES);
+  const days = positiveNumber(e.env.MCP_AUTH_DOCTOR_JOURNAL_MAX_AGE_DAYS);
+  return journalFor(e, {
+    ...(states !== undefined ? { maxStates: states } : {}),
+    ...(days !== undefined ? { maxAgeMs: days * DAY_MS } : {}),
+    ...overrides,
+  });
+}
+
+function positiveNumber(v: string | undefined): number | undefined {
+  if (v === undefined || v.trim() === '') return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) && n > 0 ? n : undefined;
+}
+
 /**
  * A hash of the content as data: JSON with keys sorted (a client reformatting the same data is no
  * new state), else the raw bytes; `absent` for no store.
