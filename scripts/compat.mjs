@@ -81,8 +81,13 @@ for (const r of results) {
 if (opts.writeReadme) {
   const readmePath = path.join(root, 'README.md');
   const date = new Date().toISOString().slice(0, 10);
-  fs.writeFileSync(readmePath, rewriteVerifiedBlock(fs.readFileSync(readmePath, 'utf8'), results, date));
-  console.log(`\ncompat: README.md Verified-with block updated (${results.length} row${results.length === 1 ? '' : 's'}, ${date})`);
+  // A pair whose suite never ran (no mocha, an install that failed) verified nothing: no row for it.
+  const ran = results.filter((r) => !r.error);
+  if (ran.length === 0) console.log('\ncompat: README.md not changed: no pair ran its suite');
+  else {
+    fs.writeFileSync(readmePath, rewriteVerifiedBlock(fs.readFileSync(readmePath, 'utf8'), ran, date));
+    console.log(`\ncompat: README.md Verified-with block updated (${ran.length} row${ran.length === 1 ? '' : 's'}, ${date})`);
+  }
 }
 process.exit(results.every((r) => !r.error && overallOf(r.areas) === 'pass') ? 0 : 1);
 
