@@ -2,6 +2,7 @@
 import * as readline from 'node:readline';
 import { backup } from './commands/backup';
 import { backups } from './commands/backups';
+import { guard } from './commands/guard';
 import { history } from './commands/history';
 import { login } from './commands/login';
 import { refresh } from './commands/refresh';
@@ -16,6 +17,7 @@ const COMMANDS: Record<string, CliCommand> = {
   backup,
   backups,
   history,
+  guard,
   restore,
   refresh,
   reset,
@@ -39,6 +41,10 @@ Commands:
       The timeline of each server's stored credential across every snapshot (token
       fingerprints, expiry, client id, scope and what changed), with refresh-token rotations
       that were never persisted and client registrations piling up; exit 1 when one is found.
+  guard [--client claude-code|codex] [--interval MS] [--json]
+      Run in the foreground: journal every change of the credential stores (watching their
+      folders, polling every MS, default 2000) and print each loss with the command that puts
+      it back. Stop with Ctrl-C or SIGTERM (exit 0).
   restore <id> [--entry <key>] [--yes] [--no-verify]
       Put a snapshot (or one entry of it) back, under the client's lock, after a snapshot of
       the current state. Without --yes it prints what would change and exits 1. Afterwards each
