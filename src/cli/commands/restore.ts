@@ -1,12 +1,17 @@
 // `mcp-auth-doctor restore <id> [--entry <key>] [--yes] [--accept-unknown-fields]`: put a snapshot back, the whole store or
 // one entry, through the same locked atomic write as every repair, after snapshotting the current
 // state. Without --yes it only shows what would change (exit 1).
+// `mcp-auth-doctor restore --lost [--client c] [--yes]`: put back only what the journal's most
+// recent loss took (core/journal/restoreLost.ts), merged into the store as it is now.
 import { parseArgs } from 'node:util';
 import { snapshotStoreFor } from '../../core/credentials/backups';
 import { credentialStoresFor } from '../../core/credentials/index';
 import type { CredentialStore, RestorePlan } from '../../core/credentials/store';
-import { checkAccessToken, describeVerdict } from '../../core/accessTokenCheck';
-import { CLIENT_LABELS } from '../../core/model';
+import { journalEnabled, journalFromEnvironment } from '../../core/journal/journal';
+import { latestLoss, restoreLost, planLostRestore } from '../../core/journal/restoreLost';
+import { journalSources } from '../../core/journal/sources';
+import { CLIENT_LABELS, type ClientId } from '../../core/model';
+import { checkRestoredEntries, describeRestoredChecks } from '../../core/restoreCheck';
 import { cliEnvironment } from '../environment';
 import { EXIT_FINDINGS, EXIT_OK, UsageError, type CliIo } from '../io';
 import { entryLine } from './backups';
@@ -15,10 +20,22 @@ import { ACCEPT_UNKNOWN_FIELDS, refusedForUnknownFields, storeWriteGuard } from 
 export async function restore(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
-    options: { entry: { type: 'string' }, yes: { type: 'boolean', default: false }, 'no-verify': { type: 'boolean', default: false }, [ACCEPT_UNKNOWN_FIELDS]: { type: 'boolean', default: false } },
+    options: {
+      entry: { type: 'string' },
+      lost: { type: 'boolean', default: false },
+      client: { type: 'string' },
+      yes: { type: 'boolean', default: false },
+      'no-verify': { type: 'boolean', default: false },
+      [ACCEPT_UNKNOWN_FIELDS]: { type: 'boolean', default: false },
+    },
     allowPositionals: true,
     strict: true,
   });
+  if (values.lost) {
+    if (positionals.length > 0 || values.entry !== undefined) throw new UsageError('restore --lost takes no snapshot id and no --entry (it restores the most recent loss in the journal)');
+    return restoreLostCommand({ client: clientOption(values.client), yes: values.yes, verify: !values['no-verify'], acceptUnknownFields: values[ACCEPT_UNKNOWN_FIELDS] }, io);
+  }
+  if (values.client !== undefined) throw new UsageError('--client goes with --lost (a snapshot id names its client)');
   const [id, ...extra] = positionals;
   if (!id || extra.length > 0) throw new UsageError('restore takes one snapshot id (see `mcp-auth-doctor backups`)');
   const e = cliEnvironment(io, undefined);
@@ -52,39 +69,76 @@ export async function restore(args: string[], io: CliIo): Promise<number> {
   return dead > 0 ? EXIT_FINDINGS : EXIT_OK;
 }
 
-/**
- * A restored token may have been revoked, or its refresh token rotated away, since the snapshot:
- * ask each restored entry's own server whether it accepts the access token now. Refresh tokens
- * are not tried: using one rotates it, which is a repair, not a check.
- */
+/** Each restored entry checked with its own server (core/restoreCheck.ts); the number of dead ones. */
 async function verifyRestored(store: CredentialStore, plan: RestorePlan, io: CliIo): Promise<number> {
   const restored = plan.entries.filter((c) => c.change !== 'unchanged' && c.after).map((c) => c.after!.key);
-  if (restored.length === 0) return 0;
-  io.stdout('Checking the restored entries with their servers:\n');
-  let dead = 0;
-  const now = Date.now();
-  for (const key of restored) {
-    const summary = await store.read(key);
-    const secret = await store.readSecret(key);
-    const rt = summary?.hasRefreshToken ? 'refresh token present (not tried: using it would rotate it)' : 'no refresh token';
-    let verdict: string;
-    if (!summary || !secret?.accessToken) verdict = 'no access token stored';
-    else if (summary.expiresAt && summary.expiresAt <= now) {
-      verdict = `expired by its stored expiry; ${rt}`;
-      if (!summary.hasRefreshToken) dead++;
-    } else if (!summary.serverUrl) verdict = 'not checked: the entry has no server URL';
-    else {
-      const v = await checkAccessToken(summary.serverUrl, secret.accessToken);
-      verdict = describeVerdict(v);
-      if (v.state === 'rejected') {
-        dead++;
-        verdict += `; ${rt}`;
-      }
-    }
-    io.stdout(`  ${key} ${summary?.accessTokenFingerprint ?? ''}: ${verdict}\n`);
+  const checks = await checkRestoredEntries(store, restored);
+  io.stdout(describeRestoredChecks(checks));
+  return checks.filter((c) => c.dead).length;
+}
+
+function clientOption(v: string | undefined): ClientId | undefined {
+  if (v === undefined) return undefined;
+  if (v === 'claude-code' || v === 'codex') return v;
+  throw new UsageError(`--client must be claude-code or codex, not "${v}"`);
+}
+
+/**
+ * `restore --lost`: journal the stores now (so the plan is made against what is there), find the
+ * most recent loss, print what comes back and what stays; with --yes write it, print the undo
+ * command and each restored entry's check. Exit 0 when every restored entry is alive (or there
+ * is no loss), 1 otherwise.
+ */
+async function restoreLostCommand(o: { client: ClientId | undefined; yes: boolean; verify: boolean; acceptUnknownFields: boolean }, io: CliIo): Promise<number> {
+  const e = cliEnvironment(io, undefined);
+  const journal = journalFromEnvironment(e);
+  if (journalEnabled(e)) {
+    for (const source of journalSources(e, { readSecureStores: true, ...(o.client ? { clients: [o.client] } : {}) })) await journal.observe(source);
+  } else {
+    io.stdout('The credential journal is off (MCP_AUTH_DOCTOR_JOURNAL); looking only at the states it holds.\n');
   }
-  if (dead > 0) io.stdout(`${dead} restored ${dead === 1 ? 'entry is' : 'entries are'} dead: log in again (claude mcp login <name> / codex mcp login <name>).\n`);
-  return dead;
+  const loss = await latestLoss(journal, o.client);
+  if (!loss) {
+    io.stdout(`No loss in the journal${o.client ? ` of ${CLIENT_LABELS[o.client]}'s store` : ''} (${journal.dir}).\n`);
+    return EXIT_OK;
+  }
+  const plan = await planLostRestore(e, journal, loss);
+  io.stdout(plan.lines.join('\n') + '\n');
+  if (plan.entries.every((p) => p.action !== 'restore')) return EXIT_OK;
+  const mcpKeys = plan.entries.filter((p) => p.action === 'restore' && !p.account).map((p) => p.key);
+  const guard = await storeWriteGuard(e, loss.client, mcpKeys.length === 1 ? mcpKeys[0] : undefined);
+  if (refusedForUnknownFields(guard, o.yes, o.acceptUnknownFields, io)) return EXIT_FINDINGS;
+  if (!o.yes) {
+    io.stdout(
+      plan.mode === 'whole-store'
+        ? 'Nothing written. Run again with --yes to replace the unparsable store with the state before the loss (the broken content is snapshotted first).\n'
+        : 'Nothing written. Run again with --yes to restore these entries (the current state is snapshotted first).\n',
+    );
+    return EXIT_FINDINGS;
+  }
+  const outcome = await restoreLost(e, journal, loss, { confirmWholeStore: true, verify: o.verify });
+  const back = outcome.entries.filter((p) => p.action === 'restore');
+  const kept = outcome.entries.filter((p) => p.action === 'kept-newer');
+  if (!outcome.written) {
+    io.stdout(`Nothing written${outcome.refused ? `: ${outcome.refused}` : ': every lost entry is back or newer now'}.\n`);
+    return outcome.refused ? EXIT_FINDINGS : EXIT_OK;
+  }
+  io.stdout(
+    (plan.mode === 'whole-store'
+      ? `Replaced the whole store ${loss.location} with the journal's state ${loss.previousStateId}.\n`
+      : `Restored ${back.length} lost ${back.length === 1 ? 'entry' : 'entries'} into ${loss.location}${kept.length ? `; kept ${kept.length} newer` : ''}.\n`) +
+      (outcome.undoSnapshotId ? `Undo: mcp-auth-doctor restore ${outcome.undoSnapshotId} --yes\n` : 'The store held nothing before the restore: nothing to undo to.\n'),
+  );
+  if (outcome.needsAuthCleared.length) io.stdout(`Cleared Claude Code's "needs authentication" mark of ${outcome.needsAuthCleared.join(', ')}, so it uses the restored grant now.\n`);
+  if (!o.verify) {
+    io.stdout('Restored tokens may have been revoked or rotated since the loss; not checked (--no-verify).\n');
+    return EXIT_OK;
+  }
+  io.stdout(describeRestoredChecks(outcome.checks));
+  if (outcome.checks.some((c) => c.state === 'needs-refresh')) {
+    io.stdout(`Entries marked with a refresh token may come back with a refresh: mcp-auth-doctor refresh <server> --client ${loss.client} --yes.\n`);
+  }
+  return outcome.checks.every((c) => c.state === 'alive') ? EXIT_OK : EXIT_FINDINGS;
 }
 
 export const run = restore;

@@ -23,6 +23,7 @@ import {
   shapeOf,
   summaryOf,
   configuredClientSecret,
+  type BlobEdit,
   type ParsedBlob,
 } from './claudeCodeBlob';
 import {
@@ -60,7 +61,11 @@ import type {
   CredentialSecret,
   CredentialStore,
   CredentialSummary,
+  EntriesRestoreOutcome,
+  EntriesRestorePlan,
+  EntrySelection,
   NeedsAuthStampRemoval,
+  RestoreDecision,
   RestoreOutcome,
   RestorePlan,
   StoreDeleteResult,
@@ -429,6 +434,49 @@ export class ClaudeCodeStore implements CredentialStore {
     return { plan: plan!, previous };
   }
 
+  async planRestoreEntries(snapshot: Snapshot, keys: EntrySelection, decide?: RestoreDecision): Promise<EntriesRestorePlan> {
+    const backend = this.restoreBackend(snapshot, await this.resolveBackend());
+    const read = await backend.read();
+    const { blob } = currentBlobForEntries(read, backend);
+    const target = this.restoreTarget(snapshot, backend);
+    const written = chosenEntries(snapshot, target, keys, decide?.(read.state === 'present' ? read.text : null));
+    return { plan: entriesPlanOf(snapshot, backend, target, blob, written), written };
+  }
+
+  /**
+   * Several entries (and account grants) of `snapshot` back in one `mutate`: one lock, one
+   * re-read, one edit of the blob that keeps every other byte, one snapshot first.
+   */
+  async restoreEntries(snapshot: Snapshot, keys: EntrySelection, decide?: RestoreDecision): Promise<EntriesRestoreOutcome> {
+    let result: EntriesRestorePlan | undefined;
+    const previous = await this.mutate(
+      'before-restore',
+      (_blob, read, backend) => {
+        // An empty file is what Claude Code reads as no store: merged into like an absent one.
+        const { blob } = currentBlobForEntries(read, backend);
+        const target = this.restoreTarget(snapshot, backend);
+        const written = chosenEntries(snapshot, target, keys, decide?.(read.state === 'present' ? read.text : null));
+        result = { plan: entriesPlanOf(snapshot, backend, target, blob, written), written };
+        const mcp = isPlainObject(target.data.mcpOAuth) ? target.data.mcpOAuth : {};
+        const edits: BlobEdit[] = [
+          ...written.entryKeys.map((k): BlobEdit => ({ path: ['mcpOAuth', k], value: mcp[k] })),
+          ...(written.topLevelKeys ?? []).map((k): BlobEdit => ({ path: [k], value: target.data[k] })),
+        ];
+        if (edits.length === 0) return undefined;
+        if (!blob) {
+          const data: Record<string, unknown> = {};
+          for (const k of written.topLevelKeys ?? []) data[k] = target.data[k];
+          if (written.entryKeys.length) data.mcpOAuth = Object.fromEntries(written.entryKeys.map((k) => [k, mcp[k]]));
+          return { text: JSON.stringify(data), shape: shapeOf(data) };
+        }
+        return editBlob(blob, edits);
+      },
+      // The blob is parsed (and refused when malformed) by currentBlobForEntries itself.
+      { allowMalformed: true, backendFor: (resolved) => this.restoreBackend(snapshot, resolved) },
+    );
+    return { ...result!, previous };
+  }
+
   /**
    * A snapshot of the Keychain item restores into the item even when it has since been deleted
    * (logout or a reset deletes it: failure-modes E3); Claude Code then reads it again.
@@ -637,3 +685,38 @@ function assertKey(key: string): void {
   if (!key) throw new Error('An entry key is required.');
 }
 
+
+/**
+ * The current blob an entry restore merges into: none when the store is absent or an empty file;
+ * a blob that does not parse, or whose Keychain overflow is lost, is refused (only a whole restore
+ * replaces such a store).
+ */
+function currentBlobForEntries(read: StoreText, backend: Backend): { blob: ParsedBlob | undefined } {
+  if (read.state === 'unreadable') throw new MalformedStoreError(read.finding);
+  if (backend.problem) throw new MalformedStoreError(backend.problem);
+  if (read.state === 'absent' || read.text.trim() === '') return { blob: undefined };
+  const parsed = parseClaudeBlob(read.text, backend);
+  if (!parsed.ok) throw new MalformedStoreError(parsed.finding);
+  return { blob: parsed.blob };
+}
+
+/** The asked-for keys `decide` kept, each checked to be in the snapshot. */
+function chosenEntries(snapshot: Snapshot, target: { data: Record<string, unknown> }, keys: EntrySelection, decided: EntrySelection | undefined): EntrySelection {
+  const mcp = isPlainObject(target.data.mcpOAuth) ? target.data.mcpOAuth : {};
+  for (const k of keys.entryKeys) if (!Object.hasOwn(mcp, k)) throw new Error(`Snapshot ${snapshot.id} has no entry "${k}".`);
+  for (const k of keys.topLevelKeys ?? []) {
+    if (k === 'mcpOAuth' || !Object.hasOwn(target.data, k)) throw new Error(`Snapshot ${snapshot.id} has no account grant "${k}".`);
+  }
+  const keep = (asked: string[], said: string[] | undefined) => (said === undefined ? asked : asked.filter((k) => said.includes(k)));
+  return { entryKeys: keep(keys.entryKeys, decided?.entryKeys), topLevelKeys: keep(keys.topLevelKeys ?? [], decided ? (decided.topLevelKeys ?? []) : undefined) };
+}
+
+function entriesPlanOf(snapshot: Snapshot, backend: Backend, target: { data: Record<string, unknown> }, blob: ParsedBlob | undefined, written: EntrySelection): RestorePlan {
+  const full = planOf(snapshot, backend, target, blob ? { ok: true, blob } : undefined);
+  const wanted = new Set(written.entryKeys);
+  const current = blob?.data ?? {};
+  const otherChanges = (written.topLevelKeys ?? []).flatMap((k) =>
+    current[k] === undefined ? [`${k}: restored (missing now)`] : isDeepStrictEqual(current[k], target.data[k]) ? [] : [`${k}: replaced by the snapshot's version`],
+  );
+  return { ...full, entries: full.entries.filter((c) => wanted.has(c.key)), otherChanges };
+}

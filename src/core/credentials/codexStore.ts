@@ -56,6 +56,10 @@ import type {
   CredentialPatch,
   CredentialSecret,
   CredentialStore,
+  EntriesRestoreOutcome,
+  EntriesRestorePlan,
+  EntrySelection,
+  RestoreDecision,
   RestoreOutcome,
   RefreshTransaction,
   RestorePlan,
@@ -360,6 +364,81 @@ export class CodexStore implements CredentialStore {
     return { plan: plan!, previous };
   }
 
+  async planRestoreEntries(snapshot: Snapshot, keys: EntrySelection, decide?: RestoreDecision): Promise<EntriesRestorePlan> {
+    const target = this.restoreTarget(snapshot);
+    const asked = askedEntries(snapshot, target, keys);
+    if (snapshot.storeKind === 'file') {
+      const file = await this.readFile();
+      if (file.state === 'broken') throw new MalformedStoreError(file.finding);
+      const written = decidedEntries(asked, decide?.(file.state === 'present' ? file.text : null));
+      return { plan: this.entriesFilePlan(snapshot, file, target, written), written };
+    }
+    const pic = await this.picture(asked, undefined, { forWrite: true });
+    const written = decidedEntries(asked, decide?.(JSON.stringify(this.keyringItemsOf(pic.keyring, asked))));
+    return { plan: this.entriesKeyringPlan(snapshot, pic.keyring, target, written), written };
+  }
+
+  /**
+   * Several grants of `snapshot` back. File: Codex's refresh lock of each grant, then one
+   * read-modify-write under its store lock (other entries and fields stay). Keyring side: under
+   * every grant's refresh lock, one snapshot of the side's current values of those grants, then
+   * each value set as `restore` sets it.
+   */
+  async restoreEntries(snapshot: Snapshot, keys: EntrySelection, decide?: RestoreDecision): Promise<EntriesRestoreOutcome> {
+    const target = this.restoreTarget(snapshot);
+    const asked = askedEntries(snapshot, target, keys);
+    return this.withRefreshLocks([...asked].sort(), async () => {
+      if (snapshot.storeKind === 'file') {
+        let result: EntriesRestorePlan | undefined;
+        const previous = await this.mutateFile('before-restore', (entries, file) => {
+          const written = decidedEntries(asked, decide?.(file.state === 'present' ? file.text : null));
+          result = { plan: this.entriesFilePlan(snapshot, file, target, written), written };
+          for (const k of written.entryKeys) entries.set(k, target[k] as Record<string, unknown>);
+        });
+        return { ...result!, previous };
+      }
+      const pic = await this.picture(asked, undefined, { forWrite: true });
+      if (!pic.keyring.reachable) throw new Error(`${this.keyringLabel} cannot be used (${pic.keyring.reason ?? 'not consulted'}); nothing was written.`);
+      const current = this.keyringItemsOf(pic.keyring, asked);
+      const written = decidedEntries(asked, decide?.(JSON.stringify(current)));
+      const plan = this.entriesKeyringPlan(snapshot, pic.keyring, target, written);
+      const before = Object.fromEntries(written.entryKeys.filter((k) => current[k] !== undefined).map((k) => [k, current[k]!]));
+      const changing = written.entryKeys.filter((k) => current[k] !== JSON.stringify(target[k]));
+      let previous: SnapshotInfo | undefined;
+      if (changing.length > 0 && Object.keys(before).length > 0) {
+        previous = await this.backups.save({ ...this.keyringSnapshot(before, 'before-restore'), expectedAfter: { topLevelKeys: [], entryKeys: [...new Set([...Object.keys(before), ...written.entryKeys])].sort() } });
+      }
+      for (const key of changing) {
+        await this.mutateKeyring(key, 'before-restore', () => target[key] as Record<string, unknown>, { replaceInvalid: true, snapshotTaken: true });
+      }
+      return { plan, written, previous };
+    });
+  }
+
+  /** The keyring side's current values of `keys` (present or unreadable), as stored. */
+  private keyringItemsOf(keyring: KeyringState, keys: string[]): Record<string, string> {
+    const items = keyringItems(keyring);
+    return Object.fromEntries(keys.filter((k) => items[k] !== undefined).map((k) => [k, items[k]!]));
+  }
+
+  private entriesFilePlan(snapshot: Snapshot, file: FileState, target: Record<string, unknown>, written: EntrySelection): RestorePlan {
+    const wanted = new Set(written.entryKeys);
+    const plan = this.filePlan(snapshot, file, Object.fromEntries(Object.entries(target).filter(([k]) => wanted.has(k))));
+    return { ...plan, entries: plan.entries.filter((c) => wanted.has(c.key)), otherChanges: [] };
+  }
+
+  private entriesKeyringPlan(snapshot: Snapshot, keyring: KeyringState, target: Record<string, unknown>, written: EntrySelection): RestorePlan {
+    const plan = this.keyringPlan(snapshot, keyring, Object.fromEntries(written.entryKeys.map((k) => [k, target[k]])));
+    return plan;
+  }
+
+  /** Codex's refresh locks of several grants, taken in key order (so two of ours never deadlock), then `fn`. */
+  private async withRefreshLocks<T>(keys: string[], fn: () => Promise<T>): Promise<T> {
+    const [first, ...rest] = keys;
+    if (first === undefined) return fn();
+    return this.withRefreshLock(first, () => this.withRefreshLocks(rest, fn));
+  }
+
   // ── reading ──────────────────────────────────────────────────────────────────────────────
 
   private async settings(): Promise<CodexCredentialSettings> {
@@ -539,7 +618,7 @@ export class CodexStore implements CredentialStore {
     key: string,
     reason: string,
     compute: (current: Record<string, unknown> | undefined) => Record<string, unknown> | undefined,
-    options: { replaceInvalid?: boolean; backend?: 'direct' | 'secrets' } = {},
+    options: { replaceInvalid?: boolean; backend?: 'direct' | 'secrets'; snapshotTaken?: boolean } = {},
   ): Promise<{ changed: boolean; snapshot?: SnapshotInfo }> {
     const backend = options.backend ?? (this.secretsBackend ? 'secrets' : 'direct');
     if (backend === 'secrets') return this.mutateSecretsEntry(key, reason, compute, options);
@@ -554,7 +633,8 @@ export class CodexStore implements CredentialStore {
     if (next === undefined && oldText === undefined) return { changed: false };
     const nextText = next === undefined ? undefined : JSON.stringify(next);
     if (nextText === oldText) return { changed: false };
-    const snap = oldText !== undefined ? await this.backups.save(this.keyringSnapshot({ [key]: oldText }, reason, label)) : undefined;
+    // `snapshotTaken`: the caller snapshotted several items at once before (restoreEntries).
+    const snap = oldText !== undefined && !options.snapshotTaken ? await this.backups.save(this.keyringSnapshot({ [key]: oldText }, reason, label)) : undefined;
     const op: KeyringOp = nextText === undefined ? { op: 'delete', account: key } : { op: 'set', account: key, value: nextText };
     const done = await this.keyringRunner([op]);
     if (!done.reachable) throw new Error(`${label} cannot be used (${done.reason}); the write may not have happened.`);
@@ -572,7 +652,7 @@ export class CodexStore implements CredentialStore {
     key: string,
     reason: string,
     compute: (current: Record<string, unknown> | undefined) => Record<string, unknown> | undefined,
-    options: { replaceInvalid?: boolean } = {},
+    options: { replaceInvalid?: boolean; snapshotTaken?: boolean } = {},
   ): Promise<{ changed: boolean; snapshot?: SnapshotInfo }> {
     const label = codexSecretsLabel(this.e);
     return this.withLock(codexSecretsStoreLockPath(codexHome(this.e)), async () => {
@@ -585,7 +665,7 @@ export class CodexStore implements CredentialStore {
       const next = compute(current);
       const nextText = next === undefined ? undefined : JSON.stringify(next);
       if (nextText === oldText) return { changed: false };
-      const snap = oldText !== undefined ? await this.backups.save(this.keyringSnapshot({ [key]: oldText }, reason, label)) : undefined;
+      const snap = oldText !== undefined && !options.snapshotTaken ? await this.backups.save(this.keyringSnapshot({ [key]: oldText }, reason, label)) : undefined;
       const secrets = { ...doc.secrets };
       if (nextText === undefined) delete secrets[name];
       else secrets[name] = nextText;
@@ -870,6 +950,17 @@ function fingerprintsOfRaw(target: Record<string, unknown>, stored = false): Ent
     const r = FallbackEntrySchema.safeParse(v);
     return fingerprintsOfView(k, r.success ? viewOfFallback(r.data) : undefined);
   });
+}
+
+/** The asked-for grants, each checked to be in the snapshot (Codex has no account grants). */
+function askedEntries(snapshot: Snapshot, target: Record<string, unknown>, keys: EntrySelection): string[] {
+  if (keys.topLevelKeys?.length) throw new Error(`Codex's store has no account grants (${keys.topLevelKeys.join(', ')}).`);
+  for (const k of keys.entryKeys) if (!Object.hasOwn(target, k)) throw new Error(`Snapshot ${snapshot.id} has no entry "${k}".`);
+  return [...keys.entryKeys];
+}
+
+function decidedEntries(asked: string[], decided: EntrySelection | undefined): EntrySelection {
+  return { entryKeys: decided ? asked.filter((k) => decided.entryKeys.includes(k)) : asked };
 }
 
 function assertKey(key: string): void {

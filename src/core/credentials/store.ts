@@ -120,6 +120,39 @@ export interface CredentialStore {
   planRestore?(snapshot: Snapshot, entryKey?: string): Promise<RestorePlan>;
   /** Restores under the client's lock, atomically, after a snapshot of the current state. */
   restore?(snapshot: Snapshot, entryKey?: string): Promise<RestoreOutcome>;
+  /**
+   * What restoreEntries would write now; writes nothing. `decide` is given the store's current
+   * content (raw, as a snapshot would hold it; null when there is none).
+   */
+  planRestoreEntries?(snapshot: Snapshot, keys: EntrySelection, decide?: RestoreDecision): Promise<EntriesRestorePlan>;
+  /**
+   * Puts several entries of `snapshot` back into the current store in one write under the
+   * client's lock, after a snapshot of the current state; every other entry and byte stays.
+   * `decide` sees the content read under that lock and says which of `keys` to write (the others
+   * are left as they are now). Claude Code: `topLevelKeys` are account grants (`claudeAiOauth`).
+   * Refuses a store it cannot parse (only a whole `restore` replaces that).
+   */
+  restoreEntries?(snapshot: Snapshot, keys: EntrySelection, decide?: RestoreDecision): Promise<EntriesRestoreOutcome>;
+}
+
+/** Entries of a store by key: `entryKeys` are MCP grants; `topLevelKeys` Claude Code's account grants. */
+export interface EntrySelection {
+  entryKeys: string[];
+  topLevelKeys?: string[];
+}
+
+/** Which of the asked-for entries to write, given the store's current raw content. */
+export type RestoreDecision = (currentRaw: string | null) => EntrySelection;
+
+export interface EntriesRestorePlan {
+  plan: RestorePlan;
+  /** What would be (or was) written: the asked-for keys `decide` kept. */
+  written: EntrySelection;
+}
+
+export interface EntriesRestoreOutcome extends EntriesRestorePlan {
+  /** The snapshot of the current state taken before the write (restoring it is Undo); undefined when nothing was written or the store held nothing. */
+  previous: SnapshotInfo | undefined;
 }
 
 /** What a restore changes; fingerprints only. */

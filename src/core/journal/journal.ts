@@ -105,12 +105,7 @@ export class Journal {
       return { ...base, recorded: false, previous: infoOf(previous), classification: { verdict: 'no-loss', losses: [], added: [], changed: [] }, losses: [], findings: [] };
     }
     const { writer, logoutOf } = await guessWriter(state.client, this.options.writer);
-    const intendedRemovals = previous ? await this.ourRemovalsSince(previous) : [];
-    const classification = classifyChange(
-      previous ? parseStoreContent(previous.client, previous.storeKind, previous.raw) : undefined,
-      parseStoreContent(state.client, state.storeKind, state.raw),
-      { intendedRemovals, logoutOf },
-    );
+    const classification = await this.classify(previous, state, { logoutOf });
     const snapshot = await this.snapshots.save({ ...state, reason: JOURNAL_REASON, writer });
     await this.pruneByAge(state.client, state.location);
     const findings = classification.losses.map((l) =>
@@ -138,16 +133,36 @@ export class Journal {
   }
 
   /**
-   * Entries (and Claude account grants) our own writes removed since `previous`: their
-   * before-write snapshots say what the store was meant to hold after (`expectedAfter`).
+   * The change from `previous` to `next` (two states of one store), our own removals in between
+   * not counted: what `record` does for a new state, and what restoreLost.ts recomputes over the
+   * journal's past states (`next.createdAt` bounds "in between" there).
    */
-  private async ourRemovalsSince(previous: Snapshot): Promise<string[]> {
+  async classify(
+    previous: Snapshot | undefined,
+    next: Pick<Snapshot, 'client' | 'storeKind' | 'raw'> & { createdAt?: string },
+    options: { logoutOf?: readonly string[] } = {},
+  ): Promise<ChangeClassification> {
+    const intendedRemovals = previous ? await this.ourRemovalsBetween(previous, next.createdAt) : [];
+    return classifyChange(
+      previous ? parseStoreContent(previous.client, previous.storeKind, previous.raw) : undefined,
+      parseStoreContent(next.client, next.storeKind, next.raw),
+      { intendedRemovals, logoutOf: options.logoutOf ?? [] },
+    );
+  }
+
+  /**
+   * Entries (and Claude account grants) our own writes removed after `previous` (and, when
+   * given, not after `until`): their before-write snapshots say what the store was meant to hold
+   * after (`expectedAfter`).
+   */
+  private async ourRemovalsBetween(previous: Snapshot, until?: string): Promise<string[]> {
     const own = this.options.ownSnapshots;
     if (!own) return [];
     const listed = await own.list({ client: previous.client, location: previous.location }).catch(() => undefined);
     const out = new Set<string>();
     for (const s of listed?.snapshots ?? []) {
       if (s.location !== previous.location || !OUR_WRITES.has(s.reason) || !s.expectedAfter || s.createdAt < previous.createdAt) continue;
+      if (until !== undefined && s.createdAt > until) continue;
       const kept = new Set(s.expectedAfter.entryKeys);
       for (const e of s.entries) if (!kept.has(e.key)) out.add(e.key);
       const keptTop = new Set(s.expectedAfter.topLevelKeys);
