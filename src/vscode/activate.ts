@@ -16,6 +16,10 @@ import { registerRepairs } from './repairs';
 import { answerConfirmationsForTests } from './confirm';
 import { registerSurfaces, type Surfaces } from './surfaces';
 import type { ServerProbe } from '../core/probe/probe';
+import { JournalWatcher, type JournalPass } from './journalWatcher';
+import { historyCommand, ReadOnlyDocuments, type HistoryShown } from './journalHistory';
+import { LossAlarms, type ShownLoss } from './lossNotification';
+import type { LostRestoreRun } from './lostRestore';
 
 /** What activate() returns: used by the extension-host tests. */
 export interface ExtensionApi {
@@ -33,6 +37,13 @@ export interface ExtensionApi {
   nextWake(): number | undefined;
   /** Where the extension's logs go (the "MCP Auth" output channel's file is below). */
   logDir: string;
+  /** The credential journal: the losses shown this session, and one observation on demand. */
+  journal: {
+    losses(): ShownLoss[];
+    observe(): Promise<JournalPass | undefined>;
+    restore(loss: ShownLoss): Promise<LostRestoreRun>;
+    history(arg: unknown): Promise<HistoryShown>;
+  };
 }
 
 /** Why a pass runs; the log names it. */
@@ -142,6 +153,22 @@ export async function activateExtension(context: vscode.ExtensionContext): Promi
     vscode.commands.registerCommand('mcpAuth.showAddServerHelp', showAddServerHelp),
   );
   registerRepairs(context, { rescan: () => ctx.rescan('repair'), onDidScan: ctx.scanned.event });
+  // The credential journal: every new content of a store kept, every loss said at once (issue 13).
+  const docs = new ReadOnlyDocuments();
+  const journal = new JournalWatcher((line) => surfaces.info(line));
+  const alarms = new LossAlarms({ rescan: () => ctx.rescan('repair'), watcher: journal, docs, log: (line) => surfaces.info(line), onFindings: (f) => ctx.tree.setJournalFindings(f) });
+  const history = (arg?: unknown) => historyCommand(arg, () => journal.journal(), docs);
+  context.subscriptions.push(
+    docs,
+    alarms,
+    journal,
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('mcpAuthDoctor.journal')) void journal.start();
+    }),
+    vscode.commands.registerCommand('mcpAuth.history', history),
+    vscode.commands.registerCommand('mcpAuth.restoreLost', () => alarms.restoreLatest()),
+  );
+  void journal.start();
   context.subscriptions.push(registerGuidedFlow(context));
   // Activation reads the config files and stores; the probe (read-only, bounded) follows only if the view is visible.
   void ctx.rescan('activation');
@@ -153,6 +180,12 @@ export async function activateExtension(context: vscode.ExtensionContext): Promi
     lastUpdate: () => surfaces.lastUpdate(),
     nextWake: () => surfaces.nextWake(),
     logDir: context.logUri.fsPath,
+    journal: {
+      losses: () => [...alarms.shown],
+      observe: () => journal.observe('test'),
+      restore: (loss) => alarms.restore(loss),
+      history,
+    },
     ...(context.extensionMode === vscode.ExtensionMode.Test ? { answerConfirmations: answerConfirmationsForTests } : {}),
   };
 }

@@ -17,6 +17,7 @@ import type { StatusReport } from '../core/status';
 import { confirm, planDetail } from './confirm';
 import { storeWriteGuard } from '../core/storeFields';
 import { editorEnvironment } from './environment';
+import { journalSettings } from './journalWatcher';
 import { clientCommandFor, handOffLabel, HandOffTerminals, type HandOffKind } from './handOff';
 import { forwardedCallbackNote } from '../core/repair/loopbackRedirect';
 import { probeNow, repairHttp } from './reprobe';
@@ -68,7 +69,11 @@ export function registerRepairs(context: vscode.ExtensionContext, host: RepairHo
   context.subscriptions.push(
     terminals,
     guard,
-    host.onDidScan((report) => guard.check(report)),
+    // While the credential journal runs it catches the same losses, from a newer state, and tells
+    // a deliberate logout apart (journalWatcher.ts): one warning per loss, not two.
+    host.onDidScan((report) => {
+      if (!journalSettings().enabled) guard.check(report);
+    }),
     vscode.commands.registerCommand('mcpAuth.refresh', repair(REFRESH)),
     vscode.commands.registerCommand('mcpAuth.login', repair(LOGIN)),
     vscode.commands.registerCommand('mcpAuth.reset', repair(RESET)),

@@ -42,12 +42,19 @@ export class ServerTreeProvider implements vscode.TreeDataProvider<TreeNode> {
   /** Index-aligned with report.servers once the probe has answered. */
   private probes: ServerProbe[] | undefined;
   private probing = false;
+  /** Losses the credential journal caught and that are not restored yet (shown with the stores' findings). */
+  private journalFindings: Finding[] = [];
 
   /** A new local status; `probing` says a probe of it is on its way. */
   update(report: StatusReport, probing = false): void {
     this.report = report;
     this.probes = undefined;
     this.probing = probing;
+    this.changed.fire(undefined);
+  }
+
+  setJournalFindings(findings: Finding[]): void {
+    this.journalFindings = findings;
     this.changed.fire(undefined);
   }
 
@@ -66,7 +73,7 @@ export class ServerTreeProvider implements vscode.TreeDataProvider<TreeNode> {
       })).filter((n) => n.servers.length > 0);
       // Broken config files and troubled credential stores are different jobs for the user.
       const config = this.report.findings.filter((f) => !f.code.startsWith('credentials.'));
-      const stores = this.report.findings.filter((f) => f.code.startsWith('credentials.'));
+      const stores = [...this.journalFindings, ...this.report.findings.filter((f) => f.code.startsWith('credentials.'))];
       return [
         ...clients,
         ...(config.length > 0 ? [{ kind: 'problems' as const, label: 'Config problems', findings: config }] : []),

@@ -29,6 +29,8 @@ export interface Surfaces {
   diagnosticReport(): Promise<string>;
   lastUpdate(): { reasons: RescanReason[]; probed: boolean; at: number } | undefined;
   nextWake(): number | undefined;
+  /** A line in the "MCP Auth" log (the journal's states and losses). */
+  info(line: string): void;
 }
 
 export function registerSurfaces(context: vscode.ExtensionContext, host: SurfaceHost): Surfaces {
@@ -71,6 +73,7 @@ export function registerSurfaces(context: vscode.ExtensionContext, host: Surface
     diagnosticReport: () => report.build(),
     lastUpdate: () => last,
     nextWake: () => schedule.nextWake(),
+    info: (line) => log.info(line),
   };
 }
 

@@ -112,7 +112,9 @@ export async function startRepairsSandbox(root) {
     writeJson(store, blob);
     const settings = path.join(sandbox.workspace, '.vscode', 'settings.json');
     const current = JSON.parse(fs.readFileSync(settings, 'utf8'));
-    writeJson(settings, { ...current, 'terminal.integrated.env.linux': { PATH: `${path.join(repoRoot, 'node_modules', '.bin')}:${process.env.PATH ?? ''}` } });
+    // The loss guard's own warnings are what this suite checks: the journal, which stands in for
+    // the guard while it is on, is off here (the "journal" suite covers it).
+    writeJson(settings, { ...current, 'mcpAuthDoctor.journal.enabled': false, 'terminal.integrated.env.linux': { PATH: `${path.join(repoRoot, 'node_modules', '.bin')}:${process.env.PATH ?? ''}` } });
   } catch (err) {
     await sandbox.teardown();
     throw err;
@@ -138,11 +140,23 @@ export async function startSurfacesSandbox(root) {
 }
 
 /**
+ * The "journal" suite: one live lab and three MCP servers the real Claude Code logged in to
+ * (test/vscode/journalLab.ts), beside a Claude login, for the credential journal's loss alarms and
+ * restores.
+ * @param {string} root an empty directory to build in
+ */
+export async function startJournalSandbox(root) {
+  const { ready, teardown } = await startReadyProcess(['test/vscode/journalLab.ts', root], 180_000);
+  return { home: ready.home, workspace: ready.workspace, teardown };
+}
+
+/**
  * Runs a TypeScript script that starts labs and prints one JSON ready line; returns that line
  * and a teardown that stops it (SIGTERM, SIGKILL after 5 s).
  * @param {string[]} args the script (relative to the repository) and its arguments
+ * @param {number} [readyMs] how long it may take to print its ready line
  */
-async function startReadyProcess(args) {
+async function startReadyProcess(args, readyMs = DEMO_READY_MS) {
   // Node itself, not npx: a SIGTERM to npx does not reach the labs (test/lab/README.md).
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, args[0]), ...args.slice(1)], {
     cwd: repoRoot,
@@ -162,7 +176,7 @@ async function startReadyProcess(args) {
     clearTimeout(timer);
   };
   try {
-    return { ready: await firstJsonLine(child, exited, DEMO_READY_MS), teardown };
+    return { ready: await firstJsonLine(child, exited, readyMs), teardown };
   } catch (err) {
     await teardown();
     throw err;
@@ -212,6 +226,8 @@ export const SCENARIOS = [
   { suite: 'guided', setup: startProbeSandbox },
   // The status bar, Problems and quick fixes, timers, log and report on one lab.
   { suite: 'surfaces', setup: startSurfacesSandbox },
+  // The credential journal: loss alarms, Restore of what was lost, History, on real Claude Code logins.
+  { suite: 'journal', setup: startJournalSandbox },
 ];
 
 /**
