@@ -49,6 +49,13 @@ Commands:
       Put a snapshot (or one entry of it) back, under the client's lock, after a snapshot of
       the current state. Without --yes it prints what would change and exits 1. Afterwards each
       restored access token is checked with its own server; exit 1 when one is dead.
+  restore --lost [--client claude-code|codex] [--yes] [--no-verify]
+      Put back only what the journal's most recent loss took (the lost entries, and Claude
+      Code's account login when it was lost) from the state just before it, merged into the
+      store as it is now; an entry written since the loss stays. Without --yes it prints what
+      comes back and what stays and exits 1; with it, it prints the undo command (restore <id>)
+      and checks each restored access token with its own server: exit 0 when all are live.
+      A store that is unparsable now is replaced whole with the state before the loss (--yes).
   refresh <server> [--client claude-code|codex] [--cwd DIR] [--yes]
       Use the stored refresh token once (at the token endpoint discovery finds, with the stored
       client and the resource) and write the new tokens into that client's store after a
