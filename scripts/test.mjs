@@ -29,7 +29,7 @@ const STAGES = [
   {
     name: 'hardening',
     skip: () => (fs.existsSync(path.join(root, 'test/hardening/.mocharc.json')) ? undefined : 'no test/hardening/.mocharc.json'),
-    run: () => mochaStage(['mocha', '--config', 'test/hardening/.mocharc.json'], 5 * MIN),
+    run: () => mochaStage(['mocha', '--config', 'test/hardening/.mocharc.json'], 12 * MIN),
   },
   { name: 'conformance', run: conformanceStage },
   { name: 'vscode', run: vscodeStage },

@@ -53,6 +53,18 @@ describe('CLI: the journal at the start of a command', () => {
     assert.equal((await journalFiles()).length, 2);
   });
 
+  it('restores one entry from a journal state by its id, as guard prints it', async () => {
+    await writeStore(blob(['linear', 'github']));
+    await run(['backup']);
+    const [before] = await journalFiles();
+    await writeStore(JSON.stringify({ mcpOAuth: {} }));
+    const r = await run(['restore', before!.replace(/\.json$/, ''), '--entry', 'linear|0000000000000000', '--yes', '--no-verify']);
+    assert.equal(r.code, 0, r.err);
+    const now = JSON.parse(await fs.readFile(credentials(), 'utf8')) as { mcpOAuth: Record<string, { accessToken: string }> };
+    assert.deepEqual(Object.keys(now.mcpOAuth), ['linear|0000000000000000']);
+    assert.equal(now.mcpOAuth['linear|0000000000000000']!.accessToken, tok('a-linear'));
+  });
+
   it('journals nothing when MCP_AUTH_DOCTOR_JOURNAL=off, and nothing for commands that do not read the stores', async () => {
     await writeStore(blob(['linear']));
     await run(['backup'], { MCP_AUTH_DOCTOR_JOURNAL: 'off' });

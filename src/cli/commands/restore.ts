@@ -40,8 +40,10 @@ export async function restore(args: string[], io: CliIo): Promise<number> {
   if (!id || extra.length > 0) throw new UsageError('restore takes one snapshot id (see `mcp-auth-doctor backups`)');
   const e = cliEnvironment(io, undefined);
   const snapshots = snapshotStoreFor(e);
-  const snapshot = await snapshots.read(id);
-  if (!snapshot) throw new UsageError(`no snapshot "${id}" in ${snapshots.dir}`);
+  // A journal state (guard and the loss findings name them) restores like any snapshot.
+  const journal = journalFromEnvironment(e);
+  const snapshot = (await snapshots.read(id)) ?? (await journal.snapshots.read(id));
+  if (!snapshot) throw new UsageError(`no snapshot "${id}" in ${snapshots.dir} or ${journal.dir}`);
   const store = credentialStoresFor(e, undefined, { backups: snapshots, clients: [snapshot.client] })[0];
   if (!store?.planRestore || !store.restore) throw new Error(`restoring ${CLIENT_LABELS[snapshot.client]}'s store is not supported yet`);
 

@@ -15,6 +15,7 @@ import type { CredentialStore, EntrySelection, RestorePlan, StoreKind } from '..
 import { MalformedStoreError } from '../credentials/storeFile';
 import { checkRestoredEntries, type RestoreCheckOptions, type RestoredEntryCheck } from '../restoreCheck';
 import { JOURNAL_REASON, type Journal } from './journal';
+import { journalSources, type StateSource } from './sources';
 import { CLAUDE_ACCOUNT_GRANTS, describeWriter, holdsToken, lossFinding, parseStoreContent, type GrantState, type Loss, type LostEntry, type WriterInfo } from './losses';
 
 /** One journaled state that lost grants (alarmed losses only), and the state before it that holds them. */
@@ -141,6 +142,11 @@ export interface LostRestoreOptions {
   /** Check each restored access token with its own server afterwards (default true). */
   verify?: boolean;
   check?: RestoreCheckOptions;
+  /**
+   * Where the restored state is journaled right after the write; default the client's journal
+   * sources, or none when `store` is injected (its runners are the test's, not the sources').
+   */
+  journalAfter?: StateSource | null;
 }
 
 export interface LostRestoreOutcome {
@@ -262,6 +268,7 @@ export async function restoreLost(e: Environment, journal: Journal, loss: Journa
       return { plan, written: false, entries: plan.entries, refused: 'the store is unparsable now: replacing it whole with the state before the loss needs confirmation', checks: [], needsAuthCleared: [] };
     }
     const outcome = await store.restore!(snapshot);
+    await journalRestored(e, journal, loss.client, options);
     const mcp = plan.entries.filter((p) => !p.account).map((p) => p.key);
     const needsAuthCleared = await clearStamps(plan.entries);
     return { plan: { ...plan, storePlan: outcome.plan }, written: true, entries: plan.entries, ...(outcome.previous ? { undoSnapshotId: outcome.previous.id } : {}), checks: await verify(mcp), needsAuthCleared };
@@ -271,6 +278,7 @@ export async function restoreLost(e: Environment, journal: Journal, loss: Journa
   let decided: LostEntryPlan[] = plan.entries;
   const outcome = await store.restoreEntries!(snapshot, keys, (raw) => selectionOf((decided = decideAll(loss, entries, raw))));
   const written = outcome.written.entryKeys.length + (outcome.written.topLevelKeys?.length ?? 0) > 0;
+  if (written) await journalRestored(e, journal, loss.client, options);
   const needsAuthCleared = written ? await clearStamps(decided.filter((p) => p.action === 'restore')) : [];
   return {
     plan: { ...plan, storePlan: outcome.plan },
@@ -280,6 +288,18 @@ export async function restoreLost(e: Environment, journal: Journal, loss: Journa
     checks: await verify(outcome.written.entryKeys),
     needsAuthCleared,
   };
+}
+
+/**
+ * The restored state goes into the journal at once: a clobber that lands before the next watcher
+ * or poll would otherwise be compared with the clobbered state before the restore and go unseen.
+ * Best effort: the restore is done either way.
+ */
+async function journalRestored(e: Environment, journal: Journal, client: ClientId, options: LostRestoreOptions): Promise<void> {
+  const source =
+    options.journalAfter !== undefined ? options.journalAfter : options.store ? null : journalSources(e, { readSecureStores: true, clients: [client], codexSettings: options.codexSettings })[0];
+  if (!source) return;
+  await journal.observe(source).catch(() => undefined);
 }
 
 function wholeStoreEntry(loss: JournaledLoss, e: LostEntry): LostEntryPlan {
