@@ -4,7 +4,7 @@
 // the text is built from the history, which never holds a token.
 import * as vscode from 'vscode';
 import { snapshotStoreFor, type Snapshot, type SnapshotStore } from '../core/credentials/backups';
-import { describeState, historyOf, type ServerHistory } from '../core/journal/history';
+import { serverHistory, timelineLines, type ServerHistory } from '../core/journal/history';
 import type { Journal } from '../core/journal/journal';
 import { CLIENT_LABELS, type ClientId, type McpServer } from '../core/model';
 import { editorEnvironment } from './environment';
@@ -65,42 +65,17 @@ export async function historyCommand(arg: unknown, journal: () => Journal, docs:
   }
   const e = editorEnvironment();
   const stores = [journal().snapshots, snapshotStoreFor(e)];
-  const { snapshots, unreadable } = await readAll(stores, resolved.server.client);
-  const history = historyOf(snapshots, { client: resolved.server.client, key: resolved.key, serverName: resolved.server.name }, {}, unreadable);
+  const history = await serverHistory(stores, { client: resolved.server.client, key: resolved.key, serverName: resolved.server.name });
   const text = historyText(resolved.server, history, stores.map((s) => s.dir));
   const doc = await docs.show(`History of ${resolved.server.name} (${CLIENT_LABELS[resolved.server.client]}).txt`, text);
   return { history, text, uri: doc.uri.toString() };
-}
-
-/** Every snapshot of `client` in the journal and in our backups (each folder read once). */
-async function readAll(stores: SnapshotStore[], client: ClientId): Promise<{ snapshots: Snapshot[]; unreadable: string[] }> {
-  const snapshots: Snapshot[] = [];
-  const unreadable: string[] = [];
-  for (const store of stores) {
-    const listing = await store.list({ client }).catch(() => ({ snapshots: [], unreadable: [] }));
-    unreadable.push(...listing.unreadable.map((u) => u.file));
-    for (const info of listing.snapshots) {
-      const snap = await store.read(info.id);
-      if (snap) snapshots.push(snap);
-      else unreadable.push(info.id);
-    }
-  }
-  return { snapshots, unreadable };
 }
 
 /** The history for people, as `mcp-auth-doctor history` prints it: one state a line, what changed between. */
 export function historyText(server: McpServer, h: ServerHistory, dirs: string[]): string {
   const lines = [`${server.name} (${CLIENT_LABELS[server.client]}, entry ${h.key})`, `From the journal and snapshots in ${dirs.join(' and ')}; token fingerprints only.`, ''];
   if (h.timelines.length === 0) lines.push('  No journaled state or snapshot holds this entry yet.');
-  for (const t of h.timelines) {
-    lines.push(`  ${t.location} (${t.storeKind}${t.partialSnapshots ? '; snapshots of single items: a missing entry is not a removal' : ''})`);
-    t.states.forEach((s, i) => {
-      const change = t.transitions.find((x) => x.to === i);
-      if (change) lines.push(`      ↓ ${change.changes.join(', ')}`);
-      const seen = s.seen > 1 ? ` (seen ${s.seen}× until ${s.lastSeenAt})` : '';
-      lines.push(`    ${s.at}  ${s.reason.padEnd(13)} ${describeState(s)}${seen}`);
-    });
-  }
+  lines.push(...timelineLines(h));
   if (h.registrations.length > 1) {
     lines.push('', `  Client registrations: ${h.registrations.map((r) => `${r.clientId} (first seen ${r.firstSeenAt})`).join(', ')}`);
   }

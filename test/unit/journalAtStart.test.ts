@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { runCli } from '../../src/cli/main';
 import type { CliIo } from '../../src/cli/io';
+import { fingerprint, storageKey } from '../../src/core/storageKey';
 
 const tok = (s: string) => `tok-${s}-${'z'.repeat(24)}`;
 const blob = (names: string[]) =>
@@ -63,6 +64,23 @@ describe('CLI: the journal at the start of a command', () => {
     const now = JSON.parse(await fs.readFile(credentials(), 'utf8')) as { mcpOAuth: Record<string, { accessToken: string }> };
     assert.deepEqual(Object.keys(now.mcpOAuth), ['linear|0000000000000000']);
     assert.equal(now.mcpOAuth['linear|0000000000000000']!.accessToken, tok('a-linear'));
+  });
+
+  it('history reads the journal: states only the journal saw show in the timeline', async () => {
+    const url = 'https://linear.example/mcp';
+    await fs.mkdir(home, { recursive: true });
+    await fs.writeFile(path.join(home, '.claude.json'), JSON.stringify({ mcpServers: { linear: { type: 'http', url } } }));
+    const key = storageKey('linear', 'http', url);
+    const state = (at: string) => JSON.stringify({ mcpOAuth: { [key]: { serverName: 'linear', serverUrl: url, clientId: 'c-linear', accessToken: at, refreshToken: tok('r') } } });
+    await writeStore(state(tok('a1')));
+    await run(['status', '--offline']);
+    await writeStore(state(tok('a2')));
+    await run(['status', '--offline']);
+    const r = await run(['history', 'linear', '--json']);
+    const json = JSON.parse(r.out) as { journalDir: string; servers: { timelines: { states: { accessToken?: string }[] }[] }[] };
+    assert.equal(json.journalDir, path.join(home, '.mcp-auth-doctor', 'backups', 'journal'));
+    const seen = json.servers[0]!.timelines.flatMap((t) => t.states.map((x) => x.accessToken));
+    assert.deepEqual(seen, [fingerprint(tok('a1')), fingerprint(tok('a2'))]);
   });
 
   it('journals nothing when MCP_AUTH_DOCTOR_JOURNAL=off, and nothing for commands that do not read the stores', async () => {

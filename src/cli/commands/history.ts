@@ -5,7 +5,8 @@
 import { parseArgs } from 'node:util';
 import { ALL_CLIENTS, scanConfigs } from '../../core/config/scan';
 import { snapshotStoreFor } from '../../core/credentials/backups';
-import { describeState, serverHistory, type ServerHistory } from '../../core/journal/history';
+import { serverHistory, timelineLines, type ServerHistory } from '../../core/journal/history';
+import { journalFromEnvironment } from '../../core/journal/journal';
 import { CLIENT_LABELS, type McpServer } from '../../core/model';
 import { cliEnvironment } from '../environment';
 import { EXIT_FINDINGS, EXIT_OK, UsageError, type CliIo } from '../io';
@@ -31,25 +32,27 @@ export async function history(args: string[], io: CliIo): Promise<number> {
   // One history per credential: several config entries (scopes) can share a storage key.
   const servers = remote.filter((s, i) => remote.findIndex((o) => o.client === s.client && o.storageKey === s.storageKey) === i);
   const snapshots = snapshotStoreFor(e);
+  const stores = [snapshots, journalFromEnvironment(e).snapshots];
   const histories: { server: McpServer; history: ServerHistory }[] = [];
   for (const server of servers) {
-    histories.push({ server, history: await serverHistory(snapshots, { client: server.client, key: server.storageKey!, serverName: server.name }) });
+    histories.push({ server, history: await serverHistory(stores, { client: server.client, key: server.storageKey!, serverName: server.name }) });
   }
   const diagnosed = histories.some((h) => h.history.diagnoses.length > 0);
   if (values.json) {
-    io.stdout(JSON.stringify(historyJson(snapshots.dir, histories), null, 2) + '\n');
+    io.stdout(JSON.stringify(historyJson(snapshots.dir, histories, stores[1]!.dir), null, 2) + '\n');
     return diagnosed ? EXIT_FINDINGS : EXIT_OK;
   }
-  io.stdout(historyText(snapshots.dir, histories));
+  io.stdout(historyText(stores.map((s) => s.dir).join(' and '), histories));
   return diagnosed ? EXIT_FINDINGS : EXIT_OK;
 }
 
 export const run = history;
 
 /** The `history --json` document (README): fingerprints, times, client ids; never a token. */
-export function historyJson(dir: string, histories: { server: McpServer; history: ServerHistory }[]) {
+export function historyJson(dir: string, histories: { server: McpServer; history: ServerHistory }[], journalDir?: string) {
   return {
     dir,
+    ...(journalDir ? { journalDir } : {}),
     servers: histories.map(({ server, history: h }) => ({
       client: server.client,
       name: server.name,
@@ -69,15 +72,7 @@ function historyText(dir: string, histories: { server: McpServer; history: Serve
   for (const { server, history: h } of histories) {
     lines.push(`${server.name} (${CLIENT_LABELS[server.client]}, entry ${h.key})`);
     if (h.timelines.length === 0) lines.push(`  no snapshot in ${dir} holds this entry`);
-    for (const t of h.timelines) {
-      lines.push(`  ${t.location} (${t.storeKind}${t.partialSnapshots ? '; snapshots of single items: a missing entry is not a removal' : ''})`);
-      t.states.forEach((s, i) => {
-        const change = t.transitions.find((x) => x.to === i);
-        if (change) lines.push(`      ↓ ${change.changes.join(', ')}`);
-        const seen = s.seen > 1 ? ` (seen ${s.seen}× until ${s.lastSeenAt})` : '';
-        lines.push(`    ${s.at}  ${s.reason.padEnd(13)} ${describeState(s)}${seen}`);
-      });
-    }
+    lines.push(...timelineLines(h));
     for (const d of h.diagnoses) {
       lines.push(`  ! ${d.title}`, `    ${d.detail}`, '    Rests on:', ...d.basis.map((b) => `      - ${b}`));
     }

@@ -129,19 +129,38 @@ export interface HistoryOptions {
 
 /** The history of entry `key` of `client`, from every snapshot of that client's stores. */
 export async function serverHistory(
-  snapshots: SnapshotStore,
+  stores: SnapshotStore | SnapshotStore[],
   target: { client: ClientId; key: string; serverName?: string },
   options: HistoryOptions = {},
 ): Promise<ServerHistory> {
-  const listing = await snapshots.list({ client: target.client });
   const full: Snapshot[] = [];
-  const unreadable = listing.unreadable.map((u) => u.file);
-  for (const info of listing.snapshots) {
-    const snap = await snapshots.read(info.id);
-    if (snap) full.push(snap);
-    else unreadable.push(info.id);
+  const unreadable: string[] = [];
+  // Our before-write snapshots and the journal live in separate folders (journal.ts): one history over both.
+  for (const snapshots of Array.isArray(stores) ? stores : [stores]) {
+    const listing = await snapshots.list({ client: target.client }).catch(() => ({ snapshots: [], unreadable: [] }));
+    unreadable.push(...listing.unreadable.map((u) => u.file));
+    for (const info of listing.snapshots) {
+      const snap = await snapshots.read(info.id);
+      if (snap) full.push(snap);
+      else unreadable.push(info.id);
+    }
   }
   return historyOf(full, target, options, unreadable);
+}
+
+/** The timeline lines of a history, as the CLI and the editor's History… show them (fingerprints only). */
+export function timelineLines(h: ServerHistory): string[] {
+  const lines: string[] = [];
+  for (const t of h.timelines) {
+    lines.push(`  ${t.location} (${t.storeKind}${t.partialSnapshots ? '; snapshots of single items: a missing entry is not a removal' : ''})`);
+    t.states.forEach((s, i) => {
+      const change = t.transitions.find((x) => x.to === i);
+      if (change) lines.push(`      ↓ ${change.changes.join(', ')}`);
+      const seen = s.seen > 1 ? ` (seen ${s.seen}× until ${s.lastSeenAt})` : '';
+      lines.push(`    ${s.at}  ${s.reason.padEnd(13)} ${describeState(s)}${seen}`);
+    });
+  }
+  return lines;
 }
 
 /** The same over snapshots already read (any order). */
