@@ -3,10 +3,10 @@
 // persisted and client registrations piling up, shown in a read-only document. Fingerprints only:
 // the text is built from the history, which never holds a token.
 import * as vscode from 'vscode';
-import { snapshotStoreFor, type Snapshot, type SnapshotStore } from '../core/credentials/backups';
+import { snapshotStoreFor } from '../core/credentials/backups';
 import { serverHistory, timelineLines, type ServerHistory } from '../core/journal/history';
 import type { Journal } from '../core/journal/journal';
-import { CLIENT_LABELS, type ClientId, type McpServer } from '../core/model';
+import { CLIENT_LABELS, type McpServer } from '../core/model';
 import { editorEnvironment } from './environment';
 import { pickServer, resolveServerRef, serverRefOf } from './serverRef';
 
