@@ -83,6 +83,13 @@ describe('hardening: files MCP Auth Doctor writes', function () {
   this.timeout(60_000);
   let s: Sandbox;
   beforeEach(async () => (s = await sandbox('files')));
+  /** The journal folder: 0700, one 0600 file per state, at least one state. */
+  const assertPrivateJournal = async (journal: string) => {
+    assert.equal(await modeOf(journal), 0o700, 'journal folder');
+    const states = await fs.readdir(journal);
+    assert.ok(states.length > 0, 'the journal holds the state the command saw');
+    for (const f of states) assert.equal(await modeOf(path.join(journal, f)), 0o600, `journal/${f}`);
+  };
   afterEach(() => s.remove());
 
   it('`backup` creates MCP_AUTH_DOCTOR_BACKUP_DIR 0700 with 0600 snapshots under umask 000, and they hold the live tokens', async () => {
@@ -95,9 +102,11 @@ describe('hardening: files MCP Auth Doctor writes', function () {
     const code = await withOpenUmask(() => runCli(['backup', '--client', 'claude-code'], { stdout: (t) => (out += t), stderr: (t) => (out += t), env: { HOME: s.home, MCP_AUTH_DOCTOR_BACKUP_DIR: dir }, cwd: s.home }));
     assert.equal(code, 0, out);
     assert.equal(await modeOf(dir), 0o700);
-    const files = await fs.readdir(dir);
+    // The snapshot, and the journal's own folder (the CLI journals the store first): private too.
+    const files = (await fs.readdir(dir)).filter((f) => f !== 'journal');
     assert.equal(files.length, 1);
     assert.equal(await modeOf(path.join(dir, files[0]!)), 0o600);
+    await assertPrivateJournal(path.join(dir, 'journal'));
     // What a snapshot is: the store's raw content, live secrets included (docs/security.md says so).
     assert.ok((await fs.readFile(path.join(dir, files[0]!), 'utf8')).includes(token));
     assert.ok(!out.includes(token));
@@ -115,7 +124,10 @@ describe('hardening: files MCP Auth Doctor writes', function () {
     await fs.chmod(dir, 0o777);
     assert.equal(await withOpenUmask(() => runCli(['backup', '--client', 'claude-code'], io)), 0);
     assert.equal(await modeOf(dir), 0o700);
-    for (const f of await fs.readdir(dir)) assert.equal(await modeOf(path.join(dir, f)), 0o600, f);
+    for (const f of await fs.readdir(dir)) {
+      if (f === 'journal') await assertPrivateJournal(path.join(dir, f));
+      else assert.equal(await modeOf(path.join(dir, f)), 0o600, f);
+    }
   });
 
   for (const c of CASES) {

@@ -187,9 +187,10 @@ describe('hardening: no raw token in any CLI output', function () {
     // The live check ran: the lab accepted both stored tokens, so they were read and sent.
     assert.deepEqual(json.servers.filter((x) => x.name === 'lab').map((x) => [x.client, x.state]), [['claude-code', 'valid'], ['codex', 'valid']]);
     assert.equal(lab.canary.tokensReceived(), 0);
-    // Read-only: configs and stores byte for byte, no snapshot taken, no registration, no token request.
+    // Read-only: configs and stores byte for byte, no snapshot taken, no registration, no token
+    // request; the one thing written is the journal's record of the stores, in its own folder.
     assert.deepEqual(await Promise.all(files.map((f) => fs.readFile(f, 'utf8'))), before);
-    await assert.rejects(fs.stat(env.MCP_AUTH_DOCTOR_BACKUP_DIR!), { code: 'ENOENT' });
+    assert.deepEqual(await fs.readdir(env.MCP_AUTH_DOCTOR_BACKUP_DIR!).catch(() => []), ['journal']);
     assert.equal(lab.tokenEndpointRequests(), tokenRequests);
     assert.equal(lab.registrationRequests(), registrations);
   });
