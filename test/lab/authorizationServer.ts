@@ -8,6 +8,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import type * as http from 'node:http';
 import type { ClientView, OidcContext, Provider as ProviderType } from 'oidc-provider';
 import type { LabBehaviour } from './behaviour';
+import { CLIENT_DOCUMENTS } from './clientDocuments';
 import { listenLoopback, sendJson, type LoopbackServer } from './loopbackServer';
 import { LabStore } from './memoryAdapter';
 
@@ -22,6 +23,8 @@ export interface AuthorizationServerCounters {
   refreshes: number;
   /** Authorization codes delivered to a redirect_uri. */
   authorizations: number;
+  /** Client ID Metadata Documents the AS fetched (oidc-provider caches each for 30 s at least). */
+  clientDocumentFetches: number;
 }
 
 export interface AuthorizationServer {
@@ -79,7 +82,7 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
   const { Provider, errors } = await loadProvider();
   const { behaviour, resource, log } = options;
   const store = new LabStore();
-  const counters: AuthorizationServerCounters = { registrations: 0, accessTokens: 0, refreshTokens: 0, refreshes: 0, authorizations: 0 };
+  const counters: AuthorizationServerCounters = { registrations: 0, accessTokens: 0, refreshTokens: 0, refreshes: 0, authorizations: 0, clientDocumentFetches: 0 };
   const resourceServerClient = { clientId: 'lab-mcp-server', clientSecret: randomBytes(24).toString('base64url') };
 
   // The handler is bound once the provider exists, and the provider needs the port for its issuer.
@@ -110,10 +113,27 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
     ],
     // MCP clients register without grant_types more often than not; refresh must still work.
     clientDefaults: { grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' },
+    // oidc-provider's only outbound fetch here is the CIMD one: answered from the stand-ins for the
+    // clients' hosted documents, never the network (an unknown URL is a 404, as a missing page).
+    fetch: async (url: string | URL) => {
+      counters.clientDocumentFetches++;
+      const doc = CLIENT_DOCUMENTS[String(url)];
+      log(`AS fetched client document ${String(url)}: ${doc ? 200 : 404}`);
+      return doc
+        ? new Response(JSON.stringify(doc), { status: 200, headers: { 'content-type': 'application/json', 'cache-control': 'max-age=30' } })
+        : new Response('{"error":"not_found"}', { status: 404, headers: { 'content-type': 'application/json' } });
+    },
     findAccount: async (_ctx: unknown, sub: string) => ({ accountId: sub, claims: async () => ({ sub }) }),
     features: {
       devInteractions: { enabled: false },
       registration: { enabled: true, initialAccessToken: false },
+      // Always on in the provider; the behaviour decides whether it is advertised and allowed.
+      clientIdMetadataDocument: {
+        enabled: true,
+        ack: 'draft-02',
+        allowClient: async () => behaviour.clientIdMetadataDocuments,
+        allowFetch: async () => behaviour.clientIdMetadataDocuments,
+      },
       introspection: { enabled: true, allowedPolicy: async () => true },
       revocation: { enabled: true, allowedPolicy: async () => true },
       resourceIndicators: {
@@ -164,6 +184,8 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
     },
   });
 
+  widenLoopbackMatching(provider, behaviour);
+
   provider.on('registration_create.success', () => counters.registrations++);
   provider.on('access_token.saved', () => counters.accessTokens++);
   provider.on('access_token.issued', () => counters.accessTokens++);
@@ -190,6 +212,10 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
   const metadata = (): Record<string, unknown> => {
     const doc = { ...discovered };
     if (!behaviour.dynamicRegistration) delete doc.registration_endpoint;
+    if (!behaviour.clientIdMetadataDocuments) delete doc.client_id_metadata_document_supported;
+    if (!behaviour.advertisePublicClients && Array.isArray(doc.token_endpoint_auth_methods_supported)) {
+      doc.token_endpoint_auth_methods_supported = doc.token_endpoint_auth_methods_supported.filter((m) => m !== 'none');
+    }
     if (behaviour.advertisedIssuer === 'trailing-slash') doc.issuer = `${issuer}/`;
     if (behaviour.advertisedIssuer === 'other') doc.issuer = `http://localhost:${listener.port}`;
     if (behaviour.codeChallengeMethods === 'plain-only') doc.code_challenge_methods_supported = ['plain'];
@@ -250,6 +276,30 @@ export async function startAuthorizationServer(options: AuthorizationServerOptio
       if (res.status !== 200) throw new Error(`revocation: HTTP ${res.status} ${text.slice(0, 200)}`);
     },
     close: () => listener.close(),
+  };
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * oidc-provider ignores a loopback port only for `application_type: native`; the clients'
+ * documents do not say native (Claude Code's: anthropics/claude-code#44378), so under `any-port`
+ * a CIMD client's http loopback redirect matches its document's whatever the port (RFC 8252 §7.3).
+ */
+function widenLoopbackMatching(provider: ProviderType, behaviour: LabBehaviour): void {
+  const proto = provider.Client.prototype;
+  const exact = proto.redirectUriAllowed;
+  const portless = (uri: string) => {
+    const u = URL.parse(uri);
+    if (!u || u.protocol !== 'http:' || !LOOPBACK_HOSTS.has(u.hostname)) return undefined;
+    u.port = '';
+    return u.href;
+  };
+  proto.redirectUriAllowed = function (value) {
+    if (exact.call(this, value)) return true;
+    if (!this.clientIdMetadataDocument || behaviour.clientDocumentRedirectMatching !== 'any-port') return false;
+    const wanted = portless(value);
+    return wanted !== undefined && this.redirectUris.some((r) => portless(r) === wanted);
   };
 }
 

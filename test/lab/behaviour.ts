@@ -14,6 +14,7 @@ export const CODE_CHALLENGE_METHODS = ['S256', 'plain-only', 'absent'] as const;
 export const MCP_ENDPOINTS = ['normal', 'public', 'forbidden', 'html-404', 'method-not-allowed', 'server-error', 'hang', 'oversized', 'redirect'] as const;
 export const METADATA_ENDPOINTS = ['normal', 'html-404', 'hang', 'oversized', 'redirect'] as const;
 export const METADATA_AUTHORIZATION_SERVERS = ['lab', 'canary'] as const;
+export const CLIENT_DOCUMENT_REDIRECT_MATCHING = ['any-port', 'exact'] as const;
 
 export interface LabBehaviour {
   /** Access-token lifetime in seconds. */
@@ -30,6 +31,21 @@ export interface LabBehaviour {
   scopes: string[];
   /** RFC 7591 registration endpoint advertised and answering. */
   dynamicRegistration: boolean;
+  /**
+   * Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document, MCP 2025-11-25 on):
+   * `client_id_metadata_document_supported: true` advertised, and an https URL client id resolved by
+   * oidc-provider's own CIMD support, fetching from the lab's stand-ins for the clients' hosted
+   * documents (test/lab/clientDocuments.ts). Off: no flag, and a URL client id is an unknown client.
+   */
+  clientIdMetadataDocuments: boolean;
+  /**
+   * How a CIMD client's loopback redirect is matched: `any-port` (RFC 8252 §7.3, what most
+   * CIMD-capable servers do for the clients' port-less documents) or `exact` (string match, the
+   * strict servers of anthropics/claude-code#37767 and #42301). Registered clients are unaffected.
+   */
+  clientDocumentRedirectMatching: (typeof CLIENT_DOCUMENT_REDIRECT_MATCHING)[number];
+  /** `none` listed in the served `token_endpoint_auth_methods_supported` (Codex 0.171 uses CIMD only then). The AS still accepts public clients. */
+  advertisePublicClients: boolean;
   /** Serve RFC 8414 metadata at /.well-known/oauth-authorization-server (alone false = OpenID-only discovery). */
   authorizationServerMetadata: boolean;
   /** Serve OpenID discovery at /.well-known/openid-configuration; with authorizationServerMetadata false there is no AS metadata at all. */
@@ -80,6 +96,9 @@ export const DEFAULT_BEHAVIOUR: LabBehaviour = {
   accessTokenFormat: 'jwt',
   scopes: ['mcp:tools'],
   dynamicRegistration: true,
+  clientIdMetadataDocuments: false,
+  clientDocumentRedirectMatching: 'any-port',
+  advertisePublicClients: true,
   authorizationServerMetadata: true,
   openIdConfiguration: true,
   resourceMetadataLocation: 'both',
@@ -104,6 +123,9 @@ export const LabBehaviourPatch = z
     accessTokenFormat: z.enum(['jwt', 'opaque']),
     scopes: z.array(z.string().min(1)),
     dynamicRegistration: z.boolean(),
+    clientIdMetadataDocuments: z.boolean(),
+    clientDocumentRedirectMatching: z.enum(CLIENT_DOCUMENT_REDIRECT_MATCHING),
+    advertisePublicClients: z.boolean(),
     authorizationServerMetadata: z.boolean(),
     openIdConfiguration: z.boolean(),
     resourceMetadataLocation: z.enum(RESOURCE_METADATA_LOCATIONS),

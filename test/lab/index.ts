@@ -56,6 +56,8 @@ export interface Lab {
   configure(patch: Partial<LabBehaviour>): void;
   /** Clients registered through DCR so far. */
   registrations(): number;
+  /** Client ID Metadata Documents the AS fetched from the stand-ins (clientDocuments.ts). */
+  clientDocumentFetches(): number;
   /** Access tokens issued so far (code exchanges and refreshes). */
   tokensIssued(): number;
   /** Successful refresh_token grants so far. */
@@ -152,6 +154,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       Object.assign(behaviour, patch);
     },
     registrations: () => authorizationServer.counters.registrations,
+    clientDocumentFetches: () => authorizationServer.counters.clientDocumentFetches,
     tokensIssued: () => authorizationServer.counters.accessTokens,
     refreshes: () => authorizationServer.counters.refreshes,
     mcpRequests: () => ({ ...mcp.counters }),

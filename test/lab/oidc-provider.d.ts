@@ -28,6 +28,16 @@ declare module 'oidc-provider' {
     grantTypeAllowed(grantType: string): boolean;
   }
 
+  export interface LabClientPrototype {
+    redirectUriAllowed(this: LabClientInstance, value: string): boolean;
+  }
+
+  export interface LabClientInstance {
+    redirectUris: string[];
+    /** Set (non-enumerable) on clients resolved from a Client ID Metadata Document. */
+    clientIdMetadataDocument?: boolean;
+  }
+
   /** The slice of Koa's context (plus `ctx.oidc`) the lab's hooks read. */
   export interface OidcContext {
     method: string;
@@ -61,6 +71,8 @@ declare module 'oidc-provider' {
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
     interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<InteractionDetails>;
     interactionFinished(req: IncomingMessage, res: ServerResponse, result: object, options?: { mergeWithLastSubmission?: boolean }): Promise<void>;
+    /** The provider's client model; the lab widens loopback matching for CIMD clients on its prototype. */
+    Client: { prototype: LabClientPrototype };
     Grant: {
       new (init: { accountId: string; clientId: string }): Grant;
       find(id: string): Promise<Grant | undefined>;
