@@ -22,11 +22,15 @@ import type { McpServer } from '../../src/core/model';
 import { DEFAULT_MAX_BODY_BYTES, type HttpSettings } from '../../src/core/probe/http';
 import { bearerChallenge, parseWwwAuthenticate } from '../../src/core/probe/wwwAuthenticate';
 import { login, type LoginContext, type LoginUi } from '../../src/core/repair/login';
+import { clientCallbackSettings } from '../../src/core/repair/loopbackRedirect';
 import type { RepairTarget } from '../../src/core/repair/types';
 import { fingerprint, storageKey } from '../../src/core/storageKey';
 
 const STATEFUL = new Set(['2024-11-05', '2025-03-26', '2025-06-18', '2025-11-25']);
 const CLIENT_INFO = { name: 'mcp-auth-doctor-conformance', version: '0.1.0' };
+// The suite's CIMD client id (auth/basic-cimd); Claude Code is pointed at it the way a user would,
+// with MCP_OAUTH_CLIENT_METADATA_URL. Servers that advertise no CIMD never see it.
+const CONFORMANCE_CLIENT_METADATA_URL = 'https://conformance-test.local/client-metadata.json';
 const Context = z.looseObject({ client_id: z.string().optional(), client_secret: z.string().optional() });
 
 const log = (line: string) => process.stderr.write(`adapter: ${line}\n`);
@@ -43,7 +47,7 @@ async function main(): Promise<number> {
 
   const home = await fs.mkdtemp(path.join(os.tmpdir(), 'mad-conformance-'));
   try {
-    const e: Environment = { home, env: { HOME: home }, platform: process.platform, projectDirs: [] };
+    const e: Environment = { home, env: { HOME: home, MCP_OAUTH_CLIENT_METADATA_URL: CONFORMANCE_CLIENT_METADATA_URL }, platform: process.platform, projectDirs: [] };
     const key = storageKey('conformance', 'http', serverUrl, {});
     const server: McpServer = {
       client: 'claude-code',
@@ -102,7 +106,7 @@ async function main(): Promise<number> {
         return fail(`${r.method} answered HTTP ${r.status}${r.detail ? `: ${r.detail}` : ''}`);
       }
       logins++;
-      const ctx: LoginContext = { http, callbackTimeoutMs: 20_000, ...(scopes ? { scopes } : {}) };
+      const ctx: LoginContext = { http, callback: await clientCallbackSettings(e, 'claude-code'), callbackTimeoutMs: 20_000, ...(scopes ? { scopes } : {}) };
       const outcome = await login(target, ctx, ui);
       if (!outcome.ok) return fail(`login refused (${outcome.error}): ${outcome.message}`);
       log(outcome.summary);

@@ -11,86 +11,20 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { runCli } from '../../src/cli/main';
 import type { CliIo } from '../../src/cli/io';
-import { scanConfigs } from '../../src/core/config/scan';
-import { SnapshotStore } from '../../src/core/credentials/backups';
-import { claudeCodeStore, claudeCredentialsFile } from '../../src/core/credentials/claudeCodeStore';
-import { codexCredentialsFile, codexStore } from '../../src/core/credentials/codexStore';
-import type { CredentialStore } from '../../src/core/credentials/store';
-import type { Environment } from '../../src/core/environment';
-import type { ClientId, McpServer } from '../../src/core/model';
+import type { ClientId } from '../../src/core/model';
 import type { HttpSettings } from '../../src/core/probe/http';
-import { login, planLogin, type LoginContext, type LoginUi } from '../../src/core/repair/login';
-import type { RepairOutcome, RepairTarget } from '../../src/core/repair/types';
+import { login, planLogin, type LoginUi } from '../../src/core/repair/login';
+import type { RepairOutcome } from '../../src/core/repair/types';
 import { fingerprint } from '../../src/core/storageKey';
 import { startLab, type Lab } from '../lab';
 import { registerClient } from '../lab/oauthClient';
-import { claudeMcpList, claudeRegistersWhileListing, claudeVersion, codexAppServerStatus, codexLogin, makeSandboxHome, sandboxEnv } from '../support/realClients';
+import { assertOk, labBrowser, labSandbox, loginContext, LOOPBACK_HTTP, rawClaude, rawCodex, removeSandboxes, type Sandbox, type SandboxOptions } from '../support/loginSandbox';
+import { claudeMcpList, claudeRegistersWhileListing, claudeVersion, codexAppServerStatus, codexLogin, sandboxEnv } from '../support/realClients';
 
-const HTTP: HttpSettings = { fetch: (input, init) => fetch(input, init), timeoutMs: 5000, maxBodyBytes: 1 << 20 };
-
-interface Sandbox {
-  home: string;
-  e: Environment;
-  server: McpServer;
-  store: CredentialStore;
-  target: RepairTarget;
-  file: string;
-  backups: SnapshotStore;
-}
-
-const homes: string[] = [];
-
-/** A sandbox HOME where `client` has one server "lab" at the lab's MCP URL (Codex: file store). */
-async function sandbox(client: ClientId, lab: Lab, options: { callbackPort?: number; resource?: string } = {}): Promise<Sandbox> {
-  const home = await makeSandboxHome('mad-login-');
-  homes.push(home);
-  const e: Environment = { home, env: sandboxEnv(home), platform: process.platform, projectDirs: [home], managedMcpPath: path.join(home, 'no-managed-mcp.json') };
-  if (client === 'claude-code') {
-    const entry = { type: 'http', url: lab.mcpUrl, ...(options.callbackPort ? { oauth: { callbackPort: options.callbackPort } } : {}) };
-    await fs.writeFile(path.join(home, '.claude.json'), JSON.stringify({ mcpServers: { lab: entry } }), { mode: 0o600 });
-  } else {
-    await fs.mkdir(path.join(home, '.codex'), { recursive: true });
-    const resource = options.resource ? `oauth_resource = "${options.resource}"\n` : '';
-    await fs.writeFile(path.join(home, '.codex', 'config.toml'), `mcp_oauth_credentials_store = "file"\n\n[mcp_servers.lab]\nurl = "${lab.mcpUrl}"\n${resource}`);
-  }
-  const servers = (await scanConfigs(e, [client])).servers;
-  assert.equal(servers.length, 1, `the sandbox config has one server, found ${servers.length}`);
-  const server = servers[0]!;
-  const backups = new SnapshotStore(path.join(home, 'backups'));
-  const store = client === 'claude-code' ? claudeCodeStore(e, { backups }) : codexStore(e, { backups });
-  const file = client === 'claude-code' ? claudeCredentialsFile(e) : codexCredentialsFile(e);
-  return { home, e, server, store, target: { server, store, key: server.storageKey! }, file, backups };
-}
-
-/** The browser: the lab approves the authorization URL, and its redirect is delivered to our listener. */
-function browser(lab: Lab, seen: { urls: string[]; pages: string[] } = { urls: [], pages: [] }, tamper?: (redirect: URL) => URL | Promise<URL>): LoginUi & { seen: typeof seen } {
-  return {
-    seen,
-    openBrowser: async (url) => {
-      seen.urls.push(url);
-      let redirect = new URL(await lab.approve(url));
-      if (tamper) redirect = await tamper(redirect);
-      const res = await fetch(redirect, { signal: AbortSignal.timeout(15_000) });
-      seen.pages.push(await res.text());
-    },
-  };
-}
-
-function ctx(extra: Partial<LoginContext> = {}): LoginContext {
-  return { http: HTTP, callbackTimeoutMs: 20_000, ...extra };
-}
-
-async function rawClaude(sb: Sandbox): Promise<Record<string, unknown> & { accessToken: string; refreshToken?: string; clientId?: string; expiresAt?: number; scope?: string }> {
-  return JSON.parse(await fs.readFile(sb.file, 'utf8')).mcpOAuth[sb.target.key];
-}
-
-async function rawCodex(sb: Sandbox): Promise<{ server_name: string; server_url: string; issuer?: string; client_id: string; access_token: string; refresh_token?: string; expires_at?: number; scopes: string[] }> {
-  return JSON.parse(await fs.readFile(sb.file, 'utf8'))[sb.target.key];
-}
-
-function assertOk(outcome: RepairOutcome): asserts outcome is Extract<RepairOutcome, { ok: true }> {
-  assert.ok(outcome.ok, `login failed: ${outcome.ok ? '' : `${outcome.error}: ${outcome.message}`}`);
-}
+const HTTP = LOOPBACK_HTTP;
+const sandbox = (client: ClientId, lab: Lab, options: SandboxOptions = {}) => labSandbox(client, lab.mcpUrl, options);
+const browser = labBrowser;
+const ctx = loginContext;
 
 async function freePort(): Promise<number> {
   const server = net.createServer().listen(0, '127.0.0.1');
@@ -100,9 +34,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-after(async () => {
-  for (const h of homes) await fs.rm(h, { recursive: true, force: true });
-});
+after(removeSandboxes);
 
 describe('Re-login into Claude Code’s store', function () {
   this.timeout(180_000);

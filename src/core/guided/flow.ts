@@ -447,7 +447,12 @@ export class GuidedFlow {
       ...prepared.notes.map((n) => ({ label: 'Not offered', value: n })),
       {
         label: 'Client ID Metadata Documents',
-        value: as.client_id_metadata_document_supported === true ? 'offered by the authorization server; not used: MCP Auth Doctor has no hosted client document' : 'not offered',
+        value:
+          as.client_id_metadata_document_supported !== true
+            ? 'not offered'
+            : prepared.candidates.some((c) => c.source === 'metadata-document')
+              ? `offered by the authorization server; ${CLIENT_LABELS[server.client]} logs in with its document here, and so does this login`
+              : `offered by the authorization server; ${CLIENT_LABELS[server.client]} does not use its document here (see above)`,
       },
       { label: 'Dynamic registration', value: as.registration_endpoint ? `offered at ${String(as.registration_endpoint)}` : 'not offered' },
       ...plan.evidence.map((e) => ({ label: 'Pre-check', value: this.redactor.text(e) })),
@@ -459,7 +464,13 @@ export class GuidedFlow {
     r.status = 'done';
     if (plan.kind === 'reuse') {
       r.facts.push({ label: 'Decision', value: `reuse ${plan.client.label} with redirect ${plan.redirectUri}` });
-      r.verdict = { level: 'pass', summary: `${plan.client.label} is reused: the authorization server still accepts it, so nothing is registered` };
+      r.verdict = {
+        level: 'pass',
+        summary:
+          plan.client.source === 'metadata-document'
+            ? `${plan.client.label} is used, as ${CLIENT_LABELS[server.client]} itself logs in here: nothing is registered`
+            : `${plan.client.label} is reused: the authorization server still accepts it, so nothing is registered`,
+      };
     } else if (plan.kind === 'register') {
       r.facts.push({ label: 'Decision', value: `register a new client at ${String(as.registration_endpoint)} as "${registrationName(server.client)}"` });
       r.verdict = {

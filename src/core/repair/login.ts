@@ -4,6 +4,7 @@
 // snapshot, so the client uses them with no further prompt. The UI is passed in: the editor
 // opens the URL with openExternal, the CLI prints it, tests follow it at the lab.
 import * as oauth from 'oauth4webapi';
+import { clientMetadataDocumentFor, documentAllowsRedirect, registrationSupport, type ClientMetadataDocument } from '../clientRegistration';
 import type { CredentialPatch, CredentialSecret, CredentialSummary } from '../credentials/store';
 import { CLIENT_LABELS, type ClientId, type McpServer, type RepairId } from '../model';
 import type { HttpSettings } from '../probe/http';
@@ -83,6 +84,8 @@ type Failure = LoginFailure;
 export interface LoginCandidate extends LoginClient {
   /** For people: `the stored client abc`, `the configured client abc`. */
   label: string;
+  /** For `metadata-document`: the client's document (its URL is the client id). */
+  document?: ClientMetadataDocument;
 }
 
 /** What a login knows before it talks to the authorization server: discovery, the store's entry, the clients and redirect URIs to try. */
@@ -133,7 +136,9 @@ export async function planLogin(target: RepairTarget, ctx: LoginContext): Promis
     `expiresAt: ${s?.expiresAt ? isoTime(s.expiresAt) : 'none'} → as the token response says`,
     `scopes: ${s?.scopes.length ? s.scopes.join(' ') : 'none'} → ${prepared.scopes?.join(' ') ?? 'none asked (the server names none)'}, as granted`,
   );
-  if (decision.kind === 'reuse') {
+  if (decision.kind === 'reuse' && decision.client.source === 'metadata-document') {
+    plan.changes.push(`clientId: ${s?.clientId ?? 'none'} → ${decision.client.clientId} (${decision.client.label.replace(` client ${decision.client.clientId}`, '')}, as ${CLIENT_LABELS[server.client]} itself logs in here; nothing is registered)`);
+  } else if (decision.kind === 'reuse') {
     plan.changes.push(`clientId: ${decision.client.clientId} kept (${decision.client.label}; the authorization server still accepts it, so nothing new is registered)`);
   } else {
     plan.changes.push(
@@ -328,13 +333,19 @@ export async function saveLogin(
   const clientWords =
     client.source === 'registered'
       ? `new client ${client.clientId} registered as "${registrationName(server.client)}"`
-      : `${client.source} client ${client.clientId} reused, nothing registered`;
+      : client.source === 'metadata-document'
+        ? `${CLIENT_LABELS[server.client]}'s Client ID Metadata Document ${client.clientId} as the client, nothing registered`
+        : `${client.source} client ${client.clientId} reused, nothing registered`;
   const changed = [
     `accessToken: ${s?.accessTokenFingerprint ?? 'none'} → ${newFp}`,
     `refreshToken: ${s?.refreshTokenFingerprint ?? 'none'} → ${tokens.refresh_token ? fingerprint(tokens.refresh_token) : 'none (the authorization server issued none)'}`,
     `expiresAt: ${patch.expiresAt ? isoTime(patch.expiresAt) : 'none'}`,
     `scopes: ${granted.length ? granted.join(' ') : 'none'}`,
-    client.source === 'registered' ? `clientId: ${s?.clientId ?? 'none'} → ${client.clientId} (registered now)` : `clientId: ${client.clientId} (kept)`,
+    client.source === 'registered'
+      ? `clientId: ${s?.clientId ?? 'none'} → ${client.clientId} (registered now)`
+      : client.source === 'metadata-document' && s?.clientId !== client.clientId
+        ? `clientId: ${s?.clientId ?? 'none'} → ${client.clientId} (the client's Client ID Metadata Document)`
+        : `clientId: ${client.clientId} (kept)`,
     ...(server.client === 'codex' ? [`issuer: ${discovery.issuer}`] : []),
     ...(stamp ? [stamp] : []),
     ...warnings.map((w) => `note: ${w}`),
@@ -398,7 +409,10 @@ export async function prepareLogin(target: RepairTarget, ctx: LoginContext): Pro
 
   const notes: string[] = [];
   const candidates: LoginCandidate[] = [];
+  const metadataDocument = metadataDocumentCandidate(server, as, ctx.callback?.clientMetadataUrl, notes);
   const configured = server.oauth?.clientId;
+  // Codex's own login never reuses a stored client: where it would use its document, so do we.
+  if (metadataDocument && server.client === 'codex' && !configured) candidates.push(metadataDocument);
   if (configured) {
     // Pre-registered first (spec order); its secret, if any, is the one the client stored with it.
     const storedSecret = summary?.clientId === configured ? secret?.clientSecret : undefined;
@@ -417,7 +431,31 @@ export async function prepareLogin(target: RepairTarget, ctx: LoginContext): Pro
       });
     }
   }
+  // Claude Code uses its document only when no client is stored or configured; tried after them here.
+  if (metadataDocument && !candidates.includes(metadataDocument) && !configured) candidates.push(metadataDocument);
   return { ok: true, discovery, as, ...(scopes ? { scopes } : {}), choices, candidates, ...(summary ? { summary } : {}), notes };
+}
+
+/**
+ * The client's Client ID Metadata Document as a login candidate, when the client itself would
+ * use it at this authorization server (clientRegistration.ts: Claude Code wherever the AS supports
+ * CIMD, Codex only where it also lists `none`); the tokens then belong to the very client id the
+ * client refreshes with. Undefined otherwise, with a note when the document cannot be used.
+ */
+function metadataDocumentCandidate(server: McpServer, as: oauth.AuthorizationServer, overrideUrl: string | undefined, notes: string[]): LoginCandidate | undefined {
+  const support = registrationSupport(as);
+  if (!support.cimd) return undefined;
+  const label = CLIENT_LABELS[server.client];
+  if (server.client === 'codex' && !support.publicClients) {
+    notes.push(`The authorization server supports Client ID Metadata Documents but does not list token endpoint auth method \`none\`, so Codex would not use its document here; neither does this login.`);
+    return undefined;
+  }
+  const doc = clientMetadataDocumentFor(server.client, overrideUrl);
+  if ('invalid' in doc) {
+    notes.push(`${doc.invalid}; ${label}'s Client ID Metadata Document is not used.`);
+    return undefined;
+  }
+  return { clientId: doc.url, source: 'metadata-document', label: `${label}'s Client ID Metadata Document client ${doc.url}`, document: doc };
 }
 
 /**
@@ -430,6 +468,11 @@ export async function prepareLogin(target: RepairTarget, ctx: LoginContext): Pro
 export async function chooseLoginClient(p: LoginPreparation, http: HttpSettings, open: (choice: RedirectChoice) => Promise<{ redirectUri: string; listener?: RedirectListener }>): Promise<LoginDecision> {
   const evidence: string[] = [];
   for (const candidate of p.candidates) {
+    if (candidate.source === 'metadata-document') {
+      const decided = await chooseMetadataDocument(p, http, open, candidate, evidence);
+      if (decided) return decided;
+      continue;
+    }
     let verdict = '';
     for (const choice of p.choices.reuse) {
       let opened: { redirectUri: string; listener?: RedirectListener };
@@ -463,7 +506,7 @@ export async function chooseLoginClient(p: LoginPreparation, http: HttpSettings,
     }
   }
   if (!p.as.registration_endpoint) {
-    const cimd = p.as.client_id_metadata_document_supported === true ? ' It supports Client ID Metadata Documents, which need a hosted client document MCP Auth Doctor does not have.' : '';
+    const cimd = p.as.client_id_metadata_document_supported === true && !p.candidates.some((c) => c.source === 'metadata-document') ? ' It supports Client ID Metadata Documents, but this client does not use one here (see the notes).' : '';
     const why = p.candidates.length ? 'no stored client it still accepts' : 'no client id is stored or configured';
     return {
       kind: 'fail',
@@ -478,6 +521,48 @@ export async function chooseLoginClient(p: LoginPreparation, http: HttpSettings,
     if (!(err instanceof RedirectPortBusy)) throw err;
     return { kind: 'fail', ...failure('other', `${err.message}; nothing was written`, ['relogin']), evidence };
   }
+}
+
+/**
+ * The client's document URL as client_id, on the redirect URI the client itself would send (its
+ * `register` choice: Claude Code `http://localhost:<port>/callback`, Codex
+ * `http://127.0.0.1:<port>/callback`). The document must list that redirect (port-less loopback
+ * entries match any port) and the AS must not refuse the pair; otherwise the login stops with the
+ * reason and the client's own login, never a registration of a client the client is not. Undefined
+ * only when the redirect port is busy and another candidate may follow.
+ */
+async function chooseMetadataDocument(
+  p: LoginPreparation,
+  http: HttpSettings,
+  open: (choice: RedirectChoice) => Promise<{ redirectUri: string; listener?: RedirectListener }>,
+  candidate: LoginCandidate,
+  evidence: string[],
+): Promise<LoginDecision | undefined> {
+  const doc = candidate.document!;
+  const choice = p.choices.register;
+  let opened: { redirectUri: string; listener?: RedirectListener };
+  try {
+    opened = await open(choice);
+  } catch (err) {
+    if (!(err instanceof RedirectPortBusy)) throw err;
+    evidence.push(`${candidate.label}: ${err.message}`);
+    return undefined;
+  }
+  const stop = async (message: string): Promise<LoginDecision> => {
+    await opened.listener?.close();
+    return { kind: 'fail', ...failure('invalid-client', `${message}; nothing was written`, ['edit-config', 'report-server']), evidence };
+  };
+  if (!documentAllowsRedirect(doc.redirectUris, opened.redirectUri)) {
+    return stop(
+      `${candidate.label} lists the redirect URIs ${doc.redirectUris!.join(', ')}, not ${opened.redirectUri} (${choice.why}), so the authorization server would refuse it; remove the callback setting, or log in with the client itself`,
+    );
+  }
+  const check = await precheckClient(http, p.as, { clientId: candidate.clientId, redirectUri: opened.redirectUri, resource: p.discovery.resource, ...(p.scopes ? { scopes: p.scopes } : {}) });
+  evidence.push(`${candidate.label} with redirect ${opened.redirectUri} (${choice.why}): ${check.verdict === 'accepted' ? 'accepted' : check.verdict.replace('-', ' ')} — ${check.evidence}`);
+  if (check.verdict === 'accepted' || check.verdict === 'unknown') return { kind: 'reuse', client: candidate, ...opened, evidence };
+  // The client would be refused the same way: registering another client would hand it tokens it cannot refresh.
+  const ports = doc.redirectUris?.some((u) => !new URL(u).port) ? ' (its document lists port-less loopback redirects, which the server must match on any port: RFC 8252 §7.3)' : '';
+  return stop(`the authorization server does not accept ${candidate.label} with redirect ${opened.redirectUri}${ports} (${check.verdict.replace('-', ' ')}); the client's own login would be refused the same way: ask the server's owner to accept it, or configure a pre-registered client id`);
 }
 
 /** How the login's client authenticates at the token endpoint: the registration's method wins, else chosen from the AS's list. */

@@ -15,17 +15,21 @@ export interface ClientCallbackSettings {
   port?: number;
   /** Codex `mcp_oauth_callback_url`: the redirect URI sent instead of the listener's address. */
   url?: string;
+  /** Claude Code `MCP_OAUTH_CLIENT_METADATA_URL`: its Client ID Metadata Document instead of the published one. */
+  clientMetadataUrl?: string;
 }
 
 /**
  * Claude Code 2.1.197 and 2.1.332: `MCP_OAUTH_CALLBACK_PORT` (a positive integer up to 65535; read
- * from the shipped binaries, function around `Using redirect port`). Codex 0.169: `mcp_oauth_callback_port` and
+ * from the shipped binaries, function around `Using redirect port`) and, 2.1.332,
+ * `MCP_OAUTH_CLIENT_METADATA_URL` (`ot()` in the binary). Codex 0.169: `mcp_oauth_callback_port` and
  * `mcp_oauth_callback_url` at the top of config.toml (codex-rs config_toml.rs).
  */
 export async function clientCallbackSettings(e: Environment, client: ClientId): Promise<ClientCallbackSettings> {
   if (client === 'claude-code') {
     const port = Number.parseInt(e.env.MCP_OAUTH_CALLBACK_PORT ?? '', 10);
-    return port > 0 && port < 65536 ? { port } : {};
+    const clientMetadataUrl = e.env.MCP_OAUTH_CLIENT_METADATA_URL?.trim();
+    return { ...(port > 0 && port < 65536 ? { port } : {}), ...(clientMetadataUrl ? { clientMetadataUrl } : {}) };
   }
   const s = await readCodexSettings(e);
   return { ...(s.callbackPort ? { port: s.callbackPort } : {}), ...(s.callbackUrl ? { url: s.callbackUrl } : {}) };

@@ -12,7 +12,8 @@ import type { HttpSettings } from '../probe/http';
 import { describeRefusal, refusalFor } from '../probe/urls';
 import { classifyTokenError, requestOptionsFor, type TokenEndpointAuthMethod, type TokenEndpointError } from './tokenClient';
 
-export type ClientSource = 'stored' | 'configured' | 'registered';
+/** `metadata-document`: the client's own Client ID Metadata Document URL as client_id (nothing registered). */
+export type ClientSource = 'stored' | 'configured' | 'registered' | 'metadata-document';
 
 export interface LoginClient {
   clientId: string;
