@@ -11,6 +11,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import { CLAUDE_CODE_CLIENT_METADATA_URL, CODEX_CLIENT_METADATA_URL } from '../../src/core/clientRegistration';
 import { clientCallbackSettings } from '../../src/core/repair/loopbackRedirect';
 import { login, planLogin } from '../../src/core/repair/login';
+import { refresh } from '../../src/core/repair/refresh';
 import { startLab, type Lab } from '../lab';
 import { assertOk, labBrowser, labSandbox, loginContext, rawClaude, rawCodex, removeSandboxes, type Sandbox } from '../support/loginSandbox';
 import { claudeMcpList, codexAppServerStatus, codexMcpListJson, sandboxEnv } from '../support/realClients';
@@ -59,7 +60,7 @@ describe('A CIMD-only server (no dynamic registration): our login as each client
     assert.ok(lab.mcpRequests().authorized > 0, 'Claude Code called the server with our token');
   });
 
-  it("Codex: logs in with chatgpt.com's document URL, registers nothing, and the app-server lists the tools", async () => {
+  it("Codex: logs in with chatgpt.com's document URL, registers nothing, our refresh keeps it, and the app-server lists the tools", async () => {
     const sb = await labSandbox('codex', lab.mcpUrl, { prefix: 'mad-cimd-' });
     const seen = { urls: [] as string[], pages: [] as string[] };
     const outcome = await loginAs(sb, lab, seen);
@@ -70,6 +71,15 @@ describe('A CIMD-only server (no dynamic registration): our login as each client
     assert.equal(raw.client_id, CODEX_CLIENT_METADATA_URL);
     assert.equal(raw.issuer, lab.issuer);
     assert.equal(lab.registrationRequests(), 0);
+
+    // Our own refresh of that grant goes out as the same public client, and rotation is written back.
+    const refreshesBefore = lab.refreshes();
+    const refreshed = await refresh(sb.target, { ...loginContext(), runningClients: async () => ({ processes: [], known: true }) });
+    assertOk(refreshed);
+    assert.equal(lab.refreshes(), refreshesBefore + 1);
+    const after = await rawCodex(sb);
+    assert.equal(after.client_id, CODEX_CLIENT_METADATA_URL);
+    assert.notEqual(after.refresh_token, raw.refresh_token, 'the rotated refresh token was written back');
 
     const listed = (await codexMcpListJson(sb.home, { store: 'file' })).find((s) => s.name === 'lab');
     assert.equal(listed?.auth_status, 'o_auth', 'codex mcp list sees the login');
