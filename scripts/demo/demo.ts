@@ -3,7 +3,7 @@
 // writes the demo HOME around them and stores tokens through our own store writers, so the view
 // shows every probe state against servers that really answer: valid, expired, expiring,
 // rejected, insufficient scope, not logged in, misconfigured, no protected-resource metadata,
-// no login needed, unreachable. Prints one JSON line when ready, then runs until killed.
+// no login needed, unreachable, and a server that takes Client ID Metadata Documents only. Prints one JSON line when ready, then runs until killed.
 //   node --import tsx scripts/demo/demo.ts <demo root> [--offline]
 // --offline leaves out the public example servers (linear, github, ...): every URL is loopback.
 import * as path from 'node:path';
@@ -37,6 +37,8 @@ const LABS = {
   public: { mcpEndpoint: 'public' },
   // Never answers: the probe's timeout (mcpAuthDoctor.probe.timeoutSeconds) marks it unreachable.
   hanging: { mcpEndpoint: 'hang' },
+  // Client ID Metadata Documents only, no dynamic registration: a login works only as the client itself.
+  cimd: { clientIdMetadataDocuments: true, dynamicRegistration: false },
 } satisfies Record<string, LabOptions>;
 type Role = keyof typeof LABS;
 
@@ -52,6 +54,7 @@ const SERVER_LAB: Record<string, Role> = {
   'lab-no-metadata': 'noMetadata',
   'lab-public': 'public',
   'lab-hanging': 'hanging',
+  'lab-cimd': 'cimd',
 };
 
 async function startLabs(): Promise<Record<Role, Lab>> {
@@ -132,7 +135,7 @@ async function storeTokens(labs: Record<Role, Lab>, home: string, project: strin
   await labs.main.revoke(await store(claude, 'claude-code', 'lab-rejected', 3600));
   // A good token without the mcp:admin scope the step-up lab requires: 403 insufficient_scope.
   await store(claude, 'claude-code', 'lab-step-up', 3600, 'mcp:tools offline_access');
-  // codex lab-fresh, lab-misconfigured, and the no-metadata, public and hanging servers stay
+  // codex lab-fresh, lab-misconfigured, both lab-cimd, and the no-metadata, public and hanging servers stay
   // without a token: not logged in, or whatever the server's setup makes of that.
 }
 

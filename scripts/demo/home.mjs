@@ -11,8 +11,8 @@ import * as path from 'node:path';
  * whose issuer mismatch Codex refuses (openai/codex#38944, see src/core/probe/verdict.ts).
  */
 export const LAB_SERVERS = {
-  'claude-code': ['lab-notes', 'lab-expired', 'lab-expiring', 'lab-rejected', 'lab-step-up', 'lab-no-metadata', 'lab-public', 'lab-hanging'],
-  codex: ['lab-notes', 'lab-fresh', 'lab-misconfigured'],
+  'claude-code': ['lab-notes', 'lab-expired', 'lab-expiring', 'lab-rejected', 'lab-step-up', 'lab-no-metadata', 'lab-public', 'lab-hanging', 'lab-cimd'],
+  codex: ['lab-notes', 'lab-fresh', 'lab-misconfigured', 'lab-cimd'],
 };
 
 /** Where every lab server name points when no lab runs (a dead loopback port). */

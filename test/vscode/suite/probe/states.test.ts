@@ -21,6 +21,7 @@ const EXPECTED_CONTEXT: Record<'Claude Code' | 'Codex', Record<string, string>> 
     'lab-no-metadata': 'server.remote.misconfigured',
     'lab-public': 'server.remote.no-auth-needed',
     'lab-hanging': 'server.remote.unreachable',
+    'lab-cimd': 'server.remote.not-logged-in',
     // Dead loopback ports: refused at once.
     'ci-status': 'server.remote.unreachable',
     'docs-search': 'server.remote.unreachable',
@@ -30,6 +31,7 @@ const EXPECTED_CONTEXT: Record<'Claude Code' | 'Codex', Record<string, string>> 
     'lab-notes': 'server.remote.valid.refreshable',
     'lab-fresh': 'server.remote.not-logged-in',
     'lab-misconfigured': 'server.remote.misconfigured',
+    'lab-cimd': 'server.remote.not-logged-in',
     context7: 'server.stdio',
     // Disabled: listed, never probed.
     'old-tracker': 'server.remote',

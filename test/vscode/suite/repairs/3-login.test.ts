@@ -96,4 +96,24 @@ describe('re-login from the editor', function () {
     assert.equal(result.state, 'valid');
     assert.notEqual(readClaudeStore().data.mcpOAuth[key]!.accessToken, old.accessToken, 'a new access token is stored');
   });
+
+  it('at a server that takes Client ID Metadata Documents only: logs in as Claude Code itself, registering nothing', async () => {
+    await clearNotifications();
+    const cimd = userRef('claude-code', 'lab-cimd');
+    assert.equal(await treeState('Claude Code', 'lab-cimd'), 'not-logged-in', 'the demo leaves lab-cimd without a login');
+    const before = readClaudeStore();
+    const [{ result, dialog }, browser] = await Promise.all([
+      answerDialog(command<RepairRun>('mcpAuth.login', cimd), 'Log In'),
+      askUi<BrowserVisit>('completeLogin', { timeoutMs: 45_000 }, 60_000),
+    ]);
+    assert.match(dialog.detail, /clientId: none → https:\/\/claude\.ai\/oauth\/claude-code-client-metadata \(Claude Code's Client ID Metadata Document, as Claude Code itself logs in here; nothing is registered\)/);
+    assert.equal(browser.query.client_id, 'https://claude.ai/oauth/claude-code-client-metadata', 'the browser carries the document URL as client_id');
+    assert.ok(result.outcome?.ok, `login failed: ${JSON.stringify(result.outcome)}`);
+    assert.equal(result.state, 'valid');
+    assert.equal(await treeState('Claude Code', 'lab-cimd'), 'valid');
+    const after = readClaudeStore();
+    const entry = after.data.mcpOAuth[claudeKeyOf(after, 'lab-cimd')]!;
+    assert.equal(entry.clientId, 'https://claude.ai/oauth/claude-code-client-metadata');
+    for (const k of Object.keys(before.data.mcpOAuth)) assert.equal(rawText(after.raw, ['mcpOAuth', k]), rawText(before.raw, ['mcpOAuth', k]), `entry ${k} changed`);
+  });
 });
