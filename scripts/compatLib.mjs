@@ -35,8 +35,8 @@ export const AREA_RULES = [
   // Repairs judged by the client: after our refresh / re-login / reset / Undo the real client connects, lists tools or needs auth.
   {
     area: 'repairs',
-    file: /^(repairLogin|repairRefresh|repairReset|restoreVerify|restoreLost|failureModes|issuerChanged)$/,
-    title: /\bclaude (mcp list|connects|con|then|reports)|app-server|Codex then lists|the running codex|the client connects/,
+    file: /^(repairLogin|repairRefresh|repairReset|restoreVerify|restoreLost|failureModes|issuerChanged|cimdLogin)$/,
+    title: /\bclaude (mcp list|connects|con|then|reports)|app-server|Codex then lists|the running codex|the client connects|by the real client/,
   },
   { area: 'other', file: /./ },
 ];
