@@ -9,11 +9,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Environment } from '../environment';
 import { overflowService, type OverflowSlot } from './claudeCodeKeychainOverflow';
+import { scanKeychain, SECURITY_PATH, SECURITY_TIMEOUT_MS, type KeychainScan } from './macKeychain';
 import type { CommandResult, CommandRunner } from './runCommand';
 
-export const SECURITY_PATH = '/usr/bin/security';
-/** Claude Code's own `security` timeout (10 s in 2.1.197's keychain prefetch). */
-export const SECURITY_TIMEOUT_MS = 10_000;
+export { SECURITY_PATH, SECURITY_TIMEOUT_MS };
 
 /**
  * Above this many bytes of JSON the Keychain blob is close to what Claude Code can store: it
@@ -89,6 +88,15 @@ export class ClaudeKeychain {
     if (any.code === 0) return { state: 'found', account: parseAccount(any.stdout) ?? '' };
     if (any.code === 44) return { state: 'absent' };
     return { state: 'unavailable', reason: describeFailure(any) };
+  }
+
+  /**
+   * Every item of the service in every keychain, by attributes only (`dump-keychain`, no `-d`):
+   * account, modification date and keychain before any secret is read; several items of one
+   * service happen (claude-code#3065: `$USER` and empty accounts).
+   */
+  scan(): Promise<KeychainScan> {
+    return scanKeychain(this.run, { service: this.service }, this.timeoutMs);
   }
 
   /** The item's password (the JSON blob). */

@@ -20,7 +20,10 @@
 // - The keyring API cannot list items by service everywhere; we look up the storage keys we know
 //   (configured servers, file entries) and add what `findCredentials` returns where it works.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
 import { z } from 'zod';
+import type { KeychainItem } from './macKeychain';
 
 export const CODEX_KEYRING_SERVICE = 'Codex MCP Credentials';
 export const CODEX_KEYRING_TIMEOUT_MS = 5_000;
@@ -28,8 +31,9 @@ export const CODEX_KEYRING_TIMEOUT_MS = 5_000;
 export type KeyringOp = { op: 'get'; account: string } | { op: 'set'; account: string; value: string } | { op: 'delete'; account: string } | { op: 'find' };
 
 export type KeyringOpResult =
-  | { ok: true; value?: string | null; deleted?: boolean; found?: { account: string; password: string }[] }
-  | { ok: false; error: string; ambiguous?: boolean };
+  // `notRead`: items seen by their attributes only, their secret not read (macOS: macKeychainCodex.ts).
+  | { ok: true; value?: string | null; deleted?: boolean; found?: { account: string; password: string }[]; notRead?: KeychainItem[] }
+  | { ok: false; error: string; ambiguous?: boolean; notRead?: KeychainItem };
 
 export type KeyringBatch = { reachable: true; results: KeyringOpResult[] } | { reachable: false; reason: string };
 
@@ -89,11 +93,16 @@ process.stdin.on('end', () => {
 
 let modulePath: { path: string | undefined } | undefined;
 
-/** Where the binding is installed, looked up once: a failed require.resolve walks node_modules folders synchronously. */
+/**
+ * Where the binding is, looked up once (a failed require.resolve walks node_modules folders
+ * synchronously): a per-target VSIX's own copy next to the bundle (dist/native/, scripts/package.mjs),
+ * else where npm installed it.
+ */
 export function defaultKeyringModulePath(): string | undefined {
   if (!modulePath) {
+    const bundled = path.join(__dirname, 'native', 'index.js');
     try {
-      modulePath = { path: require.resolve('@napi-rs/keyring') };
+      modulePath = { path: existsSync(bundled) ? bundled : require.resolve('@napi-rs/keyring') };
     } catch {
       modulePath = { path: undefined };
     }

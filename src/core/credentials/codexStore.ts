@@ -46,6 +46,9 @@ import {
 } from './codexFormat';
 import { CODEX_KEYRING_SERVICE, childKeyringRunner, defaultKeyringModulePath, type KeyringOp, type KeyringRunner } from './codexKeyring';
 import { secretToolKeyringRunner } from './codexKeyringSecretTool';
+import { scanKeychain, type KeychainScan } from './macKeychain';
+import { CODEX_KEYCHAIN_NOT_READ, isKeychainNotRead, macCodexKeyringRunner } from './macKeychainCodex';
+import { runCommand, type CommandRunner } from './runCommand';
 import { CODEX_LOCK_TIMEOUT_MS, acquireFlock, codexFileStoreLockPath, codexRefreshLockPath, codexSecretsStoreLockPath, type FlockTool, type HeldFlock } from './codexLocks';
 import { CODEX_SECRETS_KEYRING_SERVICE, codexSecretKey, codexSecretsFilePath } from './codexSecrets';
 import { emptySecretsDoc, loadCodexSecrets, saveCodexSecrets, type CodexSecretsIo } from './codexSecretsStore';
@@ -103,6 +106,14 @@ export interface CodexStoreOptions {
   /** Keyring calls for service "codex", where the secrets file's key is (default like `keyring`). */
   secretsKeyring?: KeyringRunner;
   keyringTimeoutMs?: number;
+  /** macOS: runs /usr/bin/security for attribute-only look-ups of Codex's Keychain items (tests: a replay). */
+  security?: CommandRunner;
+  /**
+   * macOS: read (and write) Codex's Keychain items, which makes macOS ask the user (their access
+   * list names only Codex). Only on an explicit action, after CODEX_KEYCHAIN_PROMPT_EXPLANATION;
+   * without it each item is reported as CODEX_KEYCHAIN_NOT_READ. Default false.
+   */
+  allowKeychainPrompt?: boolean;
   lockTimeoutMs?: number;
   /** Which flock helper holds Codex's locks (tests cover both). */
   flockTool?: FlockTool;
@@ -140,8 +151,8 @@ export class CodexStore implements CredentialStore {
     this.backups = options.backups ?? snapshotStoreFor(e);
     this.now = options.now ?? Date.now;
     this.directKeyringLabel = codexKeyringLabel(e.platform);
-    this.keyringRunner = options.keyring ?? defaultKeyringRunner(e, options.keyringTimeoutMs);
-    this.secretsKeyringRunner = options.secretsKeyring ?? defaultKeyringRunner(e, options.keyringTimeoutMs, CODEX_SECRETS_KEYRING_SERVICE);
+    this.keyringRunner = options.keyring ?? defaultKeyringRunner(e, options, options.keyringTimeoutMs);
+    this.secretsKeyringRunner = options.secretsKeyring ?? defaultKeyringRunner(e, options, options.keyringTimeoutMs, CODEX_SECRETS_KEYRING_SERVICE);
     this.primary = options.settings?.mode === 'file' ? 'file' : 'keyring';
     this.secretsBackend = options.settings ? usesSecretsBackend(codexCredentialSettings(options.settings, e.platform)) : false;
     this.keyringLabel = this.secretsBackend ? codexSecretsLabel(e) : this.directKeyringLabel;
@@ -282,6 +293,16 @@ export class CodexStore implements CredentialStore {
         ...(snapshots.length > 1 ? { snapshotIds: snapshots.map((x) => x.id) } : {}),
       };
     });
+  }
+
+  /**
+   * macOS: Codex's Keychain items (service "Codex MCP Credentials") by their attributes only
+   * (account = storage key, modification date, keychain); never prompts, reads no secret.
+   * Undefined elsewhere, where keyring items have no attribute-only listing we rely on.
+   */
+  async keychainItems(): Promise<KeychainScan | undefined> {
+    if (this.e.platform !== 'darwin') return undefined;
+    return scanKeychain(this.options.security ?? runCommand, { service: CODEX_KEYRING_SERVICE }, this.options.keyringTimeoutMs);
   }
 
   /**
@@ -515,6 +536,10 @@ export class CodexStore implements CredentialStore {
     if (found?.ok && found.found) {
       for (const item of found.found) if (!copies.has(item.account)) copies.set(item.account, parseKeyringValue(item.password));
     }
+    // macOS without permission: items seen by their attributes only.
+    for (const item of (found?.ok && found.notRead) || []) {
+      if (!copies.has(item.account)) copies.set(item.account, { state: 'error', reason: CODEX_KEYCHAIN_NOT_READ, ambiguous: false });
+    }
     for (const [k, c] of copies) if (c.state === 'absent' && !keys.includes(k)) copies.delete(k);
     return { reachable: true, consulted: true, copies };
   }
@@ -571,7 +596,8 @@ export class CodexStore implements CredentialStore {
       if (copy?.state === 'error') throw new Error(`${this.keyringLabel}: ${copy.reason}; nothing was written.`);
       return 'keyring';
     }
-    // auto
+    // auto. An item we did not read is still the one Codex reads first: a file write would not take.
+    if (copy?.state === 'error' && isKeychainNotRead(copy)) throw new Error(`${this.keyringLabel}: ${copy.reason}; nothing was written. Reading it needs your permission first.`);
     if (!pic.keyring.reachable || copy?.state === 'error' || copy?.state === 'invalid') return 'file';
     if (copy?.state === 'present') return 'keyring';
     return fileEntry(pic.file, key) ? 'file' : 'keyring';
@@ -975,8 +1001,11 @@ export { codexKey } from './codexFormat';
  * The keyring binding where this tool was installed with it (npm); on Linux without it (the VSIX
  * carries no native module), libsecret's secret-tool, which speaks to the same Secret Service.
  */
-function defaultKeyringRunner(e: Environment, timeoutMs?: number, service?: string): KeyringRunner {
+function defaultKeyringRunner(e: Environment, store: CodexStoreOptions, timeoutMs?: number, service?: string): KeyringRunner {
   const options = { ...(timeoutMs ? { timeoutMs } : {}), ...(service ? { service } : {}) };
   if (e.platform === 'linux' && !defaultKeyringModulePath()) return secretToolKeyringRunner({ env: e.env, ...options });
-  return childKeyringRunner({ env: e.env, platform: e.platform, ...options });
+  const reader = childKeyringRunner({ env: e.env, platform: e.platform, ...options });
+  if (e.platform !== 'darwin') return reader;
+  // macOS: attribute look-ups through /usr/bin/security; the binding reads only with permission.
+  return macCodexKeyringRunner({ security: store.security ?? runCommand, reader, allowKeychainPrompt: !!store.allowKeychainPrompt, ...options });
 }
