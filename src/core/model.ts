@@ -65,6 +65,11 @@ export interface OAuthSettings {
   scopes?: string[];
   /** RFC 8707 resource the client sends at login (Codex `oauth_resource`). */
   resource?: string;
+  /**
+   * Enterprise-managed authorization (SEP-990, ID-JAG) configured for the server: Claude Code
+   * `oauth.xaa: true`, Codex `auth = "ema_auth"` (see enterpriseAuthorization.ts).
+   */
+  enterpriseManaged?: boolean;
 }
 
 export interface McpServer {

@@ -287,5 +287,6 @@ function oauthSettings(raw: unknown): OAuthSettings | undefined {
   if (typeof raw.callbackPort === 'number') o.callbackPort = raw.callbackPort;
   if (typeof raw.authServerMetadataUrl === 'string') o.authServerMetadataUrl = raw.authServerMetadataUrl;
   if (typeof raw.scopes === 'string') o.scopes = raw.scopes.split(/\s+/).filter(Boolean);
+  if (raw.xaa === true) o.enterpriseManaged = true;
   return Object.keys(o).length > 0 ? o : undefined;
 }

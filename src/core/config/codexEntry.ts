@@ -261,6 +261,7 @@ export function codexServer(entry: Entry, place: ServerPlace, e: Environment, cl
     ...(entry.oauth?.callback_url !== undefined ? { callbackUrl: entry.oauth.callback_url } : {}),
     ...(entry.scopes !== undefined ? { scopes: entry.scopes } : {}),
     ...(entry.oauth_resource !== undefined ? { resource: entry.oauth_resource } : {}),
+    ...(entry.auth === 'ema_auth' ? { enterpriseManaged: true } : {}),
   };
   if (Object.keys(oauth).length > 0) server.oauth = oauth;
   return server;
