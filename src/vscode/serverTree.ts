@@ -6,7 +6,7 @@ import { describeToken, type TokenStatus } from '../core/tokenStatus';
 import { describeClientVersion } from '../core/clientVersions';
 import { CLIENT_LABELS } from '../core/model';
 import { ALL_CLIENTS } from '../core/config/scan';
-import { clientAuthentication, displayUrl, serverWhere, sourceLabel, worstSeverity } from '../core/present/describe';
+import { clientAuthentication, describeRegistration, displayUrl, serverWhere, sourceLabel, worstSeverity } from '../core/present/describe';
 import type { ServerProbe, ServerState } from '../core/probe/probe';
 import { describeRevisions } from '../core/probe/catalogue';
 import { COMPAT_CLIENT_LABELS } from '../core/probe/verdict';
@@ -246,6 +246,8 @@ function serverItem(node: Extract<TreeNode, { kind: 'server' }>): vscode.TreeIte
   if (probed) {
     tooltip.appendText(`State: ${STATE_WORDS[probe.state]} (probed in ${probe.ms} ms, MCP ${probe.revision})\n\n`);
     if (probe.authorizationServers[0]) tooltip.appendText(`Authorization server: ${probe.authorizationServers[0].issuer}\n\n`);
+    const registration = probe.registration?.find((r) => r.client === s.client);
+    if (registration) tooltip.appendText(`Registration: ${describeRegistration(registration)}\n\n`);
     tooltip.appendText(`Client verdicts: ${probe.compatibility.map((c) => `${COMPAT_CLIENT_LABELS[c.client]}: ${c.verdict}`).join(' · ')}\n\n`);
   }
   tooltip.appendText(`Defined in ${sourceLabel(s)}`);

@@ -11,7 +11,7 @@ import { collectStatus, type StatusReport } from '../../core/status';
 import { describeClientVersion, nodeVersionIo, type ClientVersionInfo } from '../../core/clientVersions';
 import { describeToken, type TokenStatus } from '../../core/tokenStatus';
 import { CLIENT_LABELS } from '../../core/model';
-import { clientAuthentication, displayUrl, serverWhere } from '../../core/present/describe';
+import { clientAuthentication, describeRegistration, displayUrl, serverWhere } from '../../core/present/describe';
 import { cliEnvironment } from '../environment';
 import { EXIT_FINDINGS, EXIT_OK, UsageError, type CliIo } from '../io';
 import { isoTime } from '../../core/time';
@@ -116,6 +116,8 @@ function probeJson(p: ServerProbe) {
     authorizationServers: p.authorizationServers,
     token: p.token ? { live: p.token.live, status: p.token.liveStatus ?? null, notCheckedBecause: p.token.notCheckedBecause ?? null, claims: p.token.claims ? { ...p.token.claims, exp: p.token.claims.exp ? isoTime(p.token.claims.exp) : null } : null } : null,
     compatibility: p.compatibility,
+    registration: p.registration ?? [],
+    enterpriseManaged: p.enterpriseManaged ?? false,
     trace: p.trace,
   };
 }
@@ -178,6 +180,8 @@ function statusTable(report: StatusReport, run: ProbeRun | undefined, verbose: b
           if (f.reference) lines.push(`      see: ${f.reference}${revisions ? ` (${revisions})` : ''}`);
         }
       }
+      const own = p?.registration?.find((r) => r.client === s.client);
+      if (p && verbose && own) lines.push(`      registration: ${describeRegistration(own)}`);
       if (p && verbose && p.compatibility.length && p.state !== 'not-probed') {
         lines.push(`      clients: ${p.compatibility.map((c) => `${COMPAT_CLIENT_LABELS[c.client]} ${c.verdict}`).join(', ')}`);
       }

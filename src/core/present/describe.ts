@@ -86,3 +86,19 @@ export function clientAuthentication(s: McpServer, hasStoredLogin: boolean): Cli
   }
   return undefined;
 }
+
+/** How a client gets its client id at the server, for a detail line: "Client ID Metadata Document (https://…)". */
+export function describeRegistration(v: { method: 'configured' | 'stored' | 'metadata-document' | 'dynamic-registration' | 'none'; clientId?: string }): string {
+  switch (v.method) {
+    case 'configured':
+      return `configured client id (${v.clientId ?? '?'})`;
+    case 'stored':
+      return `the client it stored (${v.clientId ?? '?'})`;
+    case 'metadata-document':
+      return `Client ID Metadata Document (${v.clientId ?? '?'})`;
+    case 'dynamic-registration':
+      return 'dynamic registration (a new client at each login)';
+    case 'none':
+      return 'none: it cannot log in without a configured client id';
+  }
+}

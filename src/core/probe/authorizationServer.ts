@@ -232,7 +232,7 @@ function checkDocument(d: AuthorizationServerDiscovery, doc: AuthorizationServer
     add(
       probeFinding('probe.public-clients-unsupported', {
         title: 'The token endpoint does not take public clients',
-        detail: `token_endpoint_auth_methods_supported is [${methods.join(', ')}], without "none". MCP clients on your machine are public clients; they need a registration that returns a client secret, or a pre-registered client id and secret in the config.`,
+        detail: `token_endpoint_auth_methods_supported is [${methods.join(', ')}], without "none". MCP clients on your machine are public clients; they need a registration that returns a client secret, or a pre-registered client id and secret in the config.${doc.client_id_metadata_document_supported === true ? ' Codex does not use its Client ID Metadata Document here for that reason (it registers dynamically, or cannot log in without dynamic registration); Claude Code still uses its document, a public client, which works where the server accepts public clients anyway.' : ''}`,
         evidence,
       }),
     );
@@ -242,7 +242,8 @@ function checkDocument(d: AuthorizationServerDiscovery, doc: AuthorizationServer
     add(
       probeFinding('probe.dcr-only', {
         title: 'Clients can only register dynamically (no Client ID Metadata Documents)',
-        detail: '2026-07-28 deprecates Dynamic Client Registration in favour of Client ID Metadata Documents; clients that follow it prefer a URL client id when the server supports one.',
+        detail:
+          'Without a configured client id, each login by Claude Code or Codex registers a new client here (RFC 7591); where a server supports Client ID Metadata Documents both identify themselves with their published documents instead (Claude Code 2.1.332, Codex 0.171 when `none` is listed). 2026-07-28 deprecates Dynamic Client Registration in favour of them. Nothing to fix on your side; a registration per login is what the server\'s owner can spare clients by supporting them.',
         evidence,
       }),
     );

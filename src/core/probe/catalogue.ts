@@ -267,14 +267,28 @@ export const PROBE_CATALOGUE = {
   },
   'probe.no-registration-path': {
     severity: 'error',
-    reference: 'MCP 2025-11-25 / 2026-07-28 §Client Registration Approaches (pre-registered, CIMD, DCR) [D7, E1]; failure mode C1, claude-code#3433',
+    reference:
+      'MCP 2025-11-25 / 2026-07-28 §Client Registration Approaches (pre-registered, CIMD, DCR) [D7, E1]; failure mode C1, claude-code#3433; each client\'s rule in src/core/clientRegistration.ts (Claude Code 2.1.332 and Codex 0.171 binaries, lab runs: Codex uses CIMD only where `none` is listed)',
     revisions: ALL_REVISIONS,
     repairs: ['edit-config', 'report-server'],
   },
   'probe.dcr-only': {
     severity: 'info',
-    reference: 'MCP 2026-07-28 client-registration (Dynamic Client Registration deprecated in favour of Client ID Metadata Documents)',
+    reference: 'MCP 2026-07-28 client-registration (Dynamic Client Registration deprecated in favour of Client ID Metadata Documents); Claude Code 2.1.332 and Codex 0.171 use CIMD where a server supports it (src/core/clientRegistration.ts)',
     revisions: ONLY_LATEST,
+    repairs: [],
+  },
+  'probe.cimd-without-public-clients': {
+    severity: 'info',
+    reference:
+      'draft-ietf-oauth-client-id-metadata-document (CIMD clients are public clients, token_endpoint_auth_method none); RFC 8414 §2 token_endpoint_auth_methods_supported; Codex 0.171 "MCP authorization server does not advertise CIMD with token endpoint auth method `none`" (lab: it registers by DCR instead)',
+    revisions: FROM_1125,
+    repairs: ['report-server'],
+  },
+  'probe.enterprise-managed': {
+    severity: 'info',
+    reference:
+      'MCP extension io.modelcontextprotocol/enterprise-managed-authorization (SEP-990; ID-JAG: RFC 8693 token exchange at the IdP, RFC 7523 jwt-bearer grant at the AS); MCP conformance auth/enterprise-managed-authorization; Claude Code 2.1.332 oauth.xaa / `claude mcp xaa`; Codex 0.171 auth = "ema_auth"',
     repairs: [],
   },
   'probe.iss-parameter-not-advertised': {

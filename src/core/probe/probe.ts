@@ -18,6 +18,8 @@ import { mcpProbeRequest } from './mcpRequest';
 import { discoverResourceMetadata, type FoundResourceMetadata, type ResourceMetadataResult } from './resourceMetadata';
 import { DEFAULT_REVISION, isSpecRevision, isStateless, type SpecRevision } from './revisions';
 import { judgeStoredToken, type TokenJudgement } from './tokenJudgement';
+import { judgeRegistration } from './registrationJudgement';
+import { registrationSupport, type RegistrationVerdict } from '../clientRegistration';
 import { refusalFor, resourceIdentifier } from './urls';
 import { compatibility, type ClientVerdict } from './verdict';
 
@@ -79,6 +81,14 @@ export interface ServerProbe {
   authorizationServers: AuthorizationServerReport[];
   token?: Pick<TokenJudgement, 'live' | 'liveStatus' | 'notCheckedBecause' | 'claims'>;
   compatibility: ClientVerdict[];
+  /**
+   * What each of our clients' own login does at the first authorization server (configured,
+   * stored, metadata-document, dynamic-registration, none): the server's own client first, then
+   * the other as if the server were added there. Empty when no metadata was found.
+   */
+  registration: RegistrationVerdict[];
+  /** The server uses enterprise-managed authorization (SEP-990): no browser login for it. */
+  enterpriseManaged?: boolean;
   ms: number;
 }
 
@@ -89,6 +99,8 @@ export interface ProbeOptions {
   now?: number;
   /** One cache per run: pass the same one to every probe of a run. */
   cache?: DiscoveryCache;
+  /** Claude Code's MCP_OAUTH_CLIENT_METADATA_URL in the environment it starts with. */
+  clientMetadataUrl?: string;
 }
 
 export async function probeServers(targets: ProbeTarget[], options: ProbeOptions): Promise<ServerProbe[]> {
@@ -102,7 +114,7 @@ export async function probeServer(target: ProbeTarget, options: ProbeOptions): P
   const now = options.now ?? Date.now();
   const cache = options.cache ?? new DiscoveryCache();
   const { server } = target;
-  const result: ServerProbe = { state: 'not-probed', summary: '', revision, findings: [], trace: [], authorizationServers: [], compatibility: [], ms: 0 };
+  const result: ServerProbe = { state: 'not-probed', summary: '', revision, findings: [], trace: [], authorizationServers: [], compatibility: [], registration: [], ms: 0 };
   const done = (r: ServerProbe = result): ServerProbe => {
     r.ms = Math.round(performance.now() - started);
     return r;
@@ -227,17 +239,17 @@ export async function probeServer(target: ProbeTarget, options: ProbeOptions): P
     });
   }
   const primary = discoveries.find((d) => d.document);
-  if (primary?.document && !primary.document.registration_endpoint && primary.document.client_id_metadata_document_supported !== true && !preRegistered) {
-    result.findings.push(
-      probeFinding('probe.no-registration-path', {
-        title: 'There is no way for a client to register with the authorization server',
-        detail:
-          'The server offers neither Dynamic Client Registration nor Client ID Metadata Documents, and no client id is configured or stored. Register an OAuth app with the provider and give the client its id: ' +
-          'Claude Code `claude mcp add --client-id <id> …` (or "oauth": {"clientId": …}), Codex `[mcp_servers.<name>.oauth] client_id = "…"`, VS Code "oauth": {"clientId": …} in mcp.json.',
-        evidence: primary.metadataUrl ? [`metadata: ${primary.metadataUrl}`] : [],
-      }),
-    );
-  }
+  const storedClientId = target.summary?.clientId ?? target.token?.clientId ?? undefined;
+  const registration = judgeRegistration({
+    server,
+    ...(primary?.document ? { document: primary.document } : {}),
+    ...(primary?.metadataUrl ? { metadataUrl: primary.metadataUrl } : {}),
+    ...(storedClientId ? { storedClientId } : {}),
+    ...(options.clientMetadataUrl ? { clientMetadataUrl: options.clientMetadataUrl } : {}),
+  });
+  result.registration = registration.verdicts;
+  if (registration.enterprise.required) result.enterpriseManaged = true;
+  result.findings.push(...registration.findings);
 
   // Step 4: the stored token.
   if (target.token) {
@@ -269,7 +281,7 @@ export async function probeServer(target: ProbeTarget, options: ProbeOptions): P
     result.state = result.findings.some((f) => f.severity === 'error' && f.code.startsWith('probe.')) ? 'misconfigured' : 'not-logged-in';
   }
   result.summary = summarize(result, target.token, now);
-  return done(finish(result, target, now, { resourceMetadataFound: Boolean(prm.found), legacyMetadataFound, claudeMetadataOverride, preRegistered }));
+  return done(finish(result, target, now, { resourceMetadataFound: Boolean(prm.found), legacyMetadataFound, claudeMetadataOverride, preRegistered, registration: result.registration, ...(primary?.document ? { registrationOffered: registrationSupport(primary.document) } : {}), ...(result.enterpriseManaged ? { enterpriseManaged: true } : {}) }));
 }
 
 /** What steps 1 and 2 found for one URL: shared by every server configured with it in a run. */

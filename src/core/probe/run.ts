@@ -17,6 +17,8 @@ export interface ProbeSettings {
   revision?: SpecRevision;
   /** Send each stored access token to its own server to see whether it is accepted (default true). */
   liveCheck?: boolean;
+  /** Claude Code's MCP_OAUTH_CLIENT_METADATA_URL; default: the one in `proxy.env`, the environment the probe runs in. */
+  clientMetadataUrl?: string;
 }
 
 export interface ProbeRun {
@@ -63,7 +65,8 @@ export async function probeReport(report: StatusReport, settings: ProbeSettings 
     return target;
   });
   try {
-    const probes = await probeServers(targets, { http, cache, now: report.at, ...(settings.revision ? { revision: settings.revision } : {}) });
+    const clientMetadataUrl = settings.clientMetadataUrl ?? settings.proxy?.env.MCP_OAUTH_CLIENT_METADATA_URL;
+    const probes = await probeServers(targets, { http, cache, now: report.at, ...(settings.revision ? { revision: settings.revision } : {}), ...(clientMetadataUrl ? { clientMetadataUrl } : {}) });
     return { probes, metadataFetches: cache.fetches, ms: Math.round(performance.now() - started), network: proxied?.description ?? 'the caller\'s fetch' };
   } finally {
     await proxied?.close();

@@ -6,6 +6,7 @@
 // shared/docs/failure-modes.md B2, B4, B5, C1, G5; @modelcontextprotocol/sdk 1.32.2 client/auth.ts.
 import type { Finding } from '../model';
 import type { ProbeFindingCode } from './catalogue';
+import type { RegistrationSupport, RegistrationVerdict } from '../clientRegistration';
 
 export type CompatClient = 'claude-code' | 'codex' | 'vscode' | 'sdk';
 
@@ -35,6 +36,12 @@ export interface VerdictContext {
   claudeMetadataOverride: boolean;
   /** A client id is configured or stored for this server (no registration needed). */
   preRegistered: boolean;
+  /** What the first authorization server offers for registration (absent: no metadata). */
+  registrationOffered?: RegistrationSupport;
+  /** Claude Code's and Codex's own registration verdicts (registrationJudgement.ts): `none` fails that client. */
+  registration?: RegistrationVerdict[];
+  /** Enterprise-managed authorization: registration is not how these clients get in. */
+  enterpriseManaged?: boolean;
 }
 
 type Rule = Partial<Record<CompatClient, [Verdict, string]>> | ((ctx: VerdictContext, f: Finding) => Partial<Record<CompatClient, [Verdict, string]>>);
@@ -104,15 +111,24 @@ const RULES: Partial<Record<ProbeFindingCode, Rule>> = {
     codex: ['unknown', 'no source; spec-strict clients refuse'],
   },
   'probe.pkce-s256-missing': ALL_FAIL('every MCP client uses PKCE with S256'),
+  // Claude Code and Codex: from their registration verdicts (compatibility() below). VS Code and
+  // SDK clients: only where the server offers neither way (no source on their CIMD rules).
   'probe.no-registration-path': (ctx) =>
-    ctx.preRegistered
+    ctx.preRegistered || ctx.registrationOffered?.cimd || ctx.registrationOffered?.dcr
       ? {}
       : {
-          'claude-code': ['fails', '"Incompatible auth server: does not support dynamic client registration"; add the server with --client-id (claude-code#3433)'],
-          codex: ['fails', '"Dynamic registration failed"; set [mcp_servers.<name>.oauth] client_id'],
           vscode: ['fails', '"Dynamic Client Registration not supported"; set oauth.clientId in mcp.json'],
           sdk: ['fails', 'needs a pre-registered client id'],
         },
+  'probe.enterprise-managed': (_ctx, f) =>
+    f.severity === 'warning'
+      ? {
+          'claude-code': ['at-risk', 'works only with "oauth": {"xaa": true}, a client id and secret, and an IdP connection (`claude mcp xaa setup`, CLAUDE_CODE_ENABLE_XAA=1)'],
+          codex: ['at-risk', 'works only with auth = "ema_auth" from host policy and Codex\'s enterprise sign-in'],
+          vscode: ['unknown', 'no source'],
+          sdk: ['unknown', 'no source'],
+        }
+      : {},
   'probe.public-clients-unsupported': {
     'claude-code': ['at-risk', 'a public client; works only if registration hands out a secret or one is configured'],
     codex: ['at-risk', 'a public client'],
@@ -169,6 +185,9 @@ export function compatibility(findings: Finding[], ctx: VerdictContext): ClientV
     }
     const effects = typeof rule === 'function' ? rule(ctx, f) : rule;
     for (const [c, [v, why]] of Object.entries(effects) as [CompatClient, [Verdict, string]][]) apply(c, v, `${f.title}: ${why}`);
+  }
+  if (!ctx.enterpriseManaged) {
+    for (const r of ctx.registration ?? []) if (r.method === 'none') apply(r.client, 'fails', `no way to register: ${r.why}`);
   }
   return CLIENTS.map((c) => out.get(c) as ClientVerdict);
 }

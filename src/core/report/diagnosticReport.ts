@@ -6,7 +6,7 @@ import type { ServerProbe } from '../probe/probe';
 import { describeExchange } from '../probe/http';
 import { COMPAT_CLIENT_LABELS } from '../probe/verdict';
 import { CLIENT_LABELS } from '../model';
-import { serverWhere } from '../present/describe';
+import { describeRegistration, serverWhere } from '../present/describe';
 import type { StatusReport } from '../status';
 import { describeToken } from '../tokenStatus';
 
@@ -54,6 +54,7 @@ export function diagnosticReport(report: StatusReport, probes: (ServerProbe | un
       if (probe && probe.state !== 'not-probed') {
         lines.push(`Spoke MCP ${probe.revision}${probe.era ? ` (the server answered in the ${probe.era} era)` : ''}.`);
         for (const as of probe.authorizationServers) lines.push(`Authorization server ${as.issuer} (${as.kind ?? 'metadata not found'}; client registration: ${as.registration.join(', ') || 'none offered'}).`);
+        for (const r of probe.registration ?? []) lines.push(`Registration, ${CLIENT_LABELS[r.client]}${r.client === server.client ? '' : ' (if added there)'}: ${describeRegistration(r)}.`);
         lines.push('');
       }
       for (const f of findings) lines.push(`- **${f.severity}** \`${f.code}\`: ${f.title}`);
