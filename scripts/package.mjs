@@ -6,7 +6,8 @@
 // Each binary comes from the npm registry's tarball of @napi-rs/keyring-<triple> at the installed
 // @napi-rs/keyring's version (`npm pack`, kept in .vscode-test/keyring-cache/), checked against the
 // registry's dist.integrity and package-lock.json's pin. With the registry out of reach, a cached
-// tarball still matching the lockfile's pin is used, so a rerun needs no network.
+// tarball still matching the lockfile's pin is used, so a rerun needs no network. The CLI's npm
+// package goes to dist/npm/mcp-auth-doctor-cli.tgz (packCli).
 import { execFile as execFileCb, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -32,6 +33,7 @@ export const TARGETS = {
 };
 export const UNIVERSAL_VSIX = path.join(root, 'mcp-auth-doctor.vsix');
 export const vsixFor = (target) => path.join(root, `mcp-auth-doctor-${target}.vsix`);
+export const CLI_PACKAGE = path.join(root, 'dist', 'npm', 'mcp-auth-doctor-cli.tgz');
 const CACHE = path.join(root, '.vscode-test', 'keyring-cache');
 const STAGE = path.join(root, '.vscode-test', 'vsix-stage');
 
@@ -129,10 +131,45 @@ function stage(name, files, target, tgz) {
   return dir;
 }
 
+/**
+ * The CLI as an npm package (`npx mcp-auth-doctor`), built as @napi-rs/keyring itself is: the bundle
+ * with the binding's loader in dist/native/ (where codexKeyring.ts looks first) and every platform's
+ * binary package as an optional dependency at the loader's version, so npm installs only the one
+ * matching the user's os, cpu and libc. Nothing else: dist/cli.js bundles every other dependency.
+ */
+async function packCli(version) {
+  const dir = path.join(STAGE, 'cli');
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(path.join(dir, 'dist', 'native'), { recursive: true });
+  const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+  const loader = path.join(root, 'node_modules', '@napi-rs', 'keyring');
+  const binaries = JSON.parse(fs.readFileSync(path.join(loader, 'package.json'), 'utf8')).optionalDependencies;
+  const cli = {
+    name: manifest.name,
+    version: manifest.version,
+    description: manifest.description,
+    license: manifest.license,
+    repository: manifest.repository,
+    keywords: manifest.keywords,
+    engines: { node: manifest.engines.node },
+    bin: manifest.bin,
+    files: ['dist/cli.js', 'dist/native/'],
+    optionalDependencies: Object.fromEntries(Object.keys(binaries).map((name) => [name, version])),
+  };
+  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify(cli, null, 2) + '\n');
+  for (const f of ['README.md', 'LICENSE', 'dist/cli.js']) fs.copyFileSync(path.join(root, f), path.join(dir, f));
+  for (const f of ['index.js', 'LICENSE']) fs.copyFileSync(path.join(loader, f), path.join(dir, 'dist', 'native', f));
+  fs.mkdirSync(path.dirname(CLI_PACKAGE), { recursive: true });
+  const { stdout } = await execFile('npm', ['pack', '--json', '--pack-destination', path.dirname(CLI_PACKAGE)], { cwd: dir, timeout: 120_000 });
+  fs.renameSync(path.join(path.dirname(CLI_PACKAGE), JSON.parse(stdout)[0].filename), CLI_PACKAGE);
+}
+
 async function main() {
   const started = Date.now();
   execFileSync(process.execPath, ['esbuild.js', '--production'], { cwd: root, stdio: 'inherit' });
   execFileSync(process.execPath, ['scripts/vsixReadme.mjs'], { cwd: root, stdio: 'inherit' });
+  // A target that fails leaves no VSIX of an earlier run behind for the content test to pass on.
+  for (const out of [UNIVERSAL_VSIX, ...Object.keys(TARGETS).map(vsixFor), CLI_PACKAGE]) fs.rmSync(out, { force: true });
   // dist/native/ exists only in the staged copies; one left in dist/ would slip into the universal VSIX.
   fs.rmSync(path.join(root, 'dist', 'native'), { recursive: true, force: true });
   const version = JSON.parse(fs.readFileSync(path.join(root, 'node_modules', '@napi-rs', 'keyring', 'package.json'), 'utf8')).version;
@@ -147,14 +184,16 @@ async function main() {
         .then((tgz) => vsce(stage(target, files, target, tgz), { target, packagePath: vsixFor(target) })),
     );
   }
+  jobs.push(packCli(version));
+  const outs = [UNIVERSAL_VSIX, ...Object.keys(TARGETS).map(vsixFor), CLI_PACKAGE];
   const outcomes = await Promise.allSettled(jobs);
   const failed = outcomes.filter((o) => o.status === 'rejected');
   for (const [i, o] of outcomes.entries()) {
-    const out = i === 0 ? UNIVERSAL_VSIX : vsixFor(Object.keys(TARGETS)[i - 1]);
+    const out = outs[i];
     if (o.status === 'fulfilled') console.log(`package: ${path.basename(out)} ${(fs.statSync(out).size / 1024).toFixed(0)} KiB`);
     else console.error(`package: ${path.basename(out)} failed: ${String(o.reason?.stderr || o.reason?.message || o.reason).trim()}`);
   }
-  console.log(`package: ${outcomes.length - failed.length} VSIX(s) in ${((Date.now() - started) / 1000).toFixed(1)} s (keyring ${version})`);
+  console.log(`package: ${outcomes.length - failed.length} of ${outcomes.length} packages in ${((Date.now() - started) / 1000).toFixed(1)} s (keyring ${version})`);
   if (failed.length) process.exit(1);
 }
 

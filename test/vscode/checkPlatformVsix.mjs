@@ -4,13 +4,14 @@
 // unpacked linux-x64 bundle loads its binary, and its CLI reads a Codex keyring login through it
 // with secret-tool replaced by a stand-in that records any call (the universal bundle, counter-check,
 // falls back to it); installed into the VS Code server, the linux-x64 VSIX shows that login in the
-// view, read the same way. With --built the VSIXs of an earlier `npm run package` are checked.
+// view, read the same way. The CLI's npm package holds no binary, names every platform's as an
+// optional dependency, and laid out as npm installs it reads the same login. With --built the VSIXs of an earlier `npm run package` are checked.
 // Prints `checkPlatformVsix: N passed, N failed` last.
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { TARGETS, UNIVERSAL_VSIX, vsixFor } from '../../scripts/package.mjs';
+import { CLI_PACKAGE, TARGETS, UNIVERSAL_VSIX, vsixFor } from '../../scripts/package.mjs';
 import { chromium } from 'playwright-core';
 import { freePort, LOOPBACK_ONLY_ENV, node24, root, serverMain, spawnVsCodeServer, waitForPort } from '../../scripts/vscodeServer.mjs';
 import { STEPS } from './uiDriver.mjs';
@@ -167,6 +168,35 @@ try {
     if (!universalStatus.secretToolCalled) throw new Error('secret-tool was not called');
     if (!universalStatus.server) throw new Error('no vsix-keyring in the status');
     if (universalStatus.server.token?.state === 'stored') throw new Error('it reads the login all the same');
+  });
+
+  const keyring = JSON.parse(fs.readFileSync(path.join(root, 'node_modules/@napi-rs/keyring/package.json'), 'utf8'));
+  await check('the CLI npm package: the bundle and the loader, every platform binary as an optional dependency at the loader’s version, nothing else', () => {
+    const names = execFileSync('tar', ['-tzf', CLI_PACKAGE], { encoding: 'utf8' }).split('\n').filter(Boolean).sort();
+    const expected = ['package/LICENSE', 'package/README.md', 'package/dist/cli.js', 'package/dist/native/LICENSE', 'package/dist/native/index.js', 'package/package.json'];
+    if (JSON.stringify(names) !== JSON.stringify(expected)) throw new Error(`it holds ${names.join(', ')}`);
+    const manifest = JSON.parse(execFileSync('tar', ['-xOzf', CLI_PACKAGE, 'package/package.json'], { encoding: 'utf8' }));
+    if (manifest.dependencies) throw new Error(`dependencies: ${JSON.stringify(manifest.dependencies)}`);
+    const wanted = Object.fromEntries(Object.keys(keyring.optionalDependencies).map((n) => [n, keyring.version]));
+    if (JSON.stringify(manifest.optionalDependencies) !== JSON.stringify(wanted)) throw new Error(`optionalDependencies: ${JSON.stringify(manifest.optionalDependencies)}`);
+    if (manifest.bin?.['mcp-auth-doctor'] !== './dist/cli.js') throw new Error(`bin: ${JSON.stringify(manifest.bin)}`);
+  });
+
+  await check('the CLI npm package, laid out as npm installs it here (with its linux-x64-gnu binary package beside it), reads the keyring login through the binary', () => {
+    if (keyringMissing) throw new Error(`cannot check here: ${keyringMissing}`);
+    // npm's own choice of the optional dependency by os/cpu/libc is not run here (no install); the
+    // binary package comes from the verified tarball scripts/package.mjs cached.
+    const modules = path.join(tmp, 'npm', 'node_modules');
+    const own = path.join(modules, 'mcp-auth-doctor');
+    const binary = path.join(modules, '@napi-rs', 'keyring-linux-x64-gnu');
+    for (const [tgz, dir] of [[CLI_PACKAGE, own], [path.join(root, '.vscode-test/keyring-cache', `napi-rs-keyring-linux-x64-gnu-${keyring.version}.tgz`), binary]]) {
+      fs.mkdirSync(dir, { recursive: true });
+      execFileSync('tar', ['-xzf', tgz, '-C', dir, '--strip-components=1']);
+    }
+    const status = readStatus(own);
+    if (status.secretToolCalled) throw new Error(`secret-tool was called: ${fs.readFileSync(calls, 'utf8').trim()}`);
+    const token = status.server?.token;
+    if (token?.state !== 'stored' || !token.hasRefreshToken || !token.fingerprint) throw new Error(`vsix-keyring's token: ${JSON.stringify(token)} (${status.stderr.trim().split('\n')[0]})`);
   });
 
   // As a user gets it: the linux-x64 VSIX installed into a real VS Code server, the same login and
