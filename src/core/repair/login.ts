@@ -6,6 +6,7 @@
 import * as oauth from 'oauth4webapi';
 import { clientMetadataDocumentFor, documentAllowsRedirect, registrationSupport, type ClientMetadataDocument } from '../clientRegistration';
 import type { CredentialPatch, CredentialSecret, CredentialSummary } from '../credentials/store';
+import { enterpriseManagedAuthorization, type EnterpriseAuthorization } from '../enterpriseAuthorization';
 import { CLIENT_LABELS, type ClientId, type McpServer, type RepairId } from '../model';
 import type { HttpSettings } from '../probe/http';
 import { fingerprint } from '../storageKey';
@@ -376,6 +377,10 @@ class BrowserNotOpened extends Error {
   override name = 'BrowserNotOpened';
 }
 
+function enterpriseHandOff(e: Extract<EnterpriseAuthorization, { required: true }>): Failure {
+  return failure('other', `${e.why}; MCP Auth Doctor opens no browser login there and wrote nothing. ${e.handOff.replace(/\.$/, '')}`, []);
+}
+
 function failure(error: RepairErrorKind, message: string, next: RepairId[]): Failure {
   return { ok: false, error, message, next };
 }
@@ -384,6 +389,9 @@ function failure(error: RepairErrorKind, message: string, next: RepairId[]): Fai
 export async function prepareLogin(target: RepairTarget, ctx: LoginContext): Promise<({ ok: true } & LoginPreparation) | LoginFailure> {
   const { server, store, key } = target;
   if (!server.url || !key) return failure('other', `${server.name} is not a remote server with a URL; there is nothing to log in to`, ['edit-config']);
+  // Enterprise-managed authorization (SEP-990) has no browser login at the server: never open one.
+  const configuredEnterprise = enterpriseManagedAuthorization(server);
+  if (configuredEnterprise.required) return enterpriseHandOff(configuredEnterprise);
   let summary: CredentialSummary | undefined;
   let secret: CredentialSecret | undefined;
   try {
@@ -401,6 +409,8 @@ export async function prepareLogin(target: RepairTarget, ctx: LoginContext): Pro
   const mismatch = discovery.findings.find((f) => f.code === 'probe.resource-mismatch' && f.severity === 'error');
   if (mismatch && !server.oauth?.resource) return failure('discovery', `${mismatch.title} (${discovery.resource}); no token is asked for it and nothing was written`, ['edit-config', 'report-server']);
   const as = discovery.authorizationServer;
+  const enterprise = enterpriseManagedAuthorization(server, as);
+  if (enterprise.required) return enterpriseHandOff(enterprise);
   const scopes = scopesToRequest(as, ctx.scopes?.length ? ctx.scopes : discovery.scopes);
   // Stores that keep the registered redirect URI (Claude Code's `redirectUri`) may expose it.
   const storedRedirectUri = summary?.redirectUri;
