@@ -2,7 +2,7 @@
 // read off its bundled cli (function names are the minified ones of that build).
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { claudeConfigDir, type Environment } from '../environment';
+import { claudeConfigDir, pathFor, type Environment } from '../environment';
 
 /**
  * The global config: `$CLAUDE_CONFIG_DIR/.claude.json` when the variable is set, else
@@ -10,15 +10,18 @@ import { claudeConfigDir, type Environment } from '../environment';
  * `<config dir>/.config.json`, when it exists, is read instead.
  */
 export async function globalConfigCandidates(e: Environment): Promise<{ file: string; looked: string[] }> {
-  const legacy = path.join(claudeConfigDir(e), '.config.json');
-  const current = path.join(e.env.CLAUDE_CONFIG_DIR ? path.resolve(e.env.CLAUDE_CONFIG_DIR) : e.home, '.claude.json');
+  const p = pathFor(e);
+  const legacy = p.join(claudeConfigDir(e), '.config.json');
+  const current = p.join(e.env.CLAUDE_CONFIG_DIR ? p.resolve(e.env.CLAUDE_CONFIG_DIR) : e.home, '.claude.json');
   return (await exists(legacy)) ? { file: legacy, looked: [legacy, current] } : { file: current, looked: [legacy, current] };
 }
 
 /**
  * The system folder for managed files (`rI`). Windows moved from C:\ProgramData\ClaudeCode to
  * C:\Program Files\ClaudeCode in 2.1.2 (anthropics/claude-code#18720); 2.1.197 reads only the
- * latter, with the drive letter fixed (#77835).
+ * latter, with the drive letter fixed (#77835), and so does 2.1.332 (`pr()`: "C:\\Program
+ * Files\\ClaudeCode", then `join(…, "managed-settings.json")`; no ProgramData path for it). Its
+ * HKLM/HKCU `SOFTWARE\Policies\ClaudeCode` registry policies are not read here.
  */
 export function managedDir(e: Environment): string {
   if (e.managedMcpPath) return path.dirname(e.managedMcpPath);
@@ -42,7 +45,7 @@ export function managedMcpFile(e: Environment): string {
  */
 export function settingsFiles(e: Environment, projectDir: string | undefined): { user: string; project?: string; local?: string; managed: string } {
   return {
-    user: path.join(claudeConfigDir(e), 'settings.json'),
+    user: pathFor(e).join(claudeConfigDir(e), 'settings.json'),
     ...(projectDir
       ? { project: path.join(projectDir, '.claude', 'settings.json'), local: path.join(projectDir, '.claude', 'settings.local.json') }
       : {}),

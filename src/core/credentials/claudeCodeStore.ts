@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { applyEdits, modify } from 'jsonc-parser';
-import { claudeConfigDir, type Environment } from '../environment';
+import { claudeConfigDir, pathFor, type Environment } from '../environment';
 import type { Finding } from '../model';
 import { atomicWriteFile, withFileLock, type HeldLock } from './atomicWrite';
 import { diffEntries, snapshotStoreFor, type Snapshot, type SnapshotInfo, type SnapshotStore, type StoreShape } from './backups';
@@ -88,12 +88,14 @@ export const CLAUDE_STORAGE_LOCK_TIMEOUT_MS = 10_000;
 /** Where the blob file and the lock live: `CLAUDE_SECURESTORAGE_CONFIG_DIR` if set, else the config dir. */
 export function claudeSecureStorageDir(e: Environment): string {
   const secure = e.env.CLAUDE_SECURESTORAGE_CONFIG_DIR;
-  if (secure !== undefined) return path.resolve(secure ? secure.normalize('NFC') : path.join(e.home, '.claude'));
+  const p = pathFor(e);
+  if (secure !== undefined) return p.resolve(secure ? secure.normalize('NFC') : p.join(e.home, '.claude'));
   return claudeConfigDir(e);
 }
 
+/** Windows too: `%USERPROFILE%\.claude\.credentials.json` (2.1.332: `join(I6(), ".credentials.json")`, no Windows-only store). */
 export function claudeCredentialsFile(e: Environment): string {
-  return path.join(claudeSecureStorageDir(e), '.credentials.json');
+  return pathFor(e).join(claudeSecureStorageDir(e), '.credentials.json');
 }
 
 /** The file Claude Code locks (it need not exist); the lock itself is `<this>.lock`. */

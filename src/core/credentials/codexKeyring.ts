@@ -12,11 +12,11 @@
 //   them) and creates new items with {service, username} only, which Codex finds as well. We pin
 //   the binding to the Secret Service: its default would silently fall back to the kernel keyring,
 //   where Codex never looks.
-// - macOS: a generic password, service + account. Windows: keyring-rs names the Credential
-//   Manager target `<account>.<service>` (not verified here); Codex 0.169 and 0.171 on Windows
-//   default to the encrypted secrets file instead (feature `secret_auth_storage`): codexSecrets.ts,
-//   whose age key is itself a keyring item (service "codex", same keyring-rs naming; verified on
-//   Linux with 0.171, Windows untested).
+// - macOS: a generic password, service + account.
+// - Windows: a Generic credential in the Credential Manager (windowsCredentialName; read from the
+//   source, untested on Windows). Codex 0.169 and 0.171 on Windows default to the encrypted secrets
+//   file instead (feature `secret_auth_storage`, codexSettings.ts): codexSecrets.ts, whose age key
+//   is itself a keyring item (service "codex", the same naming; verified on Linux with 0.171).
 // - The keyring API cannot list items by service everywhere; we look up the storage keys we know
 //   (configured servers, file entries) and add what `findCredentials` returns where it works.
 import { spawn } from 'node:child_process';
@@ -26,6 +26,22 @@ import { z } from 'zod';
 import type { KeychainItem } from './macKeychain';
 
 export const CODEX_KEYRING_SERVICE = 'Codex MCP Credentials';
+
+/**
+ * The Credential Manager item keyring-rs 3.x reads and writes for `Entry::new(service, account)`
+ * (hwchen/keyring-rs src/windows.rs `WinCredential::new_with_target` with no target): a
+ * CRED_TYPE_GENERIC credential whose target name, its only identifier, is `<account>.<service>`,
+ * with UserName = account and the comment `keyring-rs v<version> for service '<service>', user
+ * '<account>'`. Codex 0.171 links keyring 3.6.3 and calls `Entry::new(service, account)`
+ * (codex-rs/keyring-store `DefaultKeyringStore`); @napi-rs/keyring 2.x's `new Entry(service,
+ * username)` is `keyring::Entry::new` of keyring 3 with windows-native (Brooooooklyn/keyring-node
+ * src/entry.rs), and its `findCredentials(service)` enumerates the targets `*.<service>` and
+ * answers each item's UserName as the account. So both name an item the same way; a lookup of
+ * `account` under `service` is the target this returns.
+ */
+export function windowsCredentialName(service: string, account: string): { target: string; userName: string } {
+  return { target: `${account}.${service}`, userName: account };
+}
 export const CODEX_KEYRING_TIMEOUT_MS = 5_000;
 
 export type KeyringOp = { op: 'get'; account: string } | { op: 'set'; account: string; value: string } | { op: 'delete'; account: string } | { op: 'find' };

@@ -10,6 +10,11 @@
 //   held from the authoritative re-read through the token request to the write of the rotated
 //   tokens; `save_oauth_tokens` (login) and `delete_oauth_tokens` (logout) take it too, before the
 //   store lock. We take both in that order, so we never deadlock with Codex.
+// Windows: the same lock files, but Rust's `File::try_lock`/`try_lock_shared` are LockFileEx
+// (LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY; std::fs::File docs), a byte-range lock no
+// flock(2) helper takes and Node cannot call without a native module we do not ship. So on Windows
+// we refuse every write (FlockUnavailableError: the reason and Codex's own commands as the way out)
+// and read without the lock, as we do when the lock stays busy (untested on Windows).
 // Node has no flock(2). A small child process takes the lock and holds it until we close its stdin
 // (or we die: the pipe closes, the child exits, the kernel drops the lock): `flock(1)` from
 // util-linux/busybox where present, else `perl` (always on macOS and Debian), whose flock() is the
@@ -18,6 +23,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { pathForDir } from '../environment';
 import { LockTimeoutError } from './atomicWrite';
 
 export const CODEX_LOCK_DIR = 'mcp-oauth-locks';
@@ -27,16 +33,16 @@ export const CODEX_SECRETS_STORE_LOCK = 'secrets-store.lock';
 export const CODEX_LOCK_TIMEOUT_MS = 10_000;
 
 export function codexFileStoreLockPath(codexHome: string): string {
-  return path.join(codexHome, CODEX_LOCK_DIR, CODEX_FILE_STORE_LOCK);
+  return pathForDir(codexHome).join(codexHome, CODEX_LOCK_DIR, CODEX_FILE_STORE_LOCK);
 }
 
 export function codexSecretsStoreLockPath(codexHome: string): string {
-  return path.join(codexHome, CODEX_LOCK_DIR, CODEX_SECRETS_STORE_LOCK);
+  return pathForDir(codexHome).join(codexHome, CODEX_LOCK_DIR, CODEX_SECRETS_STORE_LOCK);
 }
 
 /** refresh_lock.rs: `format!("{:x}.lock", Sha256(store_key))`, the full 64 hex digits. */
 export function codexRefreshLockPath(codexHome: string, storageKey: string): string {
-  return path.join(codexHome, CODEX_LOCK_DIR, `${createHash('sha256').update(storageKey).digest('hex')}.lock`);
+  return pathForDir(codexHome).join(codexHome, CODEX_LOCK_DIR, `${createHash('sha256').update(storageKey).digest('hex')}.lock`);
 }
 
 export type FlockMode = 'exclusive' | 'shared';
@@ -49,6 +55,8 @@ export interface FlockOptions {
   tool?: FlockTool;
   /** PATH to look the helpers up in; default process.env.PATH. */
   pathEnv?: string;
+  /** The OS whose lock semantics apply (the store's Environment); default process.platform. */
+  platform?: NodeJS.Platform;
 }
 
 export interface HeldFlock {
@@ -57,6 +65,10 @@ export interface HeldFlock {
   /** Releases the lock and waits (briefly) for the holder to exit. Safe to call twice. */
   release(): Promise<void>;
 }
+
+/** Why Windows writes refuse; the hand-off names the Codex commands that take Codex's lock themselves. */
+export const WINDOWS_LOCK_REASON =
+  "Codex locks its credential files with Windows' LockFileEx, which this tool cannot take, so writing now could race a running Codex; run `codex mcp login <server>` (or `codex mcp logout <server>`) instead";
 
 export class FlockUnavailableError extends Error {
   constructor(readonly reason: string) {
@@ -99,7 +111,7 @@ export function findFlockTool(pathEnv = process.env.PATH ?? ''): FlockTool | und
  * take (FlockUnavailableError), so writes refuse rather than race.
  */
 export async function acquireFlock(file: string, options: FlockOptions = {}): Promise<HeldFlock> {
-  if (process.platform === 'win32') throw new FlockUnavailableError('Windows file locks (LockFileEx) are not supported yet');
+  if ((options.platform ?? process.platform) === 'win32') throw new FlockUnavailableError(WINDOWS_LOCK_REASON);
   const mode = options.mode ?? 'exclusive';
   const timeoutMs = options.timeoutMs ?? CODEX_LOCK_TIMEOUT_MS;
   const tool = options.tool ?? findFlockTool(options.pathEnv);

@@ -28,7 +28,7 @@
 // the file has and create it 0600.
 import { createCipheriv, createDecipheriv, createHash, randomBytes, scrypt as scryptCb, type ScryptOptions } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
+import { pathForDir } from '../environment';
 import { z } from 'zod';
 
 export const CODEX_SECRETS_KEYRING_SERVICE = 'codex';
@@ -42,13 +42,30 @@ export const DEFAULT_SCRYPT_LOG_N = 18;
 const MAX_SCRYPT_LOG_N = 20;
 
 export function codexSecretsFilePath(codexHome: string): string {
-  return path.join(codexHome, CODEX_SECRETS_DIR, CODEX_MCP_OAUTH_SECRETS_FILE);
+  return pathForDir(codexHome).join(codexHome, CODEX_SECRETS_DIR, CODEX_MCP_OAUTH_SECRETS_FILE);
 }
 
-/** `compute_keyring_account`: Rust's canonicalize is realpath; when it fails, the path as given. */
-export async function codexSecretsPassphraseAccount(codexHome: string): Promise<string> {
-  const canonical = await fs.realpath(codexHome).catch(() => codexHome);
+/**
+ * `compute_keyring_account`: Rust's canonicalize is realpath; when it fails, the path as given.
+ * `platform`: the OS Codex runs on (its canonical form differs on Windows: rustCanonicalForm).
+ */
+export async function codexSecretsPassphraseAccount(codexHome: string, platform: NodeJS.Platform = process.platform): Promise<string> {
+  const real = await fs.realpath(codexHome).catch(() => undefined);
+  const canonical = real === undefined ? codexHome : rustCanonicalForm(real, platform);
   return `secrets|${createHash('sha256').update(canonical).digest('hex').slice(0, 16)}`;
+}
+
+/**
+ * Node's realpath as Rust's `Path::canonicalize` spells it. Windows: Rust returns the verbatim
+ * form GetFinalPathNameByHandleW gives (`\\?\C:\…`, `\\?\UNC\server\share\…`; std::fs::canonicalize
+ * docs), and libuv's realpath strips exactly that prefix (src/win/fs.c `fs__realpath_handle`),
+ * so we put it back; the hash of CODEX_HOME, and so the passphrase's account, differs otherwise
+ * (source-derived, untested on Windows). Elsewhere both are realpath(3).
+ */
+export function rustCanonicalForm(realpath: string, platform: NodeJS.Platform): string {
+  // A POSIX path under win32 is a sandbox on this host (environment.ts pathFor): left as is.
+  if (platform !== 'win32' || realpath.startsWith('/') || realpath.startsWith('\\\\?\\')) return realpath;
+  return realpath.startsWith('\\\\') ? `\\\\?\\UNC\\${realpath.slice(2)}` : `\\\\?\\${realpath}`;
 }
 
 /** `secret_name_for_key`: the entry name of one grant, from its storage key. */

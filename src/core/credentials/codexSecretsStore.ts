@@ -21,6 +21,8 @@ import {
 
 export interface CodexSecretsIo {
   codexHome: string;
+  /** The OS Codex runs on (the passphrase's account hashes CODEX_HOME as Rust spells it there); default process.platform. */
+  platform?: NodeJS.Platform;
   /** Runner bound to keyring service `codex` (where Codex keeps the age passphrase). */
   keyring: KeyringRunner;
 }
@@ -49,7 +51,7 @@ export async function loadCodexSecrets(io: CodexSecretsIo, options: { wantPassph
     if (code !== 'ENOENT') return { state: 'unreadable', reason: `${file} cannot be read (${code ?? String(err)})` };
   }
   if (!ciphertext && !options.wantPassphrase) return { state: 'absent' };
-  const account = await codexSecretsPassphraseAccount(io.codexHome);
+  const account = await codexSecretsPassphraseAccount(io.codexHome, io.platform);
   const batch = await io.keyring([{ op: 'get', account }]);
   if (!batch.reachable) return { state: 'unreadable', reason: `its key cannot be read from the OS keyring (${batch.reason})` };
   const got = batch.results[0];
@@ -80,7 +82,7 @@ export async function saveCodexSecrets(io: CodexSecretsIo, doc: SecretsDoc, load
   let passphrase = loaded.passphrase;
   if (!passphrase) {
     passphrase = generateSecretsPassphrase();
-    const account = await codexSecretsPassphraseAccount(io.codexHome);
+    const account = await codexSecretsPassphraseAccount(io.codexHome, io.platform);
     const done = await io.keyring([{ op: 'set', account, value: passphrase }]);
     if (!done.reachable) throw new Error(`the OS keyring cannot store the secrets file's key (${done.reason}); nothing was written`);
     if (!done.results[0]?.ok) throw new Error(`the OS keyring cannot store the secrets file's key (${(done.results[0] as { error?: string } | undefined)?.error ?? 'no answer'}); nothing was written`);

@@ -25,7 +25,7 @@
 // file (the name is not in its binary), so it does not change which copy we read.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { codexHome, type Environment } from '../environment';
+import { codexHome, pathFor, type Environment } from '../environment';
 import { atomicWriteFile, LockTimeoutError } from './atomicWrite';
 import { diffEntries, snapshotStoreFor, type EntryFingerprints, type Snapshot, type SnapshotInfo, type SnapshotStore } from './backups';
 import {
@@ -44,7 +44,7 @@ import {
   type CodexStoreKind,
   type GrantView,
 } from './codexFormat';
-import { CODEX_KEYRING_SERVICE, childKeyringRunner, defaultKeyringModulePath, type KeyringOp, type KeyringRunner } from './codexKeyring';
+import { CODEX_KEYRING_SERVICE, childKeyringRunner, defaultKeyringModulePath, type KeyringOp, type KeyringRunner, windowsCredentialName } from './codexKeyring';
 import { secretToolKeyringRunner } from './codexKeyringSecretTool';
 import { scanKeychain, type KeychainScan } from './macKeychain';
 import { CODEX_KEYCHAIN_NOT_READ, isKeychainNotRead, macCodexKeyringRunner } from './macKeychainCodex';
@@ -78,7 +78,7 @@ const FILE_CONSEQUENCE =
   'Codex cannot read any MCP login from it (it parses the whole file at once) and its logins and token refreshes fail until it is fixed; nothing will be written to it.';
 
 export function codexCredentialsFile(e: Environment): string {
-  return path.join(codexHome(e), '.credentials.json');
+  return pathFor(e).join(codexHome(e), '.credentials.json');
 }
 
 /** Codex's encrypted secrets file, used instead of keyring items when `secret_auth_storage` is on. */
@@ -91,8 +91,9 @@ export function codexSecretsLabel(e: Environment): string {
 }
 
 export function codexKeyringLabel(platform: NodeJS.Platform): string {
-  const where = platform === 'darwin' ? 'Keychain' : platform === 'win32' ? 'Credential Manager' : 'Secret Service';
-  return `${where} (service "${CODEX_KEYRING_SERVICE}")`;
+  // Credential Manager lists items by target name only, so name the targets as it shows them.
+  if (platform === 'win32') return `Credential Manager (targets "${windowsCredentialName(CODEX_KEYRING_SERVICE, '<storage key>').target}")`;
+  return `${platform === 'darwin' ? 'Keychain' : 'Secret Service'} (service "${CODEX_KEYRING_SERVICE}")`;
 }
 
 export interface CodexStoreOptions {
@@ -545,7 +546,7 @@ export class CodexStore implements CredentialStore {
   }
 
   private secretsIo(): CodexSecretsIo {
-    return { codexHome: codexHome(this.e), keyring: this.secretsKeyringRunner };
+    return { codexHome: codexHome(this.e), platform: this.e.platform, keyring: this.secretsKeyringRunner };
   }
 
   /**
@@ -700,8 +701,9 @@ export class CodexStore implements CredentialStore {
     });
   }
 
-  private flockTool(): { tool?: FlockTool } {
-    return this.options.flockTool ? { tool: this.options.flockTool } : {};
+  /** The helper and the OS whose lock semantics apply (Windows: no lock we can take, so writes refuse). */
+  private flockTool(): { tool?: FlockTool; platform: NodeJS.Platform } {
+    return { ...(this.options.flockTool ? { tool: this.options.flockTool } : {}), platform: this.e.platform };
   }
 
   private async withRefreshLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
