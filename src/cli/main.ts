@@ -28,11 +28,12 @@ const USAGE = `Usage: mcp-auth-doctor <command> [options]
 
 Commands:
   status [--json] [--cwd DIR] [--client claude-code|codex] [--offline] [--no-live]
-         [--revision 2025-03-26|2025-06-18|2025-11-25|2026-07-28] [--timeout S] [-v]
+         [--revision 2025-03-26|2025-06-18|2025-11-25|2026-07-28] [--timeout S] [-v] [--read-keychain]
       List every MCP server Claude Code and Codex are configured with, probe each remote one
       (read-only: metadata discovery and one request with the stored token to its own server)
       and print its state and findings. --offline skips the network, --no-live never sends a
       stored token, -v adds details, evidence, references and the per-client verdict.
+      --read-keychain (macOS) also reads Codex's Keychain items, which macOS asks you about.
   backup [--client claude-code|codex]
       Snapshot the credential stores now (kept in ~/.mcp-auth-doctor/backups, 0700/0600).
   backups [--client claude-code|codex]

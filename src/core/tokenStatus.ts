@@ -1,13 +1,14 @@
 // What each server has stored, judged by the stored expiry alone (the live check is the probe's).
 import type { ClientId, Finding, McpServer } from './model';
-import type { CredentialStore, CredentialSummary, StoreKind } from './credentials/store';
+import type { CredentialStore, CredentialSummary, KeychainNotRead, StoreKind } from './credentials/store';
 
 /**
  * missing: nothing stored under the server's key; not-logged-in: an entry without an access
  * token (a registration stub, or cleared); expired / expiring: by the stored expiry;
- * stored: a token whose stored expiry is beyond the margin, or that has none.
+ * stored: a token whose stored expiry is beyond the margin, or that has none; in-keychain: the
+ * client's login is a macOS Keychain item seen by its attributes, not read (macOS would ask).
  */
-export type TokenState = 'missing' | 'not-logged-in' | 'expired' | 'expiring' | 'stored';
+export type TokenState = 'missing' | 'not-logged-in' | 'expired' | 'expiring' | 'stored' | 'in-keychain';
 
 export interface TokenStatus {
   state: TokenState;
@@ -21,7 +22,12 @@ export interface TokenStatus {
   storeKind: StoreKind;
   clientId: string | null;
   scopes: string[];
+  /** in-keychain: the item's attributes (no secret was read). */
+  keychain?: { account: string; keychain: string; modified?: string };
 }
+
+/** The words for a login we saw in the Keychain and did not read. */
+export const IN_KEYCHAIN_NOT_READ = 'logged in (in the Keychain; not read)';
 
 /** Default margin within which a token counts as expiring. */
 export const DEFAULT_EXPIRY_MARGIN_MS = 5 * 60 * 1000;
@@ -59,6 +65,23 @@ export interface StoreReading {
   store: CredentialStore;
   entries: Map<string, CredentialSummary>;
   findings: Finding[];
+  /** Logins in Keychain items not read, by key (macOS). */
+  notRead?: Map<string, KeychainNotRead>;
+}
+
+/** A login the client keeps in a Keychain item we did not read: known by its attributes only. */
+export function keychainToken(item: KeychainNotRead, store: Pick<CredentialStore, 'location' | 'kind'>): TokenStatus {
+  return {
+    store: store.location,
+    storeKind: 'keyring',
+    state: 'in-keychain',
+    expiresAt: null,
+    fingerprint: null,
+    hasRefreshToken: false,
+    clientId: null,
+    scopes: [],
+    keychain: { account: item.account, keychain: item.keychain, ...(item.modified ? { modified: item.modified } : {}) },
+  };
 }
 
 /** Lists every store once; a store that fails to list becomes a finding, never an exception. */
@@ -67,7 +90,9 @@ export async function readStores(stores: CredentialStore[]): Promise<StoreReadin
     stores.map(async (store) => {
       try {
         const listing = await store.list();
-        return { client: store.client, store, entries: new Map(listing.entries.map((e) => [e.key, e])), findings: listing.findings };
+        const reading: StoreReading = { client: store.client, store, entries: new Map(listing.entries.map((e) => [e.key, e])), findings: listing.findings };
+        if (listing.notRead?.length) reading.notRead = new Map(listing.notRead.map((n) => [n.key, n]));
+        return reading;
       } catch (err) {
         const finding: Finding = {
           code: 'credentials.unreadable',
@@ -86,6 +111,9 @@ export function tokenFor(server: McpServer, readings: StoreReading[], now: numbe
   if (server.transport === 'stdio' || !server.storageKey) return undefined;
   const reading = readings.find((r) => r.client === server.client);
   if (!reading) return undefined;
+  // The client reads the Keychain item first; a file copy we could read is not the login it uses.
+  const unread = reading.notRead?.get(server.storageKey);
+  if (unread) return keychainToken(unread, reading.store);
   return judgeToken(reading.entries.get(server.storageKey), reading.store, now, marginMs);
 }
 
@@ -95,6 +123,11 @@ export function describeToken(t: TokenStatus, now: number): string {
   switch (t.state) {
     case 'missing':
       return 'not logged in';
+    case 'in-keychain': {
+      const k = t.keychain;
+      const attrs = k ? [`account ${k.account || '(none)'}`, ...(k.modified ? [`changed ${k.modified}`] : [])].join(', ') : '';
+      return attrs ? `${IN_KEYCHAIN_NOT_READ} · ${attrs}` : IN_KEYCHAIN_NOT_READ;
+    }
     case 'not-logged-in':
       return t.clientId ? 'registered, not logged in' : 'not logged in';
     case 'expired':

@@ -12,6 +12,7 @@ import { ConfigWatcher } from './configWatcher';
 import { editorEnvironment } from './environment';
 import { ServerTreeProvider, type TreeNode, type TreeSnapshotNode } from './serverTree';
 import { registerGuidedFlow } from './guided/command';
+import { registerKeychainRead } from './keychainRead';
 import { registerRepairs } from './repairs';
 import { answerConfirmationsForTests } from './confirm';
 import { registerSurfaces, type Surfaces } from './surfaces';
@@ -170,6 +171,7 @@ export async function activateExtension(context: vscode.ExtensionContext): Promi
   );
   void journal.start();
   context.subscriptions.push(registerGuidedFlow(context));
+  context.subscriptions.push(registerKeychainRead());
   // Activation reads the config files and stores; the probe (read-only, bounded) follows only if the view is visible.
   void ctx.rescan('activation');
   return {

@@ -167,6 +167,7 @@ const TOKEN_ICON: Record<TokenStatus['state'], [string, string] | undefined> = {
   expired: ['warning', 'list.warningForeground'],
   expiring: ['watch', 'list.warningForeground'],
   stored: undefined,
+  'in-keychain': ['lock', 'foreground'],
 };
 
 /** Icon and colour per probed state; undefined falls back to the worst finding or the transport. */
@@ -230,7 +231,13 @@ function serverItem(node: Extract<TreeNode, { kind: 'server' }>): vscode.TreeIte
   item.iconPath = icon ? new vscode.ThemeIcon(icon[0], new vscode.ThemeColor(icon[1])) : new vscode.ThemeIcon(TRANSPORT_ICON[s.transport]);
   // `.refreshable`: a refresh token is stored, so the Refresh action applies (package.json menus).
   // `server.client-auth`: no login, refresh or reset in its menus (there is no OAuth login to repair).
-  item.contextValue = s.transport === 'stdio' ? 'server.stdio' : managed ? 'server.client-auth' : `server.remote${probed ? `.${probe.state}` : ''}${token?.hasRefreshToken ? '.refreshable' : ''}`;
+  // `.keychain`: a macOS Keychain item not read; "Read Codex's Keychain Item…" applies.
+  item.contextValue =
+    s.transport === 'stdio'
+      ? 'server.stdio'
+      : managed
+        ? 'server.client-auth'
+        : `server.remote${probed ? `.${probe.state}` : ''}${token?.hasRefreshToken ? '.refreshable' : ''}${token?.state === 'in-keychain' ? '.keychain' : ''}`;
   const tooltip = new vscode.MarkdownString(undefined, true);
   tooltip.appendText(`${s.name} (${CLIENT_LABELS[s.client]}, ${s.scope} scope)\n\n`);
   const url = displayUrl(s);
@@ -242,6 +249,10 @@ function serverItem(node: Extract<TreeNode, { kind: 'server' }>): vscode.TreeIte
     tooltip.appendText(`Token: ${tokenWords}${token.fingerprint ? ` (${token.fingerprint})` : ''}\n\n`);
     if (token.expiresAt !== null) tooltip.appendText(`Expires: ${new Date(token.expiresAt).toLocaleString()}\n\n`);
     tooltip.appendText(`Stored in ${token.store}\n\n`);
+    if (token.keychain) {
+      const k = token.keychain;
+      tooltip.appendText(`Keychain item: account ${k.account || '(none)'}${k.modified ? `, last changed ${new Date(k.modified).toLocaleString()}` : ''}, in ${k.keychain}; not read (macOS would ask). Run "Read Codex's Keychain Item…" to check it.\n\n`);
+    }
   }
   if (probed) {
     tooltip.appendText(`State: ${STATE_WORDS[probe.state]} (probed in ${probe.ms} ms, MCP ${probe.revision})\n\n`);

@@ -1,4 +1,4 @@
-// `mcp-auth-doctor status [--json] [--cwd DIR] [--client claude-code|codex] [--offline] [--no-live] [--revision R] [--timeout S] [--verbose]`
+// `mcp-auth-doctor status [--json] [--cwd DIR] [--client claude-code|codex] [--offline] [--no-live] [--revision R] [--timeout S] [--verbose] [--read-keychain]`
 import { parseArgs } from 'node:util';
 import { probeReport, type ProbeRun } from '../../core/probe/run';
 import { HEALTHY_STATES, type ServerProbe } from '../../core/probe/probe';
@@ -15,8 +15,21 @@ import { clientAuthentication, describeRegistration, displayUrl, serverWhere } f
 import { cliEnvironment } from '../environment';
 import { EXIT_FINDINGS, EXIT_OK, UsageError, type CliIo } from '../io';
 import { isoTime } from '../../core/time';
+import type { CredentialStoreOptions } from '../../core/credentials/index';
+import { CODEX_KEYCHAIN_PROMPT_EXPLANATION } from '../../core/credentials/macKeychainCodex';
+import type { Environment } from '../../core/environment';
 
-export async function status(args: string[], io: CliIo): Promise<number> {
+/** What tests put in place of this machine: its platform, and the stores' runners. */
+export interface StatusDeps {
+  platform?: NodeJS.Platform;
+  stores?: CredentialStoreOptions;
+}
+
+export function status(args: string[], io: CliIo): Promise<number> {
+  return statusWith(args, io, {});
+}
+
+export async function statusWith(args: string[], io: CliIo, deps: StatusDeps): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
@@ -28,6 +41,7 @@ export async function status(args: string[], io: CliIo): Promise<number> {
       revision: { type: 'string' },
       timeout: { type: 'string' },
       verbose: { type: 'boolean', short: 'v', default: false },
+      'read-keychain': { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -35,9 +49,14 @@ export async function status(args: string[], io: CliIo): Promise<number> {
   if (values.revision !== undefined && !isSpecRevision(values.revision)) throw new UsageError(`unknown revision "${values.revision}" (expected one of ${REVISIONS.join(', ')})`);
   const timeoutSeconds = values.timeout === undefined ? undefined : Number(values.timeout);
   if (timeoutSeconds !== undefined && !(timeoutSeconds > 0 && timeoutSeconds <= 120)) throw new UsageError('--timeout takes seconds between 0 and 120');
-  const e = cliEnvironment(io, values.cwd);
+  const e: Environment = { ...cliEnvironment(io, values.cwd), ...(deps.platform ? { platform: deps.platform } : {}) };
+  const readKeychain = values['read-keychain'];
+  if (readKeychain && e.platform !== 'darwin') throw new UsageError('--read-keychain is for macOS, where Codex keeps MCP logins in Keychain items only Codex may read without asking');
+  // The user asked for it: say what macOS will ask, and what each answer means, before it asks.
+  if (readKeychain) io.stderr(`Reading Codex's Keychain items. ${CODEX_KEYCHAIN_PROMPT_EXPLANATION}\n`);
+  const stores: CredentialStoreOptions = { ...deps.stores, ...(readKeychain ? { allowKeychainPrompt: true, keychainReadOnce: true } : {}) };
   // Each client's `--version` (3 s at most, no shell) and extension folders: local, also with --offline.
-  const report = await collectStatus(e, { clients, versions: nodeVersionIo(e) });
+  const report = await collectStatus(e, { clients, versions: nodeVersionIo(e), stores });
   const run = values.offline
     ? undefined
     : await probeReport(report, {
@@ -131,6 +150,8 @@ function tokenJson(t: TokenStatus) {
     store: t.store,
     clientId: t.clientId,
     scopes: t.scopes,
+    // in-keychain: the Keychain item's attributes; its secret was not read.
+    keychain: t.keychain ? { account: t.keychain.account, keychain: t.keychain.keychain, modified: t.keychain.modified ?? null } : null,
   };
 }
 
@@ -186,6 +207,9 @@ function statusTable(report: StatusReport, run: ProbeRun | undefined, verbose: b
         lines.push(`      clients: ${p.compatibility.map((c) => `${COMPAT_CLIENT_LABELS[c.client]} ${c.verdict}`).join(', ')}`);
       }
     }
+  }
+  if (report.servers.some((r) => r.token?.state === 'in-keychain')) {
+    lines.push("Codex's Keychain items were not read (macOS would ask); --read-keychain reads them, after saying what the dialog means.");
   }
   if (report.clients?.length) lines.push(`Clients: ${report.clients.map(describeClientVersion).join('; ')}`);
   if (run) lines.push(`Probed ${run.probes.filter((p) => p.state !== 'not-probed').length} server(s) in ${run.ms} ms (${run.network}); -v for details, --offline to skip the network.`);

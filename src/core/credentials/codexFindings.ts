@@ -6,6 +6,8 @@ import { codexKey, fingerprintsOfView, type CodexCredentialSummary, type GrantVi
 import { usesSecretsBackend, type CodexCredentialSettings, type CodexOAuthStoreMode } from './codexSettings';
 import { locationIn, offsetOfPath } from './storeFile';
 import { isoTime } from '../time';
+import type { KeychainItem } from './macKeychain';
+import { isKeychainNotRead } from './macKeychainCodex';
 
 /** Finding codes of the Codex store (next to STORE_FINDING in storeFile.ts). */
 export const CODEX_FINDING = {
@@ -18,6 +20,7 @@ export const CODEX_FINDING = {
   issuerUnbound: 'credentials.issuer-unbound',
   notConfigured: 'credentials.not-configured',
   needsLogin: 'credentials.needs-login',
+  keychainNotRead: 'credentials.keychain-not-read',
   symlinkNotWritable: 'credentials.symlink-not-writable',
   filePermissions: 'credentials.file-permissions',
 } as const;
@@ -36,7 +39,8 @@ export type KeyringCopy =
   | { state: 'present'; text: string; raw: Record<string, unknown>; view: GrantView }
   | { state: 'absent' }
   | { state: 'invalid'; text: string; reason: string }
-  | { state: 'error'; reason: string; ambiguous: boolean };
+  // `notRead`: macOS, the item seen by its attributes only (reason CODEX_KEYCHAIN_NOT_READ).
+  | { state: 'error'; reason: string; ambiguous: boolean; notRead?: KeychainItem };
 
 export interface KeyringState {
   /** false: not consulted (no Codex here) or out of reach (for the secrets file: not decryptable). */
@@ -115,7 +119,8 @@ export async function codexFindings(pic: Picture, used: CodexCredentialSummary[]
     const f = fileEntry(pic.file, key);
     const k = pic.keyring.copies.get(key);
     const name = f?.view.serverName ?? (k?.state === 'present' ? k.view.serverName : key.split('|')[0]);
-    if (k?.state === 'invalid' || (k?.state === 'error' && mode !== 'file')) {
+    if (k?.state === 'error' && mode !== 'file' && isKeychainNotRead(k)) findings.push(keychainNotReadFinding(key, name ?? key, k, !!f, at.keyringLabel));
+    else if (k?.state === 'invalid' || (k?.state === 'error' && mode !== 'file')) {
       findings.push(keyringEntryFinding(key, name ?? key, k, mode, !!f, at.keyringLabel));
     }
     findings.push(...driftFindings(pic, key, name ?? key, f, k, at.file, at.keyringLabel));
@@ -200,6 +205,24 @@ async function fileFindings(file: string): Promise<Finding[]> {
     });
   }
   return findings;
+}
+
+/**
+ * macOS: Codex's item for this grant exists (seen by its attributes) and was not read, since macOS
+ * would ask first. Codex itself reads it without asking, so this is a login, not a fault.
+ */
+function keychainNotReadFinding(key: string, name: string, copy: Extract<KeyringCopy, { state: 'error' }>, inFile: boolean, label: string): Finding {
+  const item = copy.notRead;
+  const attrs = item ? `account ${item.account || '(none)'}${item.modified ? `, last changed ${item.modified}` : ''}, in ${item.keychain}` : `account ${key}`;
+  return {
+    code: CODEX_FINDING.keychainNotRead,
+    severity: 'info',
+    title: `Codex's login for "${name}" is in the Keychain (not read)`,
+    detail:
+      `${label}, ${attrs}: ${copy.reason}. Only Codex may read this item without macOS asking, so its token was not read and not checked. ` +
+      (inFile ? "Codex reads this item first and ignores the copy in its credentials file. " : '') +
+      'To check it, run "MCP Auth: Read Codex\'s Keychain Item…" or `mcp-auth-doctor status --read-keychain` (macOS will ask; "Allow" reads it once).',
+  };
 }
 
 function keyringEntryFinding(key: string, name: string, copy: Extract<KeyringCopy, { state: 'invalid' | 'error' }>, mode: CodexOAuthStoreMode, inFile: boolean, label: string): Finding {

@@ -56,6 +56,7 @@ import { CODEX_FINDING, codexFindings, fileEntry, type FileEntry, type FileState
 import type { Finding } from '../model';
 import { codexCredentialSettings, readCodexCredentialSettings, usesSecretsBackend, type CodexCredentialSettings, type CodexOAuthStoreMode } from './codexSettings';
 import type {
+  KeychainNotRead,
   CredentialPatch,
   CredentialSecret,
   CredentialStore,
@@ -115,6 +116,12 @@ export interface CodexStoreOptions {
    * without it each item is reported as CODEX_KEYCHAIN_NOT_READ. Default false.
    */
   allowKeychainPrompt?: boolean;
+  /** macOS, with `allowKeychainPrompt`: read only these storage keys' items (the server the user asked about). */
+  keychainReadAccounts?: string[];
+  /** macOS, with `allowKeychainPrompt`: one dialog per item for a read-only action (macKeychainCodex.ts `readOnce`). */
+  keychainReadOnce?: boolean;
+  /** macOS: what reads an item's secret once allowed (default the keyring binding's child; tests: a stand-in). */
+  keychainReader?: KeyringRunner;
   lockTimeoutMs?: number;
   /** Which flock helper holds Codex's locks (tests cover both). */
   flockTool?: FlockTool;
@@ -186,7 +193,7 @@ export class CodexStore implements CredentialStore {
     const places = { file: this.file, keyringLabel: this.keyringLabel, secretsFile: codexSecretsFile(this.e) };
     const findings = await codexFindings(pic, entries, places);
     findings.push(...unreadEntryFindings(pic, this.file));
-    return { entries, copies, findings, mode: pic.settings.mode };
+    return { entries, copies, findings, mode: pic.settings.mode, notRead: keychainNotRead(pic) };
   }
 
   async read(key: string): Promise<CodexCredentialSummary | undefined> {
@@ -529,7 +536,7 @@ export class CodexStore implements CredentialStore {
     keys.forEach((key, i) => {
       const r = gets[i];
       if (!r) return;
-      if (!r.ok) copies.set(key, { state: 'error', reason: r.error, ambiguous: !!r.ambiguous });
+      if (!r.ok) copies.set(key, { state: 'error', reason: r.error, ambiguous: !!r.ambiguous, ...(r.notRead ? { notRead: r.notRead } : {}) });
       else if (r.value === null || r.value === undefined) copies.set(key, { state: 'absent' });
       else copies.set(key, parseKeyringValue(r.value));
     });
@@ -539,7 +546,7 @@ export class CodexStore implements CredentialStore {
     }
     // macOS without permission: items seen by their attributes only.
     for (const item of (found?.ok && found.notRead) || []) {
-      if (!copies.has(item.account)) copies.set(item.account, { state: 'error', reason: CODEX_KEYCHAIN_NOT_READ, ambiguous: false });
+      if (!copies.has(item.account)) copies.set(item.account, { state: 'error', reason: CODEX_KEYCHAIN_NOT_READ, ambiguous: false, notRead: item });
     }
     for (const [k, c] of copies) if (c.state === 'absent' && !keys.includes(k)) copies.delete(k);
     return { reachable: true, consulted: true, copies };
@@ -818,6 +825,21 @@ function keyringItems(k: KeyringState): Record<string, string> {
   return items;
 }
 
+/**
+ * Grants whose Keychain item we saw by its attributes only (macOS, no permission to read): Codex
+ * (auto or keyring) reads that item first, so it, not a file copy, is the login Codex uses.
+ */
+function keychainNotRead(pic: Picture): KeychainNotRead[] | undefined {
+  if (pic.settings.mode === 'file' || !pic.keyring.reachable || pic.keyring.backend === 'secrets') return undefined;
+  const out: KeychainNotRead[] = [];
+  for (const [key, c] of pic.keyring.copies) {
+    if (c.state !== 'error' || !isKeychainNotRead(c) || !c.notRead) continue;
+    const { account, keychain, modified } = c.notRead;
+    out.push({ key, account, keychain, ...(modified ? { modified } : {}) });
+  }
+  return out.length > 0 ? out : undefined;
+}
+
 /** resolved_store.rs `resolve_oauth_tokens_from_store_policy`, for one grant. */
 function resolve(pic: Picture, key: string): Resolution {
   const { mode } = pic.settings;
@@ -1006,8 +1028,15 @@ export { codexKey } from './codexFormat';
 function defaultKeyringRunner(e: Environment, store: CodexStoreOptions, timeoutMs?: number, service?: string): KeyringRunner {
   const options = { ...(timeoutMs ? { timeoutMs } : {}), ...(service ? { service } : {}) };
   if (e.platform === 'linux' && !defaultKeyringModulePath()) return secretToolKeyringRunner({ env: e.env, ...options });
-  const reader = childKeyringRunner({ env: e.env, platform: e.platform, ...options });
+  const reader = e.platform === 'darwin' && store.keychainReader ? store.keychainReader : childKeyringRunner({ env: e.env, platform: e.platform, ...options });
   if (e.platform !== 'darwin') return reader;
   // macOS: attribute look-ups through /usr/bin/security; the binding reads only with permission.
-  return macCodexKeyringRunner({ security: store.security ?? runCommand, reader, allowKeychainPrompt: !!store.allowKeychainPrompt, ...options });
+  return macCodexKeyringRunner({
+    security: store.security ?? runCommand,
+    reader,
+    allowKeychainPrompt: !!store.allowKeychainPrompt,
+    ...(store.keychainReadAccounts ? { readAccounts: store.keychainReadAccounts } : {}),
+    ...(store.keychainReadOnce ? { readOnce: true } : {}),
+    ...options,
+  });
 }

@@ -6,6 +6,7 @@ import { snapshotStoreFor, type SnapshotStore } from './backups';
 import type { CommandRunner } from './claudeCodeKeychain';
 import { claudeCodeStore } from './claudeCodeStore';
 import { codexCredentialSettings, CodexCredentialSettingsSchema } from './codexSettings';
+import type { KeyringRunner } from './codexKeyring';
 import { codexStore } from './codexStore';
 import type { CredentialStore } from './store';
 
@@ -16,6 +17,20 @@ export interface CredentialStoreOptions {
   security?: CommandRunner;
   /** Only these clients' stores; default all. */
   clients?: ClientId[];
+  /**
+   * macOS: the user allowed reading Codex's Keychain items, after CODEX_KEYCHAIN_PROMPT_EXPLANATION
+   * (macOS will ask, since their access list names only Codex). Default false: items are listed
+   * by their attributes and reported as not read.
+   */
+  allowKeychainPrompt?: boolean;
+  /** With allowKeychainPrompt: read only these storage keys' items (the server the user asked about). */
+  keychainReadAccounts?: string[];
+  /** With allowKeychainPrompt, for a read-only pass (status): one dialog per item, not one per read. */
+  keychainReadOnce?: boolean;
+  /** macOS: runs /usr/bin/security for Codex's attribute-only look-ups (tests: a replay). */
+  codexSecurity?: CommandRunner;
+  /** macOS: reads a Codex item's secret once allowed (default the keyring binding; tests: a stand-in). */
+  codexKeychainReader?: KeyringRunner;
 }
 
 export function credentialStoresFor(e: Environment, codexSettings?: unknown, options: CredentialStoreOptions = {}): CredentialStore[] {
@@ -28,7 +43,17 @@ export function credentialStoresFor(e: Environment, codexSettings?: unknown, opt
     // Settings from the Codex config reader; without them the store reads config.toml itself.
     const parsed = CodexCredentialSettingsSchema.safeParse(codexSettings);
     const settings = parsed.success && codexSettings !== undefined ? codexCredentialSettings(parsed.data, e.platform) : undefined;
-    stores.push(codexStore(e, { backups, ...(settings ? { settings } : {}) }));
+    stores.push(
+      codexStore(e, {
+        backups,
+        ...(settings ? { settings } : {}),
+        ...(options.allowKeychainPrompt ? { allowKeychainPrompt: true } : {}),
+        ...(options.keychainReadAccounts ? { keychainReadAccounts: options.keychainReadAccounts } : {}),
+        ...(options.keychainReadOnce ? { keychainReadOnce: true } : {}),
+        ...(options.codexSecurity ? { security: options.codexSecurity } : {}),
+        ...(options.codexKeychainReader ? { keychainReader: options.codexKeychainReader } : {}),
+      }),
+    );
   }
 
   return stores;

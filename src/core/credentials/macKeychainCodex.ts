@@ -31,6 +31,17 @@ export interface MacCodexKeyringOptions {
   reader: KeyringRunner;
   /** The user asked for the secret after seeing CODEX_KEYCHAIN_PROMPT_EXPLANATION. Default false. */
   allowKeychainPrompt?: boolean;
+  /**
+   * With `allowKeychainPrompt`: read only these accounts (the one server the user asked about);
+   * every other item stays CODEX_KEYCHAIN_NOT_READ. Default: every item that exists.
+   */
+  readAccounts?: readonly string[];
+  /**
+   * Keep each secret read for this runner's lifetime, so one action (a listing, then the live
+   * check's read of the same item) shows macOS's dialog once per item. Only for a runner that
+   * serves one short read-only action: a cached value would hide a change made meanwhile by Codex.
+   */
+  readOnce?: boolean;
   service?: string;
   timeoutMs?: number;
 }
@@ -52,6 +63,8 @@ export function isKeychainNotRead(r: { reason?: string; error?: string } | undef
 export function macCodexKeyringRunner(options: MacCodexKeyringOptions): KeyringRunner {
   const service = options.service ?? CODEX_KEYRING_SERVICE;
   const timeoutMs = options.timeoutMs ?? SECURITY_TIMEOUT_MS;
+  const reader = options.readOnce ? readOnce(options.reader) : options.reader;
+  const mayRead = (account: string) => !!options.allowKeychainPrompt && (!options.readAccounts || options.readAccounts.includes(account));
   return async (ops: KeyringOp[]): Promise<KeyringBatch> => {
     const results: (KeyringOpResult | undefined)[] = new Array(ops.length);
     const toRead: { index: number; op: KeyringOp }[] = [];
@@ -79,17 +92,19 @@ export function macCodexKeyringRunner(options: MacCodexKeyringOptions): KeyringR
         failures.push(scan.failure.message);
         results[index] = { ok: false, error: scan.failure.message };
       } else if (scan.items.length === 0) results[index] = { ok: true, value: null };
-      else if (options.allowKeychainPrompt) toRead.push({ index, op });
+      else if (mayRead(op.account)) toRead.push({ index, op });
       else results[index] = notRead(scan.items[0]!);
     }
     if (options.allowKeychainPrompt) {
       // Items `find` listed that no `get` asks for: read them too, as findCredentials would have.
       const asked = new Set(ops.flatMap((o) => (o.op === 'get' ? [o.account] : [])));
       const findIndex = ops.findIndex((o) => o.op === 'find');
-      const extra = findIndex >= 0 && results[findIndex]?.ok ? (found ?? []).filter((i) => !asked.has(i.account)) : [];
+      const listed = findIndex >= 0 && results[findIndex]?.ok ? (found ?? []).filter((i) => !asked.has(i.account)) : [];
+      const extra = listed.filter((i) => mayRead(i.account));
+      const unread = listed.filter((i) => !mayRead(i.account));
       const readOps = [...toRead.map((t) => t.op), ...extra.map((i) => ({ op: 'get' as const, account: i.account }))];
       if (readOps.length > 0) {
-        const batch = await options.reader(readOps);
+        const batch = await reader(readOps);
         if (!batch.reachable) return { reachable: false, reason: describeReaderFailure(batch.reason) };
         toRead.forEach((t, i) => (results[t.index] = withReaderReason(batch.results[i])));
         if (findIndex >= 0) {
@@ -97,13 +112,31 @@ export function macCodexKeyringRunner(options: MacCodexKeyringOptions): KeyringR
             const r = batch.results[toRead.length + i];
             return r?.ok && typeof r.value === 'string' ? [{ account: item.account, password: r.value }] : [];
           });
-          results[findIndex] = { ok: true, found: readBack };
+          results[findIndex] = { ok: true, found: readBack, ...(unread.length ? { notRead: unread } : {}) };
         }
-      } else if (findIndex >= 0 && results[findIndex]?.ok) results[findIndex] = { ok: true, found: [] };
+      } else if (findIndex >= 0 && results[findIndex]?.ok) results[findIndex] = { ok: true, found: [], ...(unread.length ? { notRead: unread } : {}) };
     }
     // Every look-up failing means the Keychain itself is out of reach (locked over SSH, a hang).
     if (failures.length > 0 && failures.length === ops.length) return { reachable: false, reason: failures[0]! };
     return { reachable: true, results: results.map((r) => r ?? { ok: false, error: 'no answer' }) };
+  };
+}
+
+/** A reader that answers a `get` it answered before from memory; a write or delete of an account forgets it. */
+function readOnce(reader: KeyringRunner): KeyringRunner {
+  const seen = new Map<string, KeyringOpResult>();
+  return async (ops) => {
+    const pending = ops.map((op, index) => ({ op, index })).filter(({ op }) => !(op.op === 'get' && seen.has(op.account)));
+    for (const { op } of pending) if (op.op === 'set' || op.op === 'delete') seen.delete(op.account);
+    const batch = pending.length > 0 ? await reader(pending.map((p) => p.op)) : { reachable: true as const, results: [] };
+    if (!batch.reachable) return batch;
+    const results: KeyringOpResult[] = ops.map((op) => (op.op === 'get' ? seen.get(op.account) : undefined) ?? { ok: false, error: 'no answer' });
+    pending.forEach(({ op, index }, j) => {
+      const r = batch.results[j] ?? { ok: false, error: 'no answer' };
+      results[index] = r;
+      if (op.op === 'get' && r.ok) seen.set(op.account, r);
+    });
+    return { reachable: true, results };
   };
 }
 

@@ -55,6 +55,19 @@ export interface StoreListing {
   entries: CredentialSummary[];
   /** Problems with the store itself (unreadable, malformed, near the Keychain size limit...). */
   findings: Finding[];
+  /** Logins the client reads from a Keychain item we saw by its attributes only (macOS would ask before a read). */
+  notRead?: KeychainNotRead[];
+}
+
+/** A login in the macOS Keychain, known by the item's attributes; its secret was not read. */
+export interface KeychainNotRead {
+  key: string;
+  /** The item's account ('' when it has none). */
+  account: string;
+  /** The keychain file holding it. */
+  keychain: string;
+  /** Last modification, ISO 8601, when the item has one. */
+  modified?: string;
 }
 
 /** What a write did: the id of the snapshot taken just before it, if the store held anything. */

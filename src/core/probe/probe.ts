@@ -17,7 +17,7 @@ import { exchange, type HttpSettings, type TraceEntry } from './http';
 import { mcpProbeRequest } from './mcpRequest';
 import { discoverResourceMetadata, type FoundResourceMetadata, type ResourceMetadataResult } from './resourceMetadata';
 import { DEFAULT_REVISION, isSpecRevision, isStateless, type SpecRevision } from './revisions';
-import { judgeStoredToken, type TokenJudgement } from './tokenJudgement';
+import { judgeStoredToken, KEYCHAIN_NOT_CHECKED, type TokenJudgement } from './tokenJudgement';
 import { judgeRegistration } from './registrationJudgement';
 import { registrationSupport, type RegistrationVerdict } from '../clientRegistration';
 import { refusalFor, resourceIdentifier } from './urls';
@@ -413,6 +413,8 @@ function stateFrom(token: TokenStatus, j: TokenJudgement, findings: Finding[]): 
   const blocked = findings.some((f) => f.severity === 'error' && f.code.startsWith('probe.'));
   if (token.state === 'missing' || token.state === 'not-logged-in') return blocked ? 'misconfigured' : 'not-logged-in';
   if (token.state === 'expired') return 'expired';
+  // in-keychain: a login whose token we did not read; "stored" is all that can be said of it.
+
   if (blocked) return 'misconfigured';
   return token.state === 'expiring' ? 'expiring' : 'stored';
 }
@@ -432,6 +434,7 @@ function summarize(p: ServerProbe, token: TokenStatus | undefined, now: number):
     case 'misconfigured':
       return token && token.state !== 'missing' ? describeToken(token, now) : (firstError ?? 'misconfigured');
     case 'stored':
+      if (token?.state === 'in-keychain') return `${describeToken(token, now)} (not checked: ${KEYCHAIN_NOT_CHECKED})`;
       return token ? `${describeToken(token, now)} (not checked live)` : 'token stored';
     default:
       return token ? describeToken(token, now) : 'not logged in';

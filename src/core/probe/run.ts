@@ -57,7 +57,8 @@ export async function probeReport(report: StatusReport, settings: ProbeSettings 
   const targets: ProbeTarget[] = report.servers.map(({ server, token }) => {
     const reading = report.readings.find((r) => r.client === server.client);
     const key = server.storageKey;
-    const summary = key ? reading?.entries.get(key) : undefined;
+    // A login in an unread Keychain item: a file copy, if any, is not what the client uses.
+    const summary = key && token?.state !== 'in-keychain' ? reading?.entries.get(key) : undefined;
     const target: ProbeTarget = { server, ...(token ? { token } : {}), ...(summary ? { summary } : {}) };
     if (settings.liveCheck !== false && reading && key && summary?.hasAccessToken) {
       target.readAccessToken = async () => (await readSecret(reading, key))?.accessToken;

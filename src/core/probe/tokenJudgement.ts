@@ -56,12 +56,20 @@ export interface JudgeInput {
   refreshAdvertised?: boolean;
 }
 
+/** Why a login kept in an unread Keychain item is not checked live. */
+export const KEYCHAIN_NOT_CHECKED = 'the token is in the Keychain, unread';
+
 const TEN_YEARS_MS = 10 * 365 * 24 * 3600 * 1000;
 
 export async function judgeStoredToken(http: HttpSettings, input: JudgeInput): Promise<TokenJudgement> {
   const { token, now } = input;
   const out: TokenJudgement = { live: 'not-checked', findings: [], trace: [] };
   const label = `${input.server.name}`;
+  if (token.state === 'in-keychain') {
+    // A login, not a missing one; its token was not read (macOS would ask), so nothing to send.
+    out.notCheckedBecause = KEYCHAIN_NOT_CHECKED;
+    return out;
+  }
   if (token.state === 'missing' || token.state === 'not-logged-in') {
     out.notCheckedBecause = 'no access token is stored';
     out.findings.push(
