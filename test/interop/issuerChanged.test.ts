@@ -12,33 +12,17 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { runCli } from '../../src/cli/main';
 import type { CliIo } from '../../src/cli/io';
-import { scanConfigs } from '../../src/core/config/scan';
-import { SnapshotStore } from '../../src/core/credentials/backups';
-import { claudeCodeStore, claudeCredentialsFile } from '../../src/core/credentials/claudeCodeStore';
-import { codexCredentialsFile, codexStore } from '../../src/core/credentials/codexStore';
-import type { CredentialStore } from '../../src/core/credentials/store';
-import type { Environment } from '../../src/core/environment';
-import type { ClientId, Finding, McpServer } from '../../src/core/model';
-import type { HttpSettings } from '../../src/core/probe/http';
+import type { ClientId, Finding } from '../../src/core/model';
 import { probeReport } from '../../src/core/probe/run';
-import { login, type LoginUi } from '../../src/core/repair/login';
+import { login } from '../../src/core/repair/login';
 import { refresh } from '../../src/core/repair/refresh';
-import type { RepairTarget } from '../../src/core/repair/types';
 import { diagnosticReport } from '../../src/core/report/diagnosticReport';
 import { collectStatus } from '../../src/core/status';
 import { startLab, type Lab } from '../lab';
-import { claudeMcpList, claudeSavesIssuer, codexAppServerStatus, codexLogin, makeSandboxHome, sandboxEnv } from '../support/realClients';
+import { labBrowser, labSandbox, LOOPBACK_HTTP, removeSandboxes, type Sandbox } from '../support/loginSandbox';
+import { claudeMcpList, claudeSavesIssuer, codexAppServerStatus, codexLogin } from '../support/realClients';
 
-const HTTP: HttpSettings = { fetch: (input, init) => fetch(input, init), timeoutMs: 5000, maxBodyBytes: 1 << 20 };
-
-interface Sandbox {
-  home: string;
-  e: Environment;
-  server: McpServer;
-  store: CredentialStore;
-  target: RepairTarget;
-  file: string;
-}
+const HTTP = LOOPBACK_HTTP;
 
 interface ServerJson {
   name: string;
@@ -48,27 +32,9 @@ interface ServerJson {
   probe: { token: { live: string } | null; trace: { step: string; url: string; requestHeaders: Record<string, string> }[] } | null;
 }
 
-const homes: string[] = [];
-after(async () => {
-  for (const h of homes) await fs.rm(h, { recursive: true, force: true });
-});
+after(removeSandboxes);
 
-/** A sandbox HOME where `client` has one server "lab" at `mcpUrl` (Codex: file store). */
-async function sandbox(client: ClientId, mcpUrl: string): Promise<Sandbox> {
-  const home = await makeSandboxHome('mad-issuer-');
-  homes.push(home);
-  const e: Environment = { home, env: sandboxEnv(home), platform: process.platform, projectDirs: [home], managedMcpPath: path.join(home, 'no-managed-mcp.json') };
-  if (client === 'claude-code') {
-    await fs.writeFile(path.join(home, '.claude.json'), JSON.stringify({ mcpServers: { lab: { type: 'http', url: mcpUrl } } }), { mode: 0o600 });
-  } else {
-    await fs.mkdir(path.join(home, '.codex'), { recursive: true });
-    await fs.writeFile(path.join(home, '.codex', 'config.toml'), `mcp_oauth_credentials_store = "file"\n\n[mcp_servers.lab]\nurl = "${mcpUrl}"\n`);
-  }
-  const [server] = (await scanConfigs(e, [client])).servers;
-  assert.ok(server?.storageKey, 'the sandbox config has the server');
-  const store = client === 'claude-code' ? claudeCodeStore(e, { backups: new SnapshotStore(path.join(home, 'backups')) }) : codexStore(e, { backups: new SnapshotStore(path.join(home, 'backups')) });
-  return { home, e, server, store, target: { server, store, key: server.storageKey }, file: client === 'claude-code' ? claudeCredentialsFile(e) : codexCredentialsFile(e) };
-}
+const sandbox = (client: ClientId, mcpUrl: string) => labSandbox(client, mcpUrl, { prefix: 'mad-issuer-' });
 
 async function status(sb: Sandbox, args: string[] = []): Promise<{ server: ServerJson; stdout: string }> {
   let stdout = '';
@@ -94,14 +60,7 @@ function tokensOnlyTo(s: ServerJson, origin: string): void {
   for (const t of carried) assert.equal(new URL(t.url).origin, origin, `a token went to ${t.url}`);
 }
 
-function browser(lab: Lab): LoginUi {
-  return {
-    openBrowser: async (url) => {
-      const res = await fetch(await lab.approve(url), { signal: AbortSignal.timeout(15_000) });
-      await res.body?.cancel();
-    },
-  };
-}
+const browser = (lab: Lab) => labBrowser(lab);
 
 describe('A grant bound to another issuer: Codex logged in, then the server names the canary', function () {
   this.timeout(180_000);

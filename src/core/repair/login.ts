@@ -475,7 +475,7 @@ function metadataDocumentCandidate(server: McpServer, as: oauth.AuthorizationSer
  * in the spec's order, but need a client document hosted at an https URL that names our redirect
  * URIs; MCP Auth Doctor has none, so that step is skipped.
  */
-export async function chooseLoginClient(p: LoginPreparation, http: HttpSettings, open: (choice: RedirectChoice) => Promise<{ redirectUri: string; listener?: RedirectListener }>): Promise<LoginDecision> {
+export async function chooseLoginClient(p: LoginPreparation, http: HttpSettings, open: OpenRedirect): Promise<LoginDecision> {
   const evidence: string[] = [];
   for (const candidate of p.candidates) {
     if (candidate.source === 'metadata-document') {
@@ -485,21 +485,9 @@ export async function chooseLoginClient(p: LoginPreparation, http: HttpSettings,
     }
     let verdict = '';
     for (const choice of p.choices.reuse) {
-      let opened: { redirectUri: string; listener?: RedirectListener };
-      try {
-        opened = await open(choice);
-      } catch (err) {
-        if (!(err instanceof RedirectPortBusy)) throw err;
-        evidence.push(`${candidate.label}: ${err.message}`);
-        continue;
-      }
-      const check = await precheckClient(http, p.as, {
-        clientId: candidate.clientId,
-        redirectUri: opened.redirectUri,
-        resource: p.discovery.resource,
-        ...(p.scopes ? { scopes: p.scopes } : {}),
-      });
-      evidence.push(`${candidate.label} with redirect ${opened.redirectUri} (${choice.why}): ${check.verdict === 'accepted' ? 'accepted' : check.verdict.replace('-', ' ')} — ${check.evidence}`);
+      const opened = await openRedirect(open, choice, candidate, evidence);
+      if (!opened) continue;
+      const check = await precheckPair(http, p, candidate, opened.redirectUri, choice, evidence);
       // "unknown": the AS did not say no; registering anew would risk orphaning a good client (seed 004).
       if (check.verdict === 'accepted' || check.verdict === 'unknown') return { kind: 'reuse', client: candidate, ...opened, evidence };
       await opened.listener?.close();
@@ -544,20 +532,14 @@ export async function chooseLoginClient(p: LoginPreparation, http: HttpSettings,
 async function chooseMetadataDocument(
   p: LoginPreparation,
   http: HttpSettings,
-  open: (choice: RedirectChoice) => Promise<{ redirectUri: string; listener?: RedirectListener }>,
+  open: OpenRedirect,
   candidate: LoginCandidate,
   evidence: string[],
 ): Promise<LoginDecision | undefined> {
   const doc = candidate.document!;
   const choice = p.choices.register;
-  let opened: { redirectUri: string; listener?: RedirectListener };
-  try {
-    opened = await open(choice);
-  } catch (err) {
-    if (!(err instanceof RedirectPortBusy)) throw err;
-    evidence.push(`${candidate.label}: ${err.message}`);
-    return undefined;
-  }
+  const opened = await openRedirect(open, choice, candidate, evidence);
+  if (!opened) return undefined;
   const stop = async (message: string): Promise<LoginDecision> => {
     await opened.listener?.close();
     return { kind: 'fail', ...failure('invalid-client', `${message}; nothing was written`, ['edit-config', 'report-server']), evidence };
@@ -567,12 +549,31 @@ async function chooseMetadataDocument(
       `${candidate.label} lists the redirect URIs ${doc.redirectUris!.join(', ')}, not ${opened.redirectUri} (${choice.why}), so the authorization server would refuse it; remove the callback setting, or log in with the client itself`,
     );
   }
-  const check = await precheckClient(http, p.as, { clientId: candidate.clientId, redirectUri: opened.redirectUri, resource: p.discovery.resource, ...(p.scopes ? { scopes: p.scopes } : {}) });
-  evidence.push(`${candidate.label} with redirect ${opened.redirectUri} (${choice.why}): ${check.verdict === 'accepted' ? 'accepted' : check.verdict.replace('-', ' ')} — ${check.evidence}`);
+  const check = await precheckPair(http, p, candidate, opened.redirectUri, choice, evidence);
   if (check.verdict === 'accepted' || check.verdict === 'unknown') return { kind: 'reuse', client: candidate, ...opened, evidence };
   // The client would be refused the same way: registering another client would hand it tokens it cannot refresh.
   const ports = doc.redirectUris?.some((u) => !new URL(u).port) ? ' (its document lists port-less loopback redirects, which the server must match on any port: RFC 8252 §7.3)' : '';
   return stop(`the authorization server does not accept ${candidate.label} with redirect ${opened.redirectUri}${ports} (${check.verdict.replace('-', ' ')}); the client's own login would be refused the same way: ask the server's owner to accept it, or configure a pre-registered client id`);
+}
+
+type OpenRedirect = (choice: RedirectChoice) => Promise<{ redirectUri: string; listener?: RedirectListener }>;
+
+/** The redirect URI (and listener) for one choice, or undefined when its port is busy (said in the evidence). */
+async function openRedirect(open: OpenRedirect, choice: RedirectChoice, candidate: LoginCandidate, evidence: string[]): Promise<{ redirectUri: string; listener?: RedirectListener } | undefined> {
+  try {
+    return await open(choice);
+  } catch (err) {
+    if (!(err instanceof RedirectPortBusy)) throw err;
+    evidence.push(`${candidate.label}: ${err.message}`);
+    return undefined;
+  }
+}
+
+/** The credential-free pre-check of one client id with one redirect URI, its answer added to the evidence. */
+async function precheckPair(http: HttpSettings, p: LoginPreparation, candidate: LoginCandidate, redirectUri: string, choice: RedirectChoice, evidence: string[]): Promise<Awaited<ReturnType<typeof precheckClient>>> {
+  const check = await precheckClient(http, p.as, { clientId: candidate.clientId, redirectUri, resource: p.discovery.resource, ...(p.scopes ? { scopes: p.scopes } : {}) });
+  evidence.push(`${candidate.label} with redirect ${redirectUri} (${choice.why}): ${check.verdict === 'accepted' ? 'accepted' : check.verdict.replace('-', ' ')} — ${check.evidence}`);
+  return check;
 }
 
 /** How the login's client authenticates at the token endpoint: the registration's method wins, else chosen from the AS's list. */
