@@ -6,6 +6,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { CODEX_KEYRING_SERVICE } from '../../src/core/credentials/codexKeyring';
+import { codexKey } from '../../src/core/credentials/codexStore';
 
 export interface PrivateSecretService {
   /** Pass these to every process that should use this Secret Service (DBUS_SESSION_BUS_ADDRESS). */
@@ -77,4 +79,22 @@ export async function startPrivateSecretService(): Promise<PrivateSecretService>
   }
   secretTool(['clear', 'mad-probe', 'ready']);
   return { env: { DBUS_SESSION_BUS_ADDRESS: address }, secretTool, stop };
+}
+
+/**
+ * A Codex keyring login for server `name` at `url`, stored as Codex 0.171's keyring-rs stores it
+ * (attributes service, username, target "default", application "rust-keyring"; its label), with
+ * throwaway token values: what the VSIX checks read back through the keyring.
+ */
+export function storeCodexKeyringLogin(secrets: PrivateSecretService, name: string, url: string): void {
+  const account = codexKey(name, url);
+  const value = JSON.stringify({
+    server_name: name,
+    url,
+    client_id: 'vsix-client',
+    token_response: { access_token: 'vsix-at-' + 'x'.repeat(24), token_type: 'bearer', expires_in: 3600, refresh_token: 'vsix-rt-' + 'y'.repeat(24), scope: 'mcp' },
+    expires_at: Date.now() + 3600_000,
+  });
+  const stored = secrets.secretTool(['store', `--label=${account}@${CODEX_KEYRING_SERVICE}:default (keyring v3.6.3)`, 'service', CODEX_KEYRING_SERVICE, 'username', account, 'target', 'default', 'application', 'rust-keyring'], value);
+  if (stored.status !== 0) throw new Error(`secret-tool store: ${stored.stderr}`);
 }

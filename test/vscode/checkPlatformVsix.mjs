@@ -16,9 +16,7 @@ import { chromium } from 'playwright-core';
 import { freePort, LOOPBACK_ONLY_ENV, node24, root, serverMain, spawnVsCodeServer, waitForPort } from '../../scripts/vscodeServer.mjs';
 import { STEPS } from './uiDriver.mjs';
 // TypeScript through tsx (run with --import tsx).
-import { secretServiceUnavailable, startPrivateSecretService } from '../support/secretService.ts';
-import { codexKey } from '../../src/core/credentials/codexStore.ts';
-import { CODEX_KEYRING_SERVICE } from '../../src/core/credentials/codexKeyring.ts';
+import { secretServiceUnavailable, startPrivateSecretService, storeCodexKeyringLogin } from '../support/secretService.ts';
 
 const NATIVE = 'extension/dist/native/';
 const results = [];
@@ -139,16 +137,7 @@ try {
   if (secrets) {
     fs.mkdirSync(path.join(home, '.codex'), { recursive: true });
     fs.writeFileSync(path.join(home, '.codex', 'config.toml'), `mcp_oauth_credentials_store = "keyring"\n\n[mcp_servers.vsix-keyring]\nurl = "${keyringUrl}"\n`);
-    const account = codexKey('vsix-keyring', keyringUrl);
-    const value = JSON.stringify({
-      server_name: 'vsix-keyring',
-      url: keyringUrl,
-      client_id: 'vsix-client',
-      token_response: { access_token: 'vsix-at-' + 'x'.repeat(24), token_type: 'bearer', expires_in: 3600, refresh_token: 'vsix-rt-' + 'y'.repeat(24), scope: 'mcp' },
-      expires_at: Date.now() + 3600_000,
-    });
-    const stored = secrets.secretTool(['store', `--label=${account}@${CODEX_KEYRING_SERVICE}:default (keyring v3.6.3)`, 'service', CODEX_KEYRING_SERVICE, 'username', account, 'target', 'default', 'application', 'rust-keyring'], value);
-    if (stored.status !== 0) throw new Error(`secret-tool store: ${stored.stderr}`);
+    storeCodexKeyringLogin(secrets, 'vsix-keyring', keyringUrl);
     fs.mkdirSync(standIn, { recursive: true });
     fs.writeFileSync(path.join(standIn, 'secret-tool'), `#!/bin/sh\necho "$@" >> '${calls}'\necho 'secret-tool stand-in' >&2\nexit 1\n`, { mode: 0o755 });
   }
