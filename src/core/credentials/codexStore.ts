@@ -1022,8 +1022,9 @@ export { CODEX_FINDING } from './codexFindings';
 export { codexKey } from './codexFormat';
 
 /**
- * The keyring binding where this tool was installed with it (npm); on Linux without it (the VSIX
- * carries no native module), libsecret's secret-tool, which speaks to the same Secret Service.
+ * The keyring binding where this tool has it (npm, or a per-target VSIX's dist/native/); on Linux
+ * without it (the universal VSIX carries no native module), libsecret's secret-tool, which speaks
+ * to the same Secret Service.
  */
 function defaultKeyringRunner(e: Environment, store: CodexStoreOptions, timeoutMs?: number, service?: string): KeyringRunner {
   const options = { ...(timeoutMs ? { timeoutMs } : {}), ...(service ? { service } : {}) };
