@@ -16,7 +16,10 @@ import { chromium } from 'playwright-core';
 import { freePort, LOOPBACK_ONLY_ENV, node24, root, serverMain, spawnVsCodeServer, waitForPort } from '../../scripts/vscodeServer.mjs';
 import { STEPS } from './uiDriver.mjs';
 // TypeScript through tsx (run with --import tsx).
-import { secretServiceUnavailable, startPrivateSecretService, storeCodexKeyringLogin } from '../support/secretService.ts';
+import { secretServiceUnavailable, startPrivateSecretService } from '../support/secretService.ts';
+// Imported dynamically: a static import from this .mjs gives realClients.ts a bogus __dirname under tsx.
+const { codexLogin } = await import('../support/realClients.ts');
+import { startLab } from '../lab/index.ts';
 
 const NATIVE = 'extension/dist/native/';
 const results = [];
@@ -58,6 +61,7 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mcp-auth-platform-vsix-'));
 let secrets;
 let server;
 let browser;
+let lab;
 try {
   if (!process.argv.includes('--built')) execFileSync('npm', ['run', 'package'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], timeout: 300_000 });
 
@@ -117,9 +121,9 @@ try {
     if (secrets ? answer.found !== 0 : !/dbus|secret service|platform secure storage/i.test(answer.error ?? '')) throw new Error(JSON.stringify(answer));
   });
 
-  // A Codex login in the OS keyring as `codex mcp login` leaves it (keyring-rs attributes), and a
-  // secret-tool stand-in first on PATH that records every call and fails.
-  const keyringUrl = 'https://kr.example.com/mcp';
+  // A Codex login in the OS keyring made by the real `codex mcp login` (0.171, keyring store) at a
+  // loopback lab, and a secret-tool stand-in first on PATH that records every call and fails.
+  let keyringUrl = 'https://kr.example.com/mcp';
   const home = path.join(tmp, 'home');
   const standIn = path.join(tmp, 'bin');
   const calls = path.join(tmp, 'secret-tool-calls');
@@ -136,13 +140,15 @@ try {
   };
   if (secrets) {
     fs.mkdirSync(path.join(home, '.codex'), { recursive: true });
+    lab = await startLab();
+    keyringUrl = lab.mcpUrl;
     fs.writeFileSync(path.join(home, '.codex', 'config.toml'), `mcp_oauth_credentials_store = "keyring"\n\n[mcp_servers.vsix-keyring]\nurl = "${keyringUrl}"\n`);
-    storeCodexKeyringLogin(secrets, 'vsix-keyring', keyringUrl);
+    await codexLogin(home, 'vsix-keyring', lab, { store: 'keyring', env: secrets.env, timeoutMs: 90_000 });
     fs.mkdirSync(standIn, { recursive: true });
     fs.writeFileSync(path.join(standIn, 'secret-tool'), `#!/bin/sh\necho "$@" >> '${calls}'\necho 'secret-tool stand-in' >&2\nexit 1\n`, { mode: 0o755 });
   }
 
-  await check('linux-x64: its CLI reads a Codex keyring login through the bundled binary (secret-tool never called)', () => {
+  await check('linux-x64: its CLI reads the keyring login the real codex mcp login made, through the bundled binary (secret-tool never called)', () => {
     if (keyringMissing) throw new Error(`cannot check here: ${keyringMissing}`);
     const status = readStatus(linux);
     if (status.secretToolCalled) throw new Error(`secret-tool was called: ${fs.readFileSync(calls, 'utf8').trim()}`);
@@ -224,6 +230,7 @@ try {
   });
 } finally {
   await browser?.close().catch(() => {});
+  await lab?.close().catch(() => {});
   if (server?.pid) {
     try {
       process.kill(-server.pid, 'SIGKILL');
