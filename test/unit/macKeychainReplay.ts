@@ -18,6 +18,8 @@ export interface SecurityRecording {
   stdout: string;
   stderr: string;
   code: number | null;
+  /** The cited report shows this exit status itself; false: inferred (from SecBase.h, Apple's source, or that output was printed). */
+  codeSeen: boolean;
   /** How far the recording goes beyond what its sources show. */
   note?: string;
   /** The program never answers: the runner's timeout ends it. */

@@ -27,7 +27,7 @@ export interface KeychainItem {
 }
 
 /** Why a `security` call gave no answer we can use; each kind has its own message. */
-export type KeychainFailureKind = 'interaction-not-allowed' | 'auth-failed' | 'user-canceled' | 'timeout' | 'could-not-run' | 'other';
+export type KeychainFailureKind = 'interaction-not-allowed' | 'auth-failed' | 'user-canceled' | 'search-failed' | 'timeout' | 'could-not-run' | 'other';
 
 export interface KeychainFailure {
   kind: KeychainFailureKind;
@@ -77,16 +77,33 @@ export async function scanKeychain(run: CommandRunner, query: { service: string;
   // An empty account cannot be asked for (`-a ""` is not "no account"): list the service instead.
   const args = query.account ? ['find-generic-password', '-s', query.service, '-a', query.account] : ['dump-keychain'];
   const r = await run(SECURITY_PATH, args, { timeoutMs });
-  if (!r.timedOut && r.code === SECURITY_EXIT.itemNotFound) return { ok: true, items: [] };
+  if (!r.timedOut && r.code === SECURITY_EXIT.itemNotFound && !searchNotCreated(r)) return { ok: true, items: [] };
   if (r.timedOut || r.code !== 0) return { ok: false, failure: classifySecurityFailure(r) };
   const items = parseKeychainItems(r.stdout).filter((i) => i.service === query.service && (query.account === undefined || i.account === query.account));
   return { ok: true, items };
+}
+
+/**
+ * find-generic-password exits 44 ("could not be found") also when the search itself could not be
+ * created: keychain_find.c prints the SecKeychainSearchCreateFromAttributes error, finds no item and
+ * then prints the not-found line. Seen in a sandbox that denies the keychain
+ * (eugene1g/agent-safehouse#71; test/fixtures/macos-security/find-search-refused-sandbox.json).
+ */
+function searchNotCreated(r: CommandResult): boolean {
+  return /SecKeychainSearchCreateFromAttributes/.test(r.stderr);
 }
 
 /** What a failed `security` call means, from its exit code (timeouts first: the runner killed it). */
 export function classifySecurityFailure(r: CommandResult): KeychainFailure {
   if (r.timedOut) {
     return { kind: 'timeout', code: null, message: 'security did not answer in time (a keychain waiting on a dialog nobody can see looks like this); it was stopped and nothing was read' };
+  }
+  if (searchNotCreated(r)) {
+    return {
+      kind: 'search-failed',
+      code: r.code,
+      message: `security could not search the keychain here (it said "${firstLineClean(r.stderr).replace(/^security: /, '')}"; a sandbox or a session without keychain access looks like this): nothing was read, and the item may well exist`,
+    };
   }
   switch (r.code) {
     case SECURITY_EXIT.interactionNotAllowed:
