@@ -1,6 +1,11 @@
 // Windows rules with `platform: 'win32'` injected through the Environment. No Windows machine ran
 // these: every expected shape comes from the clients' source or binaries (docs/client-versions.md,
 // "Windows"), so they prove we follow those rules, not that Windows behaves as the source says.
+// No real recording backs them either: no public `cmdkey /list` or Credential Manager listing of a
+// Codex or Claude Code item was found (test/fixtures/windows/ holds none). The nearest is prose:
+// openai/codex#28201 (codex-cli 0.139.0) says the Credential Manager "may contain a legacy direct
+// keyring entry named like `notion|...` under service `Codex MCP Credentials`", which fits the
+// UserName = account half of windowsCredentialName but shows no target name.
 import { strict as assert } from 'node:assert';
 import { createHash } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
