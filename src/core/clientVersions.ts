@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Environment } from './environment';
 import { CLIENT_LABELS, type ClientId } from './model';
 import { plainTerminalText } from './terminalText';

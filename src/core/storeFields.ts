@@ -6,7 +6,7 @@
 // together with the fields we write. So a write to such a store, by a client newer than the
 // newest we verified, asks first (writeGuard).
 import { promises as fs } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { EntrySchema as ClaudeEntrySchema } from './credentials/claudeCodeBlob';
 import { claudeCredentialsFile } from './credentials/claudeCodeStore';
 import { FallbackEntrySchema, StoredTokensSchema } from './credentials/codexFormat';

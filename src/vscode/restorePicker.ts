@@ -5,7 +5,7 @@
 // for a store that lost entries or the user's Claude login since our last snapshot (seed 001,
 // anthropics/claude-code#45551) and offers, once per loss, to put back exactly what was lost.
 import * as vscode from 'vscode';
-import { z } from 'zod';
+import * as z from 'zod';
 import { snapshotStoreFor, type EntryChange, type EntryFingerprints, type Snapshot, type SnapshotInfo } from '../core/credentials/backups';
 import { credentialStoresFor } from '../core/credentials/index';
 import { STORE_FINDING } from '../core/credentials/storeFile';

@@ -3,7 +3,7 @@
 // serialisation), and each repair resolves it against a fresh status pass, so it acts on what is
 // configured and stored now rather than on what the tree showed a minute ago.
 import * as vscode from 'vscode';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CredentialStore } from '../core/credentials/store';
 import { CLIENT_LABELS, type ClientId, type McpServer, type Scope } from '../core/model';
 import { serverWhere } from '../core/present/describe';

@@ -3,7 +3,7 @@
 // picks a schema (missing means stdio, "streamable-http" means http), an entry that fails its
 // schema is skipped, and `${VAR}` placeholders are expanded with unset ones left as written.
 import type { Node } from 'jsonc-parser';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Finding, McpServer, OAuthSettings, Scope, Transport } from '../model';
 import { expandPlaceholders, type Expansion } from '../placeholders';
 import { CONFIG_FINDING } from './claudeCodeFindings';

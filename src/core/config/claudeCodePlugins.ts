@@ -8,7 +8,7 @@
 // Claude Code drops a broken plugin server with a debug log only; we say why.
 import { findNodeAtLocation, type Node } from 'jsonc-parser';
 import * as path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Environment } from '../environment';
 import type { Finding, McpServer } from '../model';
 import type { Expansion } from '../placeholders';

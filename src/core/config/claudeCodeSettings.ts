@@ -2,7 +2,7 @@
 // servers and enabled plugins. 2.1.197 keeps them in settings files (user, project, local,
 // managed); approvals that older builds wrote into ~/.claude.json `projects[...]` are moved into
 // .claude/settings.local.json at startup, so they count as local settings here.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Environment } from '../environment';
 import type { Finding } from '../model';
 import { readJsonFile } from './claudeCodeJson';

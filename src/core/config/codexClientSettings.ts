@@ -9,7 +9,7 @@
 // `vault`, expected one of `auto`, `file`, `keyring`"). Only the user file is read here: a trusted
 // project or a --profile file may set them too, for runs started there.
 import * as path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { codexHome, type Environment } from '../environment';
 import type { Finding } from '../model';
 import { describeToml, locate, readCodexToml, type CodexTomlFile } from './codexToml';

@@ -37,7 +37,7 @@
 //   headers go on every request to the server's origin; its Authorization is used only when no
 //   bearer token or OAuth credential is there (measured: a helper printing a valid
 //   Authorization lists the server's tools, auth_status "unknown").
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Environment } from '../environment';
 import type { Finding, McpServer, OAuthSettings, Scope, SourceLocation } from '../model';
 import { storageKey } from '../storageKey';

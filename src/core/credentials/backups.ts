@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Environment } from '../environment';
 import type { ClientId } from '../model';
 import { atomicWriteFile, sweepOrphanTempFilesIn } from './atomicWrite';

@@ -2,7 +2,7 @@
 // edits that change one entry while every other byte of the text stays as it was.
 import { isDeepStrictEqual } from 'node:util';
 import { applyEdits, modify, type FormattingOptions } from 'jsonc-parser';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Finding } from '../model';
 import { fingerprint } from '../storageKey';
 import type { EntryFingerprints, StoreShape } from './backups';

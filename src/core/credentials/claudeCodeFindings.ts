@@ -1,7 +1,7 @@
 // What Claude Code's credential store can tell a user beyond its entries: grants that vanished
 // since our last snapshot, stubs without tokens, duplicate keys for one server, a stale "needs
 // authentication" stamp, a Keychain blob near its size limit, a file copy beside the Keychain item.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Finding } from '../model';
 import type { Snapshot, StoreShape } from './backups';
 import { nonEmpty, type BlobOrigin, type ParsedBlob, type ParsedEntry } from './claudeCodeBlob';

@@ -14,7 +14,7 @@
 // names it, so a stale or half-written slot fails to open instead of being merged.
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const OVERFLOW_SLOTS = ['a', 'b'] as const;
 export type OverflowSlot = (typeof OVERFLOW_SLOTS)[number];

@@ -3,7 +3,7 @@
 // we do not know. Source: codex-rs/rmcp-client/src/oauth.rs (openai/codex, the version whose
 // `FallbackTokenEntry` has 9 fields and `StoredOAuthTokens` 6, matching the shipped binary's serde
 // strings "struct FallbackTokenEntry with 9 elements" / "struct StoredOAuthTokens with 6 elements").
-import { z } from 'zod';
+import * as z from 'zod';
 import { fingerprint, storageKey } from '../storageKey';
 import type { EntryFingerprints } from './backups';
 import type { CredentialPatch, CredentialSummary } from './store';

@@ -22,7 +22,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { KeychainItem } from './macKeychain';
 
 export const CODEX_KEYRING_SERVICE = 'Codex MCP Credentials';

@@ -29,7 +29,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes, scrypt as scryptCb, type ScryptOptions } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { pathForDir } from '../environment';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const CODEX_SECRETS_KEYRING_SERVICE = 'codex';
 export const CODEX_SECRETS_DIR = 'secrets';

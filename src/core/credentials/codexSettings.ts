@@ -5,7 +5,7 @@
 // `$CODEX_HOME/config.toml` ourselves (top level only: profiles and `-c` overrides are not seen).
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { codexHome, type Environment } from '../environment';
 
 /** codex-rs config types.rs `OAuthCredentialsStoreMode`, serde lowercase; default `auto`. */

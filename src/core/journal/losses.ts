@@ -14,7 +14,7 @@
 // account grant lost, and the store still holds something (or a `mcp logout` process of that
 // client was running). A writer that removes exactly one entry by accident looks the same and is
 // not reported: the price of never alarming on a user's own logout.
-import { z } from 'zod';
+import * as z from 'zod';
 import { CLIENT_LABELS, type ClientId, type Finding } from '../model';
 import { fingerprint } from '../storageKey';
 import type { StoreKind } from '../credentials/store';

@@ -3,7 +3,7 @@
 // from the process table, never proof: said so wherever it is shown ("written by … " only).
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ClientId } from '../model';
 import { runningClients, type RunningClients } from '../repair/processes';
 import type { ClientProcess } from '../repair/types';

@@ -2,7 +2,7 @@
 // protected-resource metadata and RFC 8414 / OpenID authorization-server metadata. Each field is
 // checked on its own so one wrong member is reported by name and the rest is still used (the
 // SDK's OAuthMetadataSchema fails the whole document instead).
-import { z } from 'zod';
+import * as z from 'zod';
 
 const urlString = z.string().min(1);
 const stringList = z.array(z.string());

@@ -6,7 +6,7 @@
 // URI is asked without credentials: a GET of the authorization URL, redirects not followed, no
 // cookies (failure modes C3/E6) — the login page means yes, an error page no.
 import * as oauth from 'oauth4webapi';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CLIENT_LABELS, type ClientId } from '../model';
 import type { HttpSettings } from '../probe/http';
 import { describeRefusal, refusalFor } from '../probe/urls';

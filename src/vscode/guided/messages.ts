@@ -1,7 +1,7 @@
 // What the guided-flow webview may say to the extension. The webview is a page (its content comes
 // from servers' answers, escaped, but still): every message is checked here before it is acted
 // on, and one that does not fit is dropped.
-import { z } from 'zod';
+import * as z from 'zod';
 import { GUIDED_STEPS, type GuidedStepId } from '../../core/guided/steps';
 
 const StepId = z.enum(GUIDED_STEPS.map((s) => s.id) as [GuidedStepId, ...GuidedStepId[]]);
