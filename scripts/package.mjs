@@ -135,7 +135,7 @@ function stage(name, files, target, tgz) {
  * The CLI as an npm package (`npx mcp-auth-doctor`), built as @napi-rs/keyring itself is: the bundle
  * with the binding's loader in dist/native/ (where codexKeyring.ts looks first) and every platform's
  * binary package as an optional dependency at the loader's version, so npm installs only the one
- * matching the user's os, cpu and libc. Nothing else: dist/cli.js bundles every other dependency.
+ * matching the user's os, cpu and libc. Nothing else: dist/cli.js and its ES modules bundle every other dependency.
  */
 async function packCli(version) {
   const dir = path.join(STAGE, 'cli');
@@ -153,11 +153,12 @@ async function packCli(version) {
     keywords: manifest.keywords,
     engines: { node: manifest.engines.node },
     bin: manifest.bin,
-    files: ['dist/cli.js', 'dist/native/'],
+    files: ['dist/cli.js', 'dist/*.mjs', 'dist/native/'],
     optionalDependencies: Object.fromEntries(Object.keys(binaries).map((name) => [name, version])),
   };
   fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify(cli, null, 2) + '\n');
-  for (const f of ['README.md', 'LICENSE', 'dist/cli.js']) fs.copyFileSync(path.join(root, f), path.join(dir, f));
+  const esm = fs.readdirSync(path.join(root, 'dist')).filter((f) => f.endsWith('.mjs')).map((f) => `dist/${f}`);
+  for (const f of ['README.md', 'LICENSE', 'dist/cli.js', ...esm]) fs.copyFileSync(path.join(root, f), path.join(dir, f));
   for (const f of ['index.js', 'LICENSE']) fs.copyFileSync(path.join(loader, f), path.join(dir, 'dist', 'native', f));
   fs.mkdirSync(path.dirname(CLI_PACKAGE), { recursive: true });
   const { stdout } = await execFile('npm', ['pack', '--json', '--pack-destination', path.dirname(CLI_PACKAGE)], { cwd: dir, timeout: 120_000 });

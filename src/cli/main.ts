@@ -1,27 +1,19 @@
 // mcp-auth-doctor: the command-line twin of the extension, over the same core.
-import * as readline from 'node:readline';
-import { backup } from './commands/backup';
-import { backups } from './commands/backups';
-import { guard } from './commands/guard';
-import { history } from './commands/history';
-import { login } from './commands/login';
-import { refresh } from './commands/refresh';
-import { reset } from './commands/reset';
-import { restore } from './commands/restore';
-import { status } from './commands/status';
 import { EXIT_USAGE, UsageError, type CliCommand, type CliIo } from './io';
 import { journalAtStart } from './journalAtStart';
 
-const COMMANDS: Record<string, CliCommand> = {
-  status,
-  backup,
-  backups,
-  history,
-  guard,
-  restore,
-  refresh,
-  reset,
-  login,
+// Each command is loaded when it runs: `status` never parses the repairs, the login flow or the
+// journal's history code (esbuild puts each behind its own chunk).
+const COMMANDS: Record<string, () => Promise<CliCommand>> = {
+  status: async () => (await import('./commands/status')).status,
+  backup: async () => (await import('./commands/backup')).backup,
+  backups: async () => (await import('./commands/backups')).backups,
+  history: async () => (await import('./commands/history')).history,
+  guard: async () => (await import('./commands/guard')).guard,
+  restore: async () => (await import('./commands/restore')).restore,
+  refresh: async () => (await import('./commands/refresh')).refresh,
+  reset: async () => (await import('./commands/reset')).reset,
+  login: async () => (await import('./commands/login')).login,
 };
 
 const USAGE = `Usage: mcp-auth-doctor <command> [options]
@@ -83,13 +75,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     io.stdout(USAGE);
     return name ? 0 : EXIT_USAGE;
   }
-  const command = COMMANDS[name];
-  if (!command) {
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!load) {
     io.stderr(`mcp-auth-doctor: unknown command "${name}"\n\n${USAGE}`);
     return EXIT_USAGE;
   }
   try {
-    if (!rest.includes('--help')) await journalAtStart(name, io);
+    const [command] = await Promise.all([load(), rest.includes('--help') ? undefined : journalAtStart(name, io)]);
     return await command(rest, io);
   } catch (err) {
     // parseArgs throws TypeErrors with codes for bad flags; both are usage problems.
@@ -98,29 +90,4 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     if (usage) io.stderr(`Run "mcp-auth-doctor --help" for usage.\n`);
     return EXIT_USAGE;
   }
-}
-
-if (require.main === module) {
-  runCli(process.argv.slice(2), {
-    stdout: (t) => process.stdout.write(t),
-    stderr: (t) => process.stderr.write(t),
-    env: process.env,
-    cwd: process.cwd(),
-    ...(process.stdin.isTTY ? { readLine: terminalLine } : {}),
-  }).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err) => {
-      process.stderr.write(`mcp-auth-doctor: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exitCode = EXIT_USAGE;
-    },
-  );
-}
-
-/** The first non-empty line from the terminal (a stray Enter is not an answer); closing the reader lets the process exit without it. */
-function terminalLine(): { line: Promise<string>; close(): void } {
-  const rl = readline.createInterface({ input: process.stdin, terminal: false });
-  const line = new Promise<string>((resolve) => rl.on('line', (l) => l.trim() && resolve(l)));
-  return { line, close: () => rl.close() };
 }

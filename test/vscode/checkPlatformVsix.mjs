@@ -168,7 +168,9 @@ try {
   const keyring = JSON.parse(fs.readFileSync(path.join(root, 'node_modules/@napi-rs/keyring/package.json'), 'utf8'));
   await check('the CLI npm package: the bundle and the loader, every platform binary as an optional dependency at the loader’s version, nothing else', () => {
     const names = execFileSync('tar', ['-tzf', CLI_PACKAGE], { encoding: 'utf8' }).split('\n').filter(Boolean).sort();
-    const expected = ['package/LICENSE', 'package/README.md', 'package/dist/cli.js', 'package/dist/native/LICENSE', 'package/dist/native/index.js', 'package/package.json'];
+    // The launcher's ES modules are the build's: exactly the .mjs files dist/ holds.
+    const esm = fs.readdirSync(path.join(root, 'dist')).filter((f) => f.endsWith('.mjs')).map((f) => `package/dist/${f}`);
+    const expected = ['package/LICENSE', 'package/README.md', 'package/dist/cli.js', ...esm, 'package/dist/native/LICENSE', 'package/dist/native/index.js', 'package/package.json'].sort();
     if (JSON.stringify(names) !== JSON.stringify(expected)) throw new Error(`it holds ${names.join(', ')}`);
     const manifest = JSON.parse(execFileSync('tar', ['-xOzf', CLI_PACKAGE, 'package/package.json'], { encoding: 'utf8' }));
     if (manifest.dependencies) throw new Error(`dependencies: ${JSON.stringify(manifest.dependencies)}`);

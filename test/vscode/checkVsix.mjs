@@ -15,7 +15,7 @@ import { secretServiceUnavailable, startPrivateSecretService, storeCodexKeyringL
 // 1 MiB until the probe and repairs brought undici (proxies, ~540 KB minified) and oauth4webapi; the
 // README's hero screenshot adds ~260 KB. Sizes per release are in docs/performance.md.
 const MAX_BYTES = 1.5 * 1024 * 1024;
-const ALLOWED = /^(extension\.vsixmanifest|\[Content_Types\]\.xml|extension\/(package\.json|readme\.md|changelog\.md|LICENSE\.txt|dist\/(extension|cli)\.js|media\/.+|docs\/screenshots\/.+|docs\/findings\.md))$/;
+const ALLOWED = /^(extension\.vsixmanifest|\[Content_Types\]\.xml|extension\/(package\.json|readme\.md|changelog\.md|LICENSE\.txt|dist\/((extension|cli)\.js|[\w-]+\.mjs)|media\/.+|docs\/screenshots\/.+|docs\/findings\.md))$/;
 const results = [];
 const check = async (name, fn) => {
   try {
@@ -46,9 +46,19 @@ try {
     const names = spawnSync('unzip', ['-Z1', vsix], { encoding: 'utf8' }).stdout.split('\n').filter((n) => n && !n.endsWith('/'));
     const stray = names.filter((n) => !ALLOWED.test(n));
     if (stray.length) throw new Error(`unexpected files: ${stray.join(', ')}`);
-    for (const must of ['extension/dist/extension.js', 'extension/dist/cli.js', 'extension/package.json']) {
+    for (const must of ['extension/dist/extension.js', 'extension/dist/cli.js', 'extension/dist/extension-main.mjs', 'extension/dist/cli-main.mjs', 'extension/package.json']) {
       if (!names.includes(must)) throw new Error(`missing ${must}`);
     }
+  });
+
+  await check('every chunk the ES modules import, at once or on first use, is in the VSIX', () => {
+    const names = new Set(spawnSync('unzip', ['-Z1', vsix], { encoding: 'utf8' }).stdout.split('\n'));
+    const missing = new Set();
+    for (const n of [...names].filter((x) => /^extension\/dist\/[\w-]+\.mjs$/.test(x))) {
+      const text = execFileSync('unzip', ['-p', vsix, n], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+      for (const m of text.matchAll(/(?:from|import\()\s*"\.\/([\w-]+\.mjs)"/g)) if (!names.has(`extension/dist/${m[1]}`)) missing.add(m[1]);
+    }
+    if (missing.size) throw new Error(`imported but not packaged: ${[...missing].join(', ')}`);
   });
 
   await check('every image the packaged README and walkthrough show is in the VSIX (no broken image on the details page)', () => {
