@@ -6,7 +6,7 @@ import { CODEX_FINDING } from './credentials/codexFindings';
 import type { CredentialStoreOptions } from './credentials/index';
 import type { Environment } from './environment';
 import type { McpServer } from './model';
-import { probeReport, type ProbeSettings } from './probe/run';
+import type { ProbeSettings } from './probe/run';
 import type { ServerProbe } from './probe/probe';
 import { collectStatus, type ServerStatus, type StatusReport } from './status';
 import { describeToken } from './tokenStatus';
@@ -52,6 +52,7 @@ export async function readKeychainLogin(e: Environment, match: (s: McpServer) =>
     .map((f) => f.detail);
   let probe: ServerProbe | undefined;
   if (options.probe && status.server.enabled && problems.length === 0) {
+    const { probeReport } = await import('./probe/run');
     probe = (await probeReport({ ...report, servers: [status] }, options.probe)).probes[0];
   }
   const words =

@@ -6,7 +6,7 @@ import { claudeConfigDir, codexHome, type Environment } from '../core/environmen
 import type { ConfigScan, SourceLocation } from '../core/model';
 import { cachedVersionIo, nodeVersionIo, type VersionIo } from '../core/clientVersions';
 import { collectStatus, type StatusReport } from '../core/status';
-import { probeReport, type ProbeRun } from '../core/probe/run';
+import type { ProbeRun } from '../core/probe/run';
 import { probeSettings } from './probeSettings';
 import { ConfigWatcher } from './configWatcher';
 import { editorEnvironment } from './environment';
@@ -110,6 +110,8 @@ class Ctx {
       // Credential stores change too (a login in a terminal): watch them beside the configs.
       void this.watcher.watch([...report.scan.files, ...credentialFiles(e)]);
       if (probe) {
+        // The probe loads with its first run (the view opened, or an interval set), not at activation.
+        const { probeReport } = await import('../core/probe/run');
         const run = await probeReport(report, settings.probe);
         if (this.pending.length === 0) {
           this.tree.updateProbes(run.probes);

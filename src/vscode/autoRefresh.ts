@@ -6,7 +6,6 @@
 import * as vscode from 'vscode';
 import { writeGuard } from '../core/storeFields';
 import { CLIENT_LABELS, type ClientId } from '../core/model';
-import { refresh } from '../core/repair/refresh';
 import { runningClients } from '../core/repair/processes';
 import type { StatusReport } from '../core/status';
 import type { RescanReason } from './activate';
@@ -62,6 +61,8 @@ export class AutoRefresh {
       }
       const { http, close } = repairHttp();
       try {
+        // The refresh (and oauth4webapi) load only when a token is due, not at activation.
+        const { refresh } = await import('../core/repair/refresh');
         const outcome = await refresh({ server, store, key }, { http });
         if (outcome.ok) {
           refreshed++;

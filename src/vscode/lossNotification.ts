@@ -13,7 +13,7 @@ import { latestLoss } from '../core/journal/restoreLost';
 import type { StatusReport } from '../core/status';
 import type { JournalPass, JournalWatcher } from './journalWatcher';
 import type { ReadOnlyDocuments } from './journalHistory';
-import { restoreLostCommand, type LostRestoreRun } from './lostRestore';
+import type { LostRestoreRun } from './lostRestore';
 import { refOf, type ServerRef } from './serverRef';
 import { collectStatus } from '../core/status';
 import { editorEnvironment } from './environment';
@@ -105,6 +105,8 @@ export class LossAlarms implements vscode.Disposable {
 
   /** Restore, from the notification or a command: only what this loss took. */
   async restore(shown: ShownLoss): Promise<LostRestoreRun> {
+    // Loaded with the first restore: activation only needs to notice a loss.
+    const { restoreLostCommand } = await import('./lostRestore');
     const run = await restoreLostCommand(shown, { rescan: () => this.host.rescan(), journal: () => this.host.watcher.journal(), afterWrite: () => this.host.watcher.observe('after restore') });
     shown.restore = run;
     if (run.restored) {

@@ -7,11 +7,9 @@ import * as vscode from 'vscode';
 import { snapshotStoreFor } from '../core/credentials/backups';
 import { credentialStoresFor } from '../core/credentials/index';
 import { CLIENT_LABELS, type McpServer, type RepairId } from '../core/model';
-import { HEALTHY_STATES } from '../core/probe/probe';
-import { login, planLogin, type LoginContext } from '../core/repair/login';
-import { clientCallbackSettings } from '../core/repair/loopbackRedirect';
-import { planRefresh, refresh } from '../core/repair/refresh';
-import { planReset, reset } from '../core/repair/reset';
+import { HEALTHY_STATES } from '../core/probe/serverState';
+// The repairs themselves (and oauth4webapi under them) load on first use, not at activation.
+import type { LoginContext } from '../core/repair/login';
 import type { RepairAction, RepairOutcome, RepairPlan, RepairTarget } from '../core/repair/types';
 import type { StatusReport } from '../core/status';
 import { confirm, planDetail } from './confirm';
@@ -19,7 +17,6 @@ import { storeWriteGuard } from '../core/storeFields';
 import { editorEnvironment } from './environment';
 import { journalSettings } from './journalWatcher';
 import { clientCommandFor, handOffLabel, HandOffTerminals, type HandOffKind } from './handOff';
-import { forwardedCallbackNote } from '../core/repair/loopbackRedirect';
 import { probeNow, repairHttp } from './reprobe';
 import { LossGuard, restoreCommand, UndoArgsSchema, type UndoArgs } from './restorePicker';
 import { describeRef, pickServer, refOf, repairTargetOf, resolveServerRef, serverRefOf, type ServerRef } from './serverRef';
@@ -90,8 +87,8 @@ const REFRESH: RepairSpec = {
   progress: (s) => `Refreshing the token of ${s.name}…`,
   handOff: 'login',
   cancellable: false,
-  plan: (target) => withRepairHttp((http) => planRefresh(target, { http })),
-  run: (target) => withRepairHttp((http) => refresh(target, { http })),
+  plan: (target) => withRepairHttp(async (http) => (await import('../core/repair/refresh')).planRefresh(target, { http })),
+  run: (target) => withRepairHttp(async (http) => (await import('../core/repair/refresh')).refresh(target, { http })),
 };
 
 const RESET: RepairSpec = {
@@ -102,8 +99,8 @@ const RESET: RepairSpec = {
   handOff: 'logout',
   cancellable: false,
   // A reset talks to no server: the context's network is never used.
-  plan: (target) => planReset(target, { http: NO_NETWORK }),
-  run: (target) => reset(target, { http: NO_NETWORK }),
+  plan: async (target) => (await import('../core/repair/reset')).planReset(target, { http: NO_NETWORK }),
+  run: async (target) => (await import('../core/repair/reset')).reset(target, { http: NO_NETWORK }),
 };
 
 const LOGIN: RepairSpec = {
@@ -113,7 +110,7 @@ const LOGIN: RepairSpec = {
   progress: (s) => `Logging in to ${s.name}`,
   handOff: 'login',
   cancellable: true,
-  plan: async (target) => withRepairHttp(async (http) => planLogin(target, await loginContext(target, http))),
+  plan: async (target) => withRepairHttp(async (http) => (await import('../core/repair/login')).planLogin(target, await loginContext(target, http))),
   run: (target, token, progress) =>
     withRepairHttp(async (http) => {
       const abort = new AbortController();
@@ -124,6 +121,7 @@ const LOGIN: RepairSpec = {
       const pasted = new Promise<string>((resolve) => (paste = resolve));
       try {
         progress.report({ message: 'opening your browser…' });
+        const { login } = await import('../core/repair/login');
         return await login(target, await loginContext(target, http), {
           signal: abort.signal,
           pastedCallback: pasted,
@@ -145,6 +143,7 @@ const LOGIN: RepairSpec = {
 const NO_NETWORK = { fetch: () => Promise.reject(new Error('a reset sends no requests')), timeoutMs: 1, maxBodyBytes: 0 };
 
 async function loginContext(target: RepairTarget, http: LoginContext['http']): Promise<LoginContext> {
+  const { clientCallbackSettings } = await import('../core/repair/loopbackRedirect');
   return { http, callback: await clientCallbackSettings(editorEnvironment(), target.server.client) };
 }
 
@@ -168,6 +167,7 @@ async function forwardCallback(authorizationUrl: string, server: McpServer): Pro
   const redirect = new URL(authorizationUrl).searchParams.get('redirect_uri');
   if (!redirect) return undefined;
   const external = await vscode.env.asExternalUri(vscode.Uri.parse(new URL(redirect).origin));
+  const { forwardedCallbackNote } = await import('../core/repair/loopbackRedirect');
   return forwardedCallbackNote(redirect, external.toString(true), vscode.env.remoteName, clientCommandFor(server, 'login') ? handOffLabel(server, 'login') : undefined);
 }
 

@@ -5,7 +5,6 @@ import type { McpServer } from '../core/model';
 import { DEFAULT_MAX_BODY_BYTES, type HttpSettings } from '../core/probe/http';
 import type { ServerProbe } from '../core/probe/probe';
 import { proxyFetchFor } from '../core/probe/proxy';
-import { probeReport } from '../core/probe/run';
 import { collectStatus } from '../core/status';
 import { editorEnvironment } from './environment';
 import { probeSettings } from './probeSettings';
@@ -25,6 +24,7 @@ export async function probeNow(match: (s: McpServer) => boolean): Promise<Reprob
   const report = await collectStatus(editorEnvironment(), { expiryMarginMs: settings.expiryMarginMs });
   const rows = report.servers.filter((r) => r.server.transport !== 'stdio' && r.server.enabled && match(r.server));
   if (rows.length === 0) return [];
+  const { probeReport } = await import('../core/probe/run');
   const run = await probeReport({ ...report, servers: rows }, settings.probe);
   return rows.map((r, i) => ({ server: r.server, probe: run.probes[i]! }));
 }

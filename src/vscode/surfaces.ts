@@ -3,7 +3,7 @@
 // and the view's "all healthy" line. Each listens to the passes the context runs (activate.ts)
 // instead of being called from inside them.
 import * as vscode from 'vscode';
-import { HEALTHY_STATES } from '../core/probe/probe';
+import { HEALTHY_STATES } from '../core/probe/serverState';
 import type { StatusReport } from '../core/status';
 import type { RescanReason, ScanUpdate } from './activate';
 import { AutoRefresh } from './autoRefresh';

@@ -3,7 +3,8 @@
 // The server is resolved against what is configured and stored now, as the repairs resolve it.
 import * as vscode from 'vscode';
 import { pickServer, repairTargetOf, resolveServerRef, serverRefOf } from '../serverRef';
-import { GuidedFlowPanel, type GuidedPanelHandle } from './panel';
+// The panel, its page and the flow it drives load when the user opens it.
+import type { GuidedPanelHandle } from './panel';
 
 export const GUIDED_FLOW_COMMAND = 'mcpAuth.guidedFlow';
 
@@ -28,5 +29,6 @@ export async function openGuidedFlow(context: vscode.ExtensionContext, arg: unkn
     void vscode.window.showErrorMessage(`MCP Auth: ${target.problem}`);
     return undefined;
   }
+  const { GuidedFlowPanel } = await import('./panel');
   return GuidedFlowPanel.show(context.extensionUri, ref, target, () => void vscode.commands.executeCommand('mcpAuth.rescan'));
 }
