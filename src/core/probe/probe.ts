@@ -23,32 +23,8 @@ import { registrationSupport, type RegistrationVerdict } from '../clientRegistra
 import { refusalFor, resourceIdentifier } from './urls';
 import { compatibility, type ClientVerdict } from './verdict';
 
-/**
- * valid: the server accepted the stored token just now; no-auth-needed: it answers without one;
- * not-logged-in / expired / expiring / rejected / insufficient-scope / forbidden: the token's
- * state; stored: a token whose expiry is fine but which could not be checked live;
- * misconfigured: the server's OAuth setup stops clients (see findings); unreachable: no
- * answer; not-probed: stdio, disabled, or no usable URL; client-auth: the client authenticates
- * it without an MCP OAuth login (Codex bearer_token_env_var, auth = "chatgpt", a headers helper
- * with no login stored), so there is no login to judge and nothing is sent.
- */
-export type ServerState =
-  | 'valid'
-  | 'no-auth-needed'
-  | 'not-logged-in'
-  | 'expired'
-  | 'expiring'
-  | 'rejected'
-  | 'insufficient-scope'
-  | 'forbidden'
-  | 'stored'
-  | 'misconfigured'
-  | 'unreachable'
-  | 'not-probed'
-  | 'client-auth';
-
-/** States in which the server works for the user as configured now. */
-export const HEALTHY_STATES: ReadonlySet<ServerState> = new Set(['valid', 'no-auth-needed', 'not-probed', 'stored', 'client-auth']);
+export { HEALTHY_STATES, type ServerState } from './serverState';
+import type { ServerState } from './serverState';
 
 export interface ProbeTarget {
   server: McpServer;
@@ -103,9 +79,26 @@ export interface ProbeOptions {
   clientMetadataUrl?: string;
 }
 
-export async function probeServers(targets: ProbeTarget[], options: ProbeOptions): Promise<ServerProbe[]> {
+/**
+ * Servers probed at once. Up to this many (more than anyone configures) all start together; past
+ * it, a thousand servers do not open four thousand sockets at once: each finished server lets the
+ * next one start, so the run grows linearly instead of stalling the machine's sockets.
+ */
+export const PROBE_CONCURRENCY = 64;
+
+export async function probeServers(targets: ProbeTarget[], options: ProbeOptions & { concurrency?: number }): Promise<ServerProbe[]> {
   const shared = { ...options, cache: options.cache ?? new DiscoveryCache() };
-  return Promise.all(targets.map((t) => probeServer(t, shared)));
+  const results: ServerProbe[] = new Array(targets.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < targets.length) {
+      const i = next++;
+      results[i] = await probeServer(targets[i]!, shared);
+    }
+  };
+  const lanes = Math.max(1, Math.min(options.concurrency ?? PROBE_CONCURRENCY, targets.length));
+  await Promise.all(Array.from({ length: lanes }, worker));
+  return results;
 }
 
 export async function probeServer(target: ProbeTarget, options: ProbeOptions): Promise<ServerProbe> {
