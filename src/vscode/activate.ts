@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { claudeConfigDir, codexHome, type Environment } from '../core/environment';
 import type { ConfigScan, SourceLocation } from '../core/model';
 import { cachedVersionIo, nodeVersionIo, type VersionIo } from '../core/clientVersions';
+import { persistentVersionIo } from '../core/versionCache';
 import { collectStatus, type StatusReport } from '../core/status';
 import type { ProbeRun } from '../core/probe/run';
 import { probeSettings } from './probeSettings';
@@ -101,7 +102,7 @@ class Ctx {
       if (reasons.some((r) => EXPLICIT.has(r))) this.awake = true;
       const e = editorEnvironment();
       const settings = probeSettings();
-      this.versionIo ??= cachedVersionIo(nodeVersionIo(e));
+      this.versionIo ??= cachedVersionIo(persistentVersionIo(nodeVersionIo(e), e));
       report = await collectStatus(e, { expiryMarginMs: settings.expiryMarginMs, clients: settings.clients, versions: this.versionIo });
       const probe = settings.enabled && (this.awake || settings.intervalMs > 0);
       // What is stored shows at once; the probe's verdicts follow when the network answers.

@@ -9,6 +9,7 @@ import { ALL_CLIENTS } from '../../core/config/scan';
 import type { ClientId, Finding, McpServer } from '../../core/model';
 import { collectStatus, type StatusReport } from '../../core/status';
 import { describeClientVersion, nodeVersionIo, type ClientVersionInfo } from '../../core/clientVersions';
+import { persistentVersionIo } from '../../core/versionCache';
 import { describeToken, type TokenStatus } from '../../core/tokenStatus';
 import { CLIENT_LABELS } from '../../core/model';
 import { clientAuthentication, describeRegistration, displayUrl, serverWhere } from '../../core/present/describe';
@@ -56,7 +57,7 @@ export async function statusWith(args: string[], io: CliIo, deps: StatusDeps): P
   if (readKeychain) io.stderr(`Reading Codex's Keychain items. ${CODEX_KEYCHAIN_PROMPT_EXPLANATION}\n`);
   const stores: CredentialStoreOptions = { ...deps.stores, ...(readKeychain ? { allowKeychainPrompt: true, keychainReadOnce: true } : {}) };
   // Each client's `--version` (3 s at most, no shell) and extension folders: local, also with --offline.
-  const report = await collectStatus(e, { clients, versions: nodeVersionIo(e), stores });
+  const report = await collectStatus(e, { clients, versions: persistentVersionIo(nodeVersionIo(e), e), stores });
   const run = values.offline
     ? undefined
     : await probeReport(report, {
