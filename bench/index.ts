@@ -3,7 +3,7 @@
 // bench/results.json; docs/performance.md explains the numbers and their limits. Nothing here is
 // asserted: timings belong to the machine (see the developers' guide).
 //
-//   npm run bench -- [--servers 1,10,50,200] [--latency 50] [--labs 5] [--rounds 7] [--large-rounds 5]
+//   npm run bench -- [--servers 1,10,50,200,1000] [--peer-max 200] [--latency 50] [--labs 5] [--rounds 7] [--large-rounds 5]
 //                    [--probe-rounds 7] [--ratio-servers 50] [--activation-rounds 5]
 //                    [--no-peer] [--no-activation] [--no-package] [--quick] [--out bench/results.json]
 import { execFileSync } from 'node:child_process';
@@ -13,15 +13,17 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { measureActivation, type ActivationResult } from './activation';
 import { prepareArtifacts, type Artifacts } from './artifacts';
+import { bundleCosts, type BundleCosts, type EntryCost } from './bundles';
 import { startLabs, writeSandbox, type Labs, type RequestCounts, type Sandbox } from './labs';
-import { ourCommand, peerCommand, runStartup, runTool, startupCommand, type StartupRun, type Tool, type ToolRun } from './peer';
+import { nodeBareCommand, ourCommand, peerCommand, runStartup, runTool, startupCommand, type StartupRun, type StartupTool, type Tool, type ToolRun } from './peer';
 import { measureProbeRatio, median, type ProbeRatio } from './probe';
 
 const REPO = path.resolve(__dirname, '..');
 
 const { values } = parseArgs({
   options: {
-    servers: { type: 'string', default: '1,10,50,200' },
+    servers: { type: 'string', default: '1,10,50,200,1000' },
+    'peer-max': { type: 'string', default: '200' },
     latency: { type: 'string', default: '50' },
     labs: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '7' },
@@ -40,7 +42,8 @@ const { values } = parseArgs({
 });
 if (values.help) {
   console.log(`npm run bench -- [options]   (docs/performance.md)
-  --servers 1,10,50,200   server counts for the status comparison
+  --servers 1,10,50,200,1000  server counts for the status comparison
+  --peer-max 200          the peer runs up to this N (it takes about a minute a run at 1000)
   --latency 50            ms each lab waits before answering any request
   --labs 5                lab processes the servers are spread over
   --rounds 7              measured runs per tool and server count (after one warm-up)
@@ -63,12 +66,15 @@ const positive = (name: string, v: string) => {
   return n;
 };
 const params = {
+  peerMax: positive('peer-max', values['peer-max']),
   servers: (quick ? '1,10' : values.servers).split(',').map((s) => positive('servers', s.trim())).filter((n) => n > 0),
   latencyMs: positive('latency', values.latency),
   labs: Math.max(1, positive('labs', values.labs)),
   rounds: quick ? 2 : Math.max(1, positive('rounds', values.rounds)),
   /** Servers from which a count is "large" and gets fewer rounds (the peer takes ~13 s at 200 here). */
   largeFrom: 200,
+  /** From here on, three rounds: N=1000 is about completing and how time and memory grow. */
+  hugeFrom: 1000,
   largeRounds: quick ? 1 : Math.max(1, positive('large-rounds', values['large-rounds'])),
   probeRounds: quick ? 2 : Math.max(1, positive('probe-rounds', values['probe-rounds'])),
   ratioServers: positive('ratio-servers', values['ratio-servers']),
@@ -78,10 +84,13 @@ const params = {
   warmupRuns: 1,
   timeoutMs: 120_000,
 };
-const roundsFor = (n: number) => (n >= params.largeFrom ? Math.min(params.rounds, params.largeRounds) : params.rounds);
+const roundsFor = (n: number) => (n >= params.hugeFrom ? Math.min(params.rounds, params.largeRounds, 3) : n >= params.largeFrom ? Math.min(params.rounds, params.largeRounds) : params.rounds);
+const peerAt = (n: number) => params.peer && n <= params.peerMax;
 
 interface Side {
   runs: ToolRun[];
+  /** The warm-up run (first of its N, before any measured one): cold caches, first-run writes. */
+  cold?: ToolRun;
   wallMs: number;
   peakRssKiB: number;
   cpuMs: number;
@@ -121,7 +130,8 @@ async function main(): Promise<void> {
   let labs: Labs | undefined;
   const sandboxes: Sandbox[] = [];
   try {
-    log(`bench: shipped sizes: VSIX ${kib(artifacts.sizes.vsixBytes)}, dist/extension.js ${kib(artifacts.sizes.extensionJs.bytes)}, dist/cli.js ${kib(artifacts.sizes.cliJs.bytes)}`);
+    const bundles = await bundleCosts(artifacts.extensionDir);
+    log(`bench: shipped sizes: VSIX ${kib(artifacts.sizes.vsixBytes)}; loaded at activation ${kib(bundles.activation.bytes)}, by status --json ${kib(bundles.cliStatus.bytes)}`);
     labs = await startLabs(params.labs, params.latencyMs);
     const sandboxOf = new Map<number, Sandbox>();
     for (const n of new Set([...params.servers, 1, params.ratioServers])) {
@@ -157,6 +167,9 @@ async function main(): Promise<void> {
     const sharing = machineSharing(cpuAtStart, cpuSnapshot(), labs.cpuMs(), totalMs);
     if (sharing) log(`bench: during the run, other work used ${pct(sharing.otherShare)} of the machine's CPU time and the hypervisor took ${pct(sharing.stealShare)} (steal); the bench itself used ${pct(sharing.benchShare)}`);
     printTable(startup, rows, ratio, ratioAlike, activation, artifacts, totalMs);
+    printBundles(bundles);
+    const targets = judgeTargets(startup, rows, ratio, activation, artifacts, bundles);
+    printTargets(targets);
     const results = {
       schema: 1,
       date: startedAt.toISOString(),
@@ -170,6 +183,8 @@ async function main(): Promise<void> {
       probeRatioAlike: ratioAlike,
       activation,
       sizes: { ...artifacts.sizes, builtThisRun: artifacts.built },
+      bundles,
+      targets,
       totalMs,
     };
     const out = path.resolve(REPO, values.out);
@@ -184,6 +199,8 @@ async function main(): Promise<void> {
 
 interface StartupFloor {
   rounds: number;
+  /** `node -e 0`: Node's own start and exit. */
+  node: { wallMs: number; peakRssKiB: number; cpuMs: number; command: string };
   us: { wallMs: number; peakRssKiB: number; cpuMs: number; command: string };
   peer?: { wallMs: number; peakRssKiB: number; cpuMs: number; command: string };
   runs: StartupRun[];
@@ -191,21 +208,22 @@ interface StartupFloor {
 
 /** What starting each program costs before it does anything: the part of every row no server count changes. */
 async function startupFloor(sandbox: Sandbox, artifacts: Artifacts): Promise<StartupFloor> {
-  const tools: Tool[] = params.peer ? ['us', 'peer'] : ['us'];
+  const tools: StartupTool[] = params.peer ? ['node', 'us', 'peer'] : ['node', 'us'];
+  const commandOf = (t: StartupTool) => (t === 'node' ? nodeBareCommand : startupCommand(t, artifacts.cliJs));
   const runs: StartupRun[] = [];
   for (let r = -params.warmupRuns; r < params.rounds; r++) {
     for (const t of r % 2 === 0 ? tools : [...tools].reverse()) {
-      const run = await runStartup(t, startupCommand(t, artifacts.cliJs), sandbox, params.timeoutMs);
+      const run = await runStartup(t, commandOf(t), sandbox, params.timeoutMs);
       if (r >= 0) runs.push(run);
     }
   }
-  const of = (t: Tool) => {
+  const of = (t: StartupTool) => {
     const mine = runs.filter((r) => r.tool === t);
-    const cmd = startupCommand(t, artifacts.cliJs);
-    return { wallMs: median(mine.map((r) => r.wallMs)), peakRssKiB: median(mine.map((r) => r.peakRssKiB)), cpuMs: median(mine.map((r) => r.cpuMs)), command: t === 'us' ? 'node dist/cli.js --help' : `claude ${cmd.args.join(' ')}` };
+    const cmd = commandOf(t);
+    return { wallMs: median(mine.map((r) => r.wallMs)), peakRssKiB: median(mine.map((r) => r.peakRssKiB)), cpuMs: median(mine.map((r) => r.cpuMs)), command: t === 'us' ? 'node dist/cli.js --help' : t === 'node' ? 'node -e 0' : `claude ${cmd.args.join(' ')}` };
   };
-  const floor: StartupFloor = { rounds: params.rounds, us: of('us'), ...(params.peer ? { peer: of('peer') } : {}), runs };
-  log(`startup: us ${ms(floor.us.wallMs)}, ${mib(floor.us.peakRssKiB)}` + (floor.peer ? ` | peer ${ms(floor.peer.wallMs)}, ${mib(floor.peer.peakRssKiB)}` : ''));
+  const floor: StartupFloor = { rounds: params.rounds, node: of('node'), us: of('us'), ...(params.peer ? { peer: of('peer') } : {}), runs };
+  log(`startup: node -e 0 ${ms(floor.node.wallMs)}, ${mib(floor.node.peakRssKiB)} | us ${ms(floor.us.wallMs)}, ${mib(floor.us.peakRssKiB)}` + (floor.peer ? ` | peer ${ms(floor.peer.wallMs)}, ${mib(floor.peer.peakRssKiB)}` : ''));
   return floor;
 }
 
@@ -225,9 +243,11 @@ function cliScaling(rows: StatusRow[], ratio: ProbeRatio) {
 
 async function statusRow(n: number, sandbox: Sandbox, labs: Labs, artifacts: Artifacts): Promise<StatusRow> {
   const rounds = roundsFor(n);
-  const tools: Tool[] = params.peer ? ['us', 'peer'] : ['us'];
+  const withPeer = peerAt(n);
+  const tools: Tool[] = withPeer ? ['us', 'peer'] : ['us'];
   const command = (t: Tool) => (t === 'us' ? ourCommand(artifacts.cliJs) : peerCommand);
   const runs: Record<Tool, ToolRun[]> = { us: [], peer: [] };
+  const cold: Partial<Record<Tool, ToolRun>> = {};
   const registrations: Record<Tool, number> = { us: 0, peer: 0 };
   const rowStarted = Date.now();
   for (let r = -params.warmupRuns; r < rounds; r++) {
@@ -237,21 +257,23 @@ async function statusRow(n: number, sandbox: Sandbox, labs: Labs, artifacts: Art
       const run = await runTool(t, command(t), sandbox, labs, params.timeoutMs);
       registrations[t] += run.registrations;
       if (r >= 0) runs[t].push(run);
+      else if (!cold[t]) cold[t] = run;
     }
   }
-  const us = side(runs.us, registrations.us);
-  const peer = params.peer ? side(runs.peer, registrations.peer) : undefined;
+  const us = side(runs.us, registrations.us, cold.us);
+  const peer = withPeer ? side(runs.peer, registrations.peer, cold.peer) : undefined;
   const row: StatusRow = { servers: n, rounds, us, ...(peer ? { peer, ratios: { wall: us.wallMs / peer.wallMs, peakRss: us.peakRssKiB / peer.peakRssKiB, cpu: us.cpuMs / peer.cpuMs, requests: us.requests / peer.requests } } : {}) };
   log(`N=${String(n).padStart(3)}: us ${ms(us.wallMs)} (probe ${ms(us.probeMs ?? NaN)}), ${mib(us.peakRssKiB)}, ${us.requests} requests, ${us.healthy}/${n} valid` + (peer ? ` | peer ${ms(peer.wallMs)}, ${mib(peer.peakRssKiB)}, ${peer.requests} requests, ${peer.healthy}/${n} connected` : '') + ` (${rounds} rounds, ${((Date.now() - rowStarted) / 1000).toFixed(0)} s)`);
   return row;
 }
 
-function side(runs: ToolRun[], registrations: number): Side {
+function side(runs: ToolRun[], registrations: number, cold: ToolRun | undefined): Side {
   const m = (f: (r: ToolRun) => number) => median(runs.map(f));
   const probe = runs.map((r) => r.probeMs).filter((x): x is number => x !== undefined);
   const last = runs[runs.length - 1]!;
   return {
     runs,
+    ...(cold ? { cold } : {}),
     wallMs: m((r) => r.wallMs),
     peakRssKiB: m((r) => r.peakRssKiB),
     cpuMs: m((r) => r.cpuMs),
@@ -262,6 +284,86 @@ function side(runs: ToolRun[], registrations: number): Side {
     registrations,
     healthy: Math.min(...runs.map((r) => r.healthy)),
   };
+}
+
+interface TargetResult {
+  name: string;
+  target: string;
+  /** What was measured, in words with the numbers. */
+  measured: string;
+  /** The measured ratio (or value) the target is about; met says whether it is on the right side. */
+  value: number | null;
+  met: boolean | null;
+}
+
+const KB = 1000;
+
+/** Issue 16's targets, each as a ratio (or size) measured in this run; null where it could not be measured here. */
+function judgeTargets(startup: StartupFloor, rows: StatusRow[], ratio: ProbeRatio, activation: ActivationResult, artifacts: Artifacts, bundles: BundleCosts): TargetResult[] {
+  const at = (n: number) => rows.find((r) => r.servers === n);
+  const out: TargetResult[] = [];
+  const one = at(1);
+  const floor = startup.node.wallMs + ratio.singleMs;
+  out.push(
+    one
+      ? { name: 'CLI, N=1', target: 'wall <= 1.3 x (node -e 0 + one chain in process)', measured: `${ms(one.us.wallMs)} against ${ms(startup.node.wallMs)} + ${ms(ratio.singleMs)} = ${ms(floor)}`, value: one.us.wallMs / floor, met: one.us.wallMs / floor <= 1.3 }
+      : { name: 'CLI, N=1', target: 'wall <= 1.3 x (node -e 0 + one chain in process)', measured: 'N=1 not run', value: null, met: null },
+  );
+  const fifty = at(50);
+  if (fifty?.peer) {
+    const speed = fifty.peer.wallMs / fifty.us.wallMs;
+    out.push({ name: 'CLI, N=50, time', target: '>= 5x faster than claude mcp list', measured: `${ms(fifty.us.wallMs)} against ${ms(fifty.peer.wallMs)}`, value: speed, met: speed >= 5 });
+    const mem = fifty.peer.peakRssKiB / fifty.us.peakRssKiB;
+    out.push({ name: 'CLI, N=50, memory', target: '>= 3x smaller peak RSS than claude mcp list (<= about 57 MiB)', measured: `${mib(fifty.us.peakRssKiB)} against ${mib(fifty.peer.peakRssKiB)} (node -e 0: ${mib(startup.node.peakRssKiB)})`, value: mem, met: mem >= 3 });
+  } else {
+    out.push({ name: 'CLI, N=50, against the peer', target: '>= 5x faster, >= 3x smaller', measured: 'the peer did not run at N=50', value: null, met: null });
+  }
+  if (fifty && one) {
+    const growth = fifty.us.wallMs / one.us.wallMs;
+    out.push({ name: 'CLI, 50 vs 1 server', target: 'whole process <= 1.3x', measured: `${ms(fifty.us.wallMs)} / ${ms(one.us.wallMs)}`, value: growth, met: growth <= 1.3 });
+  }
+  const largest = [...rows].sort((a, b) => b.servers - a.servers)[0];
+  const below = rows.find((r) => r.servers === 200) ?? rows.filter((r) => r !== largest).sort((a, b) => b.servers - a.servers)[0];
+  if (largest && below && largest.servers > 200) {
+    // Past the probe's concurrency cap each server waits for a lane: linear means the time per
+    // server does not grow from the smaller run to the larger one.
+    const perLarge = largest.us.wallMs / largest.servers;
+    const perBelow = below.us.wallMs / below.servers;
+    const complete = largest.us.healthy === largest.servers;
+    out.push({ name: `CLI, N=${largest.servers}`, target: `completes; time per server no worse than at N=${below.servers} (linear past the cap of 64)`, measured: `${complete ? 'completed' : `only ${largest.us.healthy}/${largest.servers} valid`} in ${ms(largest.us.wallMs)}: ${perLarge.toFixed(1)} ms a server against ${perBelow.toFixed(1)} ms at N=${below.servers}`, value: perLarge / perBelow, met: complete && perLarge <= perBelow * 1.05 });
+    const memGrowth = largest.us.peakRssKiB / below.us.peakRssKiB;
+    out.push({ name: `CLI, N=${largest.servers}, memory`, target: 'bounded (printed): peak RSS against N=' + below.servers, measured: `${mib(largest.us.peakRssKiB)} against ${mib(below.us.peakRssKiB)}: ${(((largest.us.peakRssKiB - below.us.peakRssKiB) / (largest.servers - below.servers))).toFixed(1)} KiB per extra server`, value: memGrowth, met: memGrowth < largest.servers / below.servers });
+  }
+  out.push({ name: 'Extension, code loaded at activation', target: '<= 300 KB', measured: `${bundles.activation.bytes} bytes in ${bundles.activation.files.length} files`, value: bundles.activation.bytes / KB, met: bundles.activation.bytes <= 300 * KB });
+  out.push(
+    activation.median
+      ? { name: 'Extension, activation', target: '<= 60 ms median (load + activate() until it resolves)', measured: `${ms(activation.median.totalMs)} (load ${ms(activation.median.loadCodeMs)}, activate() ${ms(activation.median.callActivateMs)}, until resolved ${ms(activation.median.finishActivateMs)})`, value: activation.median.totalMs, met: activation.median.totalMs <= 60 }
+      : { name: 'Extension, activation', target: '<= 60 ms median', measured: `not measured (${activation.skipped ?? activation.errors[0] ?? 'no sample'})`, value: null, met: null },
+  );
+  out.push({ name: 'VSIX (universal)', target: '<= 600 KB', measured: `${artifacts.sizes.vsixBytes} bytes`, value: artifacts.sizes.vsixBytes / KB, met: artifacts.sizes.vsixBytes <= 600 * KB });
+  return out;
+}
+
+function printTargets(targets: TargetResult[]): void {
+  log('');
+  log('Targets (issue 16), measured in this run:');
+  const rows = targets.map((t) => [t.met === null ? 'n/a' : t.met ? 'met' : 'NOT MET', t.name, t.target, t.value === null ? '-' : t.value.toFixed(2), t.measured]);
+  for (const l of alignLeft([['', 'target', 'wanted', 'value', 'measured'], ...rows])) log('  ' + l);
+}
+
+function printBundles(b: BundleCosts): void {
+  log('');
+  const show = (c: EntryCost) => {
+    log(`${c.what}: ${kib(c.bytes)} in ${c.files.length} files`);
+    if (c.byInput) log('  ' + c.byInput.slice(0, 12).map((a) => `${a.name} ${kib(a.bytes)}`).join(', ') + (c.byInput.length > 12 ? `, ${c.byInput.length - 12} more` : ''));
+  };
+  for (const c of [b.activation, b.cliStatus, b.extensionAll, b.cliAll]) show(c);
+  if (b.attributionProblem) log(`  (no per-dependency split: ${b.attributionProblem})`);
+}
+
+function alignLeft(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  '));
 }
 
 function printTable(startup: StartupFloor, rows: StatusRow[], ratio: ProbeRatio, ratioAlike: ProbeRatio, activation: ActivationResult, artifacts: Artifacts, totalMs: number): void {
@@ -289,6 +391,8 @@ function printTable(startup: StartupFloor, rows: StatusRow[], ratio: ProbeRatio,
     r.peer ? `${r.peer.healthy}/${r.servers}` : '-',
   ]);
   lines.push(...align([header, ...table]).map((l) => '  ' + l));
+  lines.push(`  Node's bare start (${startup.node.command}): ${ms(startup.node.wallMs)}, ${mib(startup.node.peakRssKiB)}`);
+  lines.push(`  cold (the first run of each N, not in the medians): ${rows.map((r) => `N=${r.servers} us ${ms(r.us.cold?.wallMs ?? NaN)}${r.peer ? ` / peer ${ms(r.peer.cold?.wallMs ?? NaN)}` : ''}`).join('; ')}`);
   lines.push(`  startup floor (${startup.us.command}${startup.peer ? ` / ${startup.peer.command}` : ''}): ${ms(startup.us.wallMs)}, ${mib(startup.us.peakRssKiB)}` + (startup.peer ? ` / ${ms(startup.peer.wallMs)}, ${mib(startup.peer.peakRssKiB)}` : ''));
   const scaling = cliScaling(rows, ratio);
   if (scaling) {
@@ -306,7 +410,7 @@ function printTable(startup: StartupFloor, rows: StatusRow[], ratio: ProbeRatio,
     lines.push(`Activation: not measured (${activation.skipped ?? activation.errors[0] ?? 'no sample'})`);
   }
   const s = artifacts.sizes;
-  lines.push(`Sizes (production build${artifacts.built ? ', built this run' : ', existing VSIX'}): dist/extension.js ${s.extensionJs.bytes} B, dist/cli.js ${s.cliJs.bytes} B, mcp-auth-doctor.vsix ${s.vsixBytes} B`);
+  lines.push(`Sizes (production build${artifacts.built ? ', built this run' : ', existing VSIX'}): dist/extension.js (launcher) ${s.extensionJs.bytes} B, dist/cli.js (launcher) ${s.cliJs.bytes} B, mcp-auth-doctor.vsix ${s.vsixBytes} B`);
   lines.push(`Total bench time ${(totalMs / 1000).toFixed(0)} s`);
   for (const l of lines) log(l);
 }

@@ -1,6 +1,6 @@
 // Status of N servers, us against the peer, in the same run on the same servers and HOME:
 //   us:   `node <cli.js> status --json` (a fresh process per run, as a user runs it)
-//   peer: `claude mcp list` (Claude Code 2.1.197 from node_modules), which connects to every
+//   peer: `claude mcp list` (Claude Code from node_modules, pinned in package.json), which connects to every
 //         server with its stored token: it runs with pipes and stdin closed (no pty or TTY
 //         needed, unlike `claude mcp login`), and opens an MCP session per server (three POSTs
 //         and one GET to the endpoint), MCP_SERVER_CONNECTION_BATCH_SIZE (default 3) at a time.
@@ -51,14 +51,19 @@ export function startupCommand(tool: Tool, cliJs: string): ToolCommand {
   return tool === 'us' ? { command: process.execPath, args: [cliJs, '--help'] } : { command: CLAUDE_BIN, args: ['--version'] };
 }
 
+/** Node itself, doing nothing: the floor under our floor (issue 16's "Node's bare start"). */
+export const nodeBareCommand: ToolCommand = { command: process.execPath, args: ['-e', '0'] };
+
+export type StartupTool = Tool | 'node';
+
 export interface StartupRun {
-  tool: Tool;
+  tool: StartupTool;
   wallMs: number;
   peakRssKiB: number;
   cpuMs: number;
 }
 
-export async function runStartup(tool: Tool, cmd: ToolCommand, sandbox: Sandbox, timeoutMs: number): Promise<StartupRun> {
+export async function runStartup(tool: StartupTool, cmd: ToolCommand, sandbox: Sandbox, timeoutMs: number): Promise<StartupRun> {
   const run = await runMeasured(cmd.command, cmd.args, { cwd: sandbox.home, env: sandboxEnv(sandbox.home), timeoutMs });
   if (run.code !== 0 || run.timedOut) throw new Error(`${tool}: ${cmd.args.join(' ')} exited ${run.code}${run.timedOut ? ' (timed out)' : ''}: ${run.stderr.slice(0, 300)}`);
   return { tool, wallMs: run.wallMs, peakRssKiB: run.peakRssKiB, cpuMs: run.cpuMs };
