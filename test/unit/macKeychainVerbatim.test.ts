@@ -40,6 +40,16 @@ describe('macOS security outputs copied from public reports (verbatim recordings
       ]);
     });
 
+    it('ClaudeKeychain.find where macOS refuses to create the search (a sandbox; exit 44 all the same): unavailable, never "absent", so nothing is written as if no login existed', async () => {
+      const replay = securityReplay(loadRecording('find-search-refused-sandbox'));
+      const found = await new ClaudeKeychain('Claude Code-credentials', 'alex', replay.run).find();
+      assert.equal(found.state, 'unavailable');
+      assert.equal(replay.calls.length, 1, 'no second lookup on a refused search');
+      const read = await new ClaudeKeychain('Claude Code-credentials', 'alex', replay.run).read('alex');
+      assert.equal(read.ok, false);
+      assert.equal(!read.ok && read.absent, false, 'a refused search is not an absent item');
+    });
+
     it('ClaudeKeychain.find on it: the $USER lookup finds nothing, the service-only lookup finds the empty-account item; no secret is asked for', async () => {
       // Real security would not match `-a alex` against an item whose account is empty: that call gets the not-found recording.
       const notFoundForAlex: SecurityRecording = { ...verbatim('not-found'), argv: ['find-generic-password', '-a', 'alex', '*...'] };

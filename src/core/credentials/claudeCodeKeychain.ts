@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Environment } from '../environment';
 import { overflowService, type OverflowSlot } from './claudeCodeKeychainOverflow';
-import { scanKeychain, SECURITY_PATH, SECURITY_TIMEOUT_MS, type KeychainScan } from './macKeychain';
+import { scanKeychain, searchNotCreated, SECURITY_PATH, SECURITY_TIMEOUT_MS, type KeychainScan } from './macKeychain';
 import type { CommandResult, CommandRunner } from './runCommand';
 
 export { SECURITY_PATH, SECURITY_TIMEOUT_MS };
@@ -83,10 +83,11 @@ export class ClaudeKeychain {
   async find(): Promise<KeychainLookup> {
     const exact = await this.security(['find-generic-password', '-a', this.expectedAccount, '-s', this.service]);
     if (exact.code === 0) return { state: 'found', account: parseAccount(exact.stdout) ?? this.expectedAccount };
-    if (exact.code !== 44) return { state: 'unavailable', reason: describeFailure(exact) };
+    // Exit 44 also follows a search macOS refused to create (a sandbox): that is no answer, not "absent".
+    if (exact.code !== 44 || searchNotCreated(exact)) return { state: 'unavailable', reason: describeFailure(exact) };
     const any = await this.security(['find-generic-password', '-s', this.service]);
     if (any.code === 0) return { state: 'found', account: parseAccount(any.stdout) ?? '' };
-    if (any.code === 44) return { state: 'absent' };
+    if (any.code === 44 && !searchNotCreated(any)) return { state: 'absent' };
     return { state: 'unavailable', reason: describeFailure(any) };
   }
 
@@ -102,7 +103,7 @@ export class ClaudeKeychain {
   /** The item's password (the JSON blob). */
   async read(account: string): Promise<{ ok: true; value: string } | { ok: false; absent: boolean; reason: string }> {
     const r = await this.security(['find-generic-password', ...accountArgs(account), '-s', this.service, '-w']);
-    if (r.code !== 0) return { ok: false, absent: r.code === 44, reason: describeFailure(r) };
+    if (r.code !== 0) return { ok: false, absent: r.code === 44 && !searchNotCreated(r), reason: describeFailure(r) };
     return { ok: true, value: decodePassword(r.stdout) };
   }
 
@@ -133,7 +134,7 @@ export class ClaudeKeychain {
    */
   async readOverflow(slot: OverflowSlot, account: string): Promise<{ ok: true; value: string } | { ok: false; absent: boolean; reason: string }> {
     const r = await this.security(['find-generic-password', '-a', account, '-w', '-s', overflowService(this.service, slot)]);
-    if (r.code !== 0) return { ok: false, absent: r.code === 44, reason: describeFailure(r) };
+    if (r.code !== 0) return { ok: false, absent: r.code === 44 && !searchNotCreated(r), reason: describeFailure(r) };
     return { ok: true, value: r.stdout.trim() };
   }
 

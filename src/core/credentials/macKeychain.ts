@@ -89,7 +89,7 @@ export async function scanKeychain(run: CommandRunner, query: { service: string;
  * then prints the not-found line. Seen in a sandbox that denies the keychain
  * (eugene1g/agent-safehouse#71; test/fixtures/macos-security/find-search-refused-sandbox.json).
  */
-function searchNotCreated(r: CommandResult): boolean {
+export function searchNotCreated(r: CommandResult): boolean {
   return /SecKeychainSearchCreateFromAttributes/.test(r.stderr);
 }
 
