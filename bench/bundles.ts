@@ -7,7 +7,6 @@
 // "Loaded" is the static import closure: what Node reads and compiles before the entry's code
 // runs. Chunks behind `import()` load on first use (a repair, the probe, undici, age).
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 
 const REPO = path.resolve(__dirname, '..');
@@ -98,7 +97,9 @@ export async function bundleCosts(extensionDir: string): Promise<BundleCosts> {
 }
 
 async function rebuildMetafile(shippedDist: string): Promise<{ ok: true; metafile: Metafile } | { ok: false; problem: string }> {
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'mad-bench-meta-'));
+  // A folder beside dist/, at its depth: esbuild's chunk hashes cover the source map's paths, which
+  // are relative to the output folder, so a rebuild elsewhere would name every chunk differently.
+  const out = fs.mkdtempSync(path.join(REPO, '.bench-meta-'));
   try {
     // esbuild.js is the repository's CommonJS build script; its options are the shipped build's.
     // eslint-disable-next-line @typescript-eslint/no-require-imports

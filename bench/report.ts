@@ -29,6 +29,9 @@ interface ResultsJson {
   probeRatioAlike: RatioJson;
   activation: { skipped?: string; vscodeVersion?: string; samples: { loadCodeMs: number; callActivateMs: number; finishActivateMs: number }[]; median?: { loadCodeMs: number; callActivateMs: number; finishActivateMs: number; totalMs: number } };
   sizes: { vsixBytes: number; extensionJs: { bytes: number; compressedBytes: number }; cliJs: { bytes: number; compressedBytes: number } };
+  /** From the run of issue 16 on: what each entry loads, and the targets as measured. */
+  bundles?: Record<'activation' | 'cliStatus' | 'extensionAll' | 'cliAll', { what: string; files: string[]; bytes: number; byInput?: { name: string; bytes: number }[] }> & { attributionProblem?: string };
+  targets?: { name: string; target: string; measured: string; value: number | null; met: boolean | null }[];
   totalMs: number;
 }
 
@@ -105,6 +108,22 @@ out.push('|---|---:|---:|');
 out.push(`| dist/extension.js | ${r.sizes.extensionJs.bytes} | ${r.sizes.extensionJs.compressedBytes} |`);
 out.push(`| dist/cli.js | ${r.sizes.cliJs.bytes} | ${r.sizes.cliJs.compressedBytes} |`);
 out.push(`| mcp-auth-doctor.vsix | ${r.sizes.vsixBytes} | |`);
+if (r.bundles) {
+  const b = r.bundles;
+  out.push('');
+  out.push('| What is loaded | Bytes | Files | Largest parts (per package or source folder) |');
+  out.push('|---|---:|---:|---|');
+  for (const c of [b.activation, b.cliStatus, b.extensionAll, b.cliAll]) {
+    out.push(`| ${c.what} | ${c.bytes} | ${c.files.length} | ${c.byInput ? c.byInput.slice(0, 8).map((q) => `${q.name} ${Math.round(q.bytes / 1024)} KiB`).join(', ') : '-'} |`);
+  }
+  if (b.attributionProblem) out.push('', `No per-dependency split in this run: ${b.attributionProblem}.`);
+}
+if (r.targets) {
+  out.push('');
+  out.push('| Target (issue 16) | Wanted | Measured | Value | Met |');
+  out.push('|---|---|---|---:|---|');
+  for (const t of r.targets) out.push(`| ${t.name} | ${t.target} | ${t.measured} | ${t.value === null ? '-' : t.value.toFixed(2)} | ${t.met === null ? 'not measured' : t.met ? 'met' : '**not met**'} |`);
+}
 if (updateDoc) {
   const doc = path.join(__dirname, '..', 'docs', 'performance.md');
   const text = fs.readFileSync(doc, 'utf8');
