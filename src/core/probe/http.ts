@@ -6,6 +6,7 @@
 // user's config). The fetch itself is a seam: global fetch by default, a test double or a
 // proxy-aware fetch from the caller.
 import { fingerprint } from '../storageKey';
+import type { ProbeFetch, ProbeResponse } from './nodeTransport';
 import { describeRefusal, redactUrl, refusalFor, type UrlRefusal } from './urls';
 
 export type FetchLike = (input: string | URL, init?: RequestInit) => Promise<Response>;
@@ -48,7 +49,7 @@ export interface TraceEntry {
 export interface Exchange {
   entry: TraceEntry;
   status?: number;
-  headers?: Headers;
+  headers?: ProbeResponse['headers'];
   /** The body as text, as far as it was read; undefined when not read. */
   body?: string;
   /** Node's error code for a network failure (ECONNREFUSED, CERT_HAS_EXPIRED, …). */
@@ -58,6 +59,12 @@ export interface Exchange {
 
 export interface HttpSettings {
   fetch: FetchLike;
+  /**
+   * What `exchange` sends with, when set: the probe's run uses node:http for direct URLs
+   * (nodeTransport.ts) and `fetch` for proxied ones. Repairs leave it unset: oauth4webapi, which
+   * they hand `fetch` to, needs real Responses.
+   */
+  probeFetch?: ProbeFetch;
   timeoutMs: number;
   maxBodyBytes: number;
   /** How a URL goes out (direct, or which proxy), for the words of a failure. */
@@ -149,9 +156,9 @@ export async function exchange(settings: HttpSettings, req: ProbeRequest): Promi
 
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new ProbeTimeout(`no complete answer within ${settings.timeoutMs} ms`)), settings.timeoutMs);
-  let res: Response | undefined;
+  let res: ProbeResponse | undefined;
   try {
-    res = await settings.fetch(url.href, {
+    res = await (settings.probeFetch ?? settings.fetch)(url.href, {
       method: req.method,
       headers,
       body: req.body,
@@ -212,7 +219,7 @@ export async function exchange(settings: HttpSettings, req: ProbeRequest): Promi
   }
 }
 
-async function discard(res: Response): Promise<void> {
+async function discard(res: ProbeResponse): Promise<void> {
   try {
     await res.body?.cancel();
   } catch {
@@ -220,7 +227,7 @@ async function discard(res: Response): Promise<void> {
   }
 }
 
-async function readCapped(res: Response, cap: number, untilFirstEvent: boolean): Promise<{ text: string; bytes: number; overCap: boolean }> {
+async function readCapped(res: ProbeResponse, cap: number, untilFirstEvent: boolean): Promise<{ text: string; bytes: number; overCap: boolean }> {
   const body = res.body;
   if (!body) return { text: '', bytes: 0, overCap: false };
   const reader = body.getReader();
@@ -252,7 +259,7 @@ async function readCapped(res: Response, cap: number, untilFirstEvent: boolean):
   }
 }
 
-function redactedHeaders(h: Headers): Record<string, string> {
+function redactedHeaders(h: ProbeResponse['headers']): Record<string, string> {
   const out: Record<string, string> = {};
   let count = 0;
   h.forEach((value, name) => {

@@ -4,6 +4,7 @@ import type { StatusReport } from '../status';
 import { DiscoveryCache } from './authorizationServer';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT_MS, type FetchLike } from './http';
 import { probeServers, type ProbeTarget, type ServerProbe } from './probe';
+import { nodeProbeFetch } from './nodeTransport';
 import { proxyFetchFor, type ProxyOptions } from './proxy';
 import type { SpecRevision } from './revisions';
 
@@ -39,7 +40,13 @@ export async function probeReport(report: StatusReport, settings: ProbeSettings 
     fetch: settings.fetch ?? (proxied as NonNullable<typeof proxied>).fetch,
     timeoutMs: settings.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     maxBodyBytes: settings.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-    ...(proxied ? { routeFor: (url: string) => proxied.routeFor(url).description } : {}),
+    ...(proxied
+      ? {
+          routeFor: (url: string) => proxied.routeFor(url).description,
+          // Direct URLs over node:http (no undici to load); a proxied one through the proxy's fetch.
+          probeFetch: (url: string | URL, init?: RequestInit) => (proxied.routeFor(url).proxy ? proxied.fetch(url, init) : nodeProbeFetch(url, init)),
+        }
+      : {}),
   } satisfies Parameters<typeof probeServers>[1]['http'];
   // One read of each store for every live check of the run (one Keychain call, one parse), not one per server.
   const secretsOf = new Map<StatusReport['readings'][number], Promise<Map<string, { accessToken?: string }>>>();

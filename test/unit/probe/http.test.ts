@@ -5,19 +5,23 @@ import { strict as assert } from 'node:assert';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exchange, type HttpSettings } from '../../../src/core/probe/http';
+import { nodeProbeFetch, type ProbeFetch } from '../../../src/core/probe/nodeTransport';
 
 interface Seen {
   path: string;
   authorization?: string;
 }
 
-describe('probe HTTP exchange', () => {
+// Both ways the probe sends: fetch (tests, proxies, repairs) and node:http (the probe's direct
+// requests): every promise below holds for each.
+for (const [transport, probeFetch] of [['fetch', undefined], ['node:http', nodeProbeFetch]] as const satisfies readonly (readonly [string, ProbeFetch | undefined])[]) {
+describe(`probe HTTP exchange (${transport})`, () => {
   let server: http.Server;
   let origin: string;
   let other: http.Server;
   let otherOrigin: string;
   const seen: Seen[] = [];
-  const settings: HttpSettings = { fetch: (i, init) => fetch(i, init), timeoutMs: 800, maxBodyBytes: 64 * 1024 };
+  const settings: HttpSettings = { fetch: (i, init) => fetch(i, init), ...(probeFetch ? { probeFetch } : {}), timeoutMs: 800, maxBodyBytes: 64 * 1024 };
 
   const listen = (handler: http.RequestListener) =>
     new Promise<[http.Server, string]>((resolve) => {
@@ -122,3 +126,4 @@ describe('probe HTTP exchange', () => {
     assert.equal(ex.entry.outcome, 'refused');
   });
 });
+}
