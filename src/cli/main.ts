@@ -16,6 +16,9 @@ const COMMANDS: Record<string, () => Promise<CliCommand>> = {
   login: async () => (await import('./commands/login')).login,
 };
 
+/** Commands that change no store (the journal may run beside them). */
+const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set(['status']);
+
 const USAGE = `Usage: mcp-auth-doctor <command> [options]
 
 Commands:
@@ -81,7 +84,15 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return EXIT_USAGE;
   }
   try {
-    const [command] = await Promise.all([load(), rest.includes('--help') ? undefined : journalAtStart(name, io)]);
+    const journal = rest.includes('--help') ? undefined : journalAtStart(name, io);
+    // `status` writes nothing, so its reads need not wait for the journal's: both run at once and
+    // the journal's store reads overlap the probe's network waits. Every other command waits, so
+    // the state journaled is the one from before it touches anything.
+    if (READ_ONLY_COMMANDS.has(name)) {
+      const [code] = await Promise.all([load().then((command) => command(rest, io)), journal]);
+      return code;
+    }
+    const [command] = await Promise.all([load(), journal]);
     return await command(rest, io);
   } catch (err) {
     // parseArgs throws TypeErrors with codes for bad flags; both are usage problems.

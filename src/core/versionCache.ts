@@ -92,7 +92,9 @@ export function persistentVersionIo(io: VersionIo, e: Environment, file = versio
     runVersion: async (command): Promise<VersionRun> => {
       const binary = await findOnPath(command, e);
       const identity = binary ? await identityOf(binary) : undefined;
-      if (!binary || !identity) return io.runVersion(command);
+      // Not on PATH: what execFile would answer (ENOENT), without spawning anything to hear it.
+      if (!binary) return { stdout: '', code: null, error: 'not-found' };
+      if (!identity) return io.runVersion(command);
       const kept = (await load()).binaries[binary];
       if (kept && kept.identity === identity) return { stdout: kept.stdout, code: 0 };
       const run = await io.runVersion(command);

@@ -72,8 +72,8 @@ describe('client version cache', () => {
     assert.equal(asked.length, 2, 'a timeout is asked again');
     assert.equal(fs.existsSync(versionCacheFile(e)), false);
     answer = { stdout: 'x', code: 0 };
-    await persistentVersionIo(io(), e).runVersion('codex');
-    assert.deepEqual(asked.slice(2), ['codex'], 'not on PATH: passed through to the runner, which says not-found');
+    assert.deepEqual(await persistentVersionIo(io(), e).runVersion('codex'), { stdout: '', code: null, error: 'not-found' });
+    assert.equal(asked.length, 2, 'not on PATH: not-found, as execFile would say, without spawning it');
     assert.equal(fs.existsSync(versionCacheFile(e)), false);
   });
 
