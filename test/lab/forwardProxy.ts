@@ -32,6 +32,8 @@ export interface ForwardProxy {
   origin: string;
   port: number;
   requests(): ProxiedRequest[];
+  /** The local ports of the connections it opened to targets: a target that sees a request from one of these got it through this proxy. */
+  upstreamPorts(): number[];
   close(): Promise<void>;
 }
 
@@ -47,6 +49,8 @@ function isLoopback(host: string): boolean {
 
 export async function startForwardProxy(options: ForwardProxyOptions = {}): Promise<ForwardProxy> {
   const records: ProxiedRequest[] = [];
+  const upstreamPorts: number[] = [];
+  const noteUpstream = (socket: net.Socket) => socket.once('connect', () => upstreamPorts.length < MAX_RECORDS && socket.localPort !== undefined && upstreamPorts.push(socket.localPort));
   const sockets = new Set<net.Socket>();
   const record = (r: ProxiedRequest) => {
     if (records.length < MAX_RECORDS) records.push(r);
@@ -96,7 +100,10 @@ export async function startForwardProxy(options: ForwardProxyOptions = {}): Prom
         up.pipe(res);
       },
     );
-    upstream.on('socket', track);
+    upstream.on('socket', (socket) => {
+      track(socket);
+      noteUpstream(socket);
+    });
     upstream.on('error', () => {
       if (!res.headersSent) {
         res.writeHead(502, { 'content-type': 'text/plain' });
@@ -129,6 +136,7 @@ export async function startForwardProxy(options: ForwardProxyOptions = {}): Prom
       client.pipe(upstream);
     });
     track(upstream);
+    noteUpstream(upstream);
     upstream.on('error', () => {
       if (client.writable && upstream.connecting) client.end('HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n');
       else client.destroy();
@@ -153,6 +161,7 @@ export async function startForwardProxy(options: ForwardProxyOptions = {}): Prom
     origin: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     port,
     requests: () => records.map((r) => ({ ...r })),
+    upstreamPorts: () => [...upstreamPorts],
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -135,6 +135,8 @@ describe('probe proxy: requests through a loopback forward proxy', function () {
   let proxy: ForwardProxy;
   let other: ForwardProxy;
   const seen: string[] = [];
+  /** The client port each request path came from: the proxy's upstream port when it went through the proxy. */
+  const cameFrom = new Map<string, number | undefined>();
   const opened: { close(): Promise<void> }[] = [];
   const fetcher = (options: Parameters<typeof proxyFetchFor>[0]) => {
     const p = proxyFetchFor(options);
@@ -146,6 +148,7 @@ describe('probe proxy: requests through a loopback forward proxy', function () {
     target = await listenLoopback(
       (req, res) => {
         seen.push(`${req.method} ${req.url}`);
+        cameFrom.set(req.url ?? '', req.socket.remotePort);
         if (req.url === '/moved') {
           res.writeHead(302, { location: '/elsewhere' });
           res.end();
@@ -177,6 +180,7 @@ describe('probe proxy: requests through a loopback forward proxy', function () {
     assert.equal(res.status, 200);
     assert.equal(await res.text(), 'hello /via-env');
     assert.deepEqual(proxy.requests().slice(before), [{ method: 'GET', target: `${target.origin}/via-env`, outcome: 'forwarded' }]);
+    assert.ok(proxy.upstreamPorts().includes(cameFrom.get('/via-env')!), 'the target got the request from the proxy, not straight from us');
     assert.equal(p.description, `proxy ${proxy.origin} (HTTPS_PROXY, HTTP_PROXY)`);
   });
 
@@ -303,6 +307,7 @@ describe('probe proxy: TLS through and to the proxy', function () {
   let tlsOrigin: string;
   let proxy: ForwardProxy;
   let tlsProxy: ForwardProxy;
+  const tlsCameFrom = new Map<string, number | undefined>();
 
   before(async function () {
     if (spawnSync('openssl', ['version']).status !== 0) this.skip(); // Certificates are minted with openssl.
@@ -315,6 +320,7 @@ describe('probe proxy: TLS through and to the proxy', function () {
     const read = (f: string) => fs.readFileSync(path.join(dir, f), 'utf8');
     certs = { ca: read('ca.pem'), key: read('leaf.key'), cert: read('leaf.pem') };
     tlsTarget = https.createServer({ key: certs.key, cert: certs.cert }, (req, res) => {
+      tlsCameFrom.set(req.url ?? '', req.socket.remotePort);
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end(`tls hello ${req.url}`);
     });
@@ -355,6 +361,7 @@ describe('probe proxy: TLS through and to the proxy', function () {
     assert.equal(child.status, 0, `${child.stdout}\n${child.stderr}`);
     assert.deepEqual(JSON.parse(child.stdout.trim()), { status: 200, body: 'tls hello /extra-ca' });
     assert.equal(proxy.requests().slice(before).length, 1);
+    assert.ok(proxy.upstreamPorts().includes(tlsCameFrom.get('/extra-ca')!), 'the TLS target got the request through the tunnel');
   });
 
   it('checks an https:// proxy’s own certificate unless http.proxyStrictSSL is off', async () => {
@@ -362,7 +369,9 @@ describe('probe proxy: TLS through and to the proxy', function () {
     const byName = tlsProxy.origin.replace('127.0.0.1', 'localhost');
     const strict = proxyFetchFor({ env: { HTTP_PROXY: byName } });
     const relaxed = proxyFetchFor({ env: { HTTP_PROXY: byName }, strictSSL: false });
-    const plain = await listenLoopback((_req, res) => {
+    let plainFrom: number | undefined;
+    const plain = await listenLoopback((req, res) => {
+      plainFrom = req.socket.remotePort;
       res.end('plain behind tls proxy');
     }, () => undefined);
     try {
@@ -371,8 +380,9 @@ describe('probe proxy: TLS through and to the proxy', function () {
       const before = tlsProxy.requests().length;
       const res = await relaxed.fetch(`${plain.origin}/`, init());
       assert.equal(await res.text(), 'plain behind tls proxy');
-      // Through an https:// proxy undici tunnels even plain http.
+      // Through an https:// proxy even plain http goes through a tunnel.
       assert.deepEqual(tlsProxy.requests().slice(before).map((r) => r.method), ['CONNECT']);
+      assert.ok(tlsProxy.upstreamPorts().includes(plainFrom!), 'the plain target got the request through the tunnel, not straight from us');
       assert.match(relaxed.description, /the proxy's own certificate is not verified \(http\.proxyStrictSSL off\)/);
     } finally {
       await Promise.all([strict.close(), relaxed.close(), plain.close()]);

@@ -12,8 +12,8 @@ import { STEPS } from './uiDriver.mjs';
 // TypeScript through tsx (scripts/test.mjs runs this file with --import tsx).
 import { secretServiceUnavailable, startPrivateSecretService, storeCodexKeyringLogin } from '../support/secretService.ts';
 
-// 1 MiB until the probe and repairs brought undici (proxies, ~540 KB minified) and oauth4webapi; the
-// README's hero screenshot adds ~260 KB. Sizes per release are in docs/performance.md.
+// A ceiling, not the target: issue 16's target (600 KB for the universal VSIX) is measured by
+// `npm run bench`, never asserted here. Sizes per release are in docs/performance.md.
 const MAX_BYTES = 1.5 * 1024 * 1024;
 const ALLOWED = /^(extension\.vsixmanifest|\[Content_Types\]\.xml|extension\/(package\.json|readme\.md|changelog\.md|LICENSE\.txt|dist\/((extension|cli)\.js|[\w-]+\.mjs)|media\/.+|docs\/screenshots\/.+|docs\/findings\.md))$/;
 const results = [];

@@ -7,11 +7,15 @@
 // headers, gzip/deflate decoded, no redirect followed, no cookie kept, errors shaped as fetch's
 // (TypeError "fetch failed" with the socket error as cause), abort by the signal at any point.
 //
-// Proxied URLs never come here (proxy.ts keeps undici for those), nor do the repairs, whose
-// oauth4webapi needs a real Response.
+// The same sender goes through proxies (proxy.ts decides which URL takes which): absolute-form
+// requests for http:// targets, a CONNECT tunnel for https:// ones (and for everything through an
+// https:// proxy), TLS to the target verified end to end with Node's own store. The repairs,
+// whose oauth4webapi needs real Responses, get `toWebResponse` of the same answer.
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { Readable } from 'node:stream';
+import { isIP, type Socket } from 'node:net';
+import { Readable, type Duplex } from 'node:stream';
+import * as tls from 'node:tls';
 import * as zlib from 'node:zlib';
 
 /** The part of a Response the probe reads: Response itself satisfies it. */
@@ -46,50 +50,173 @@ class ResponseHeaders {
   }
 }
 
+/** A proxy to send through: its URL without credentials, the Proxy-Authorization to send, and its name for messages. */
+export interface ProxyHop {
+  url: URL;
+  authorization?: string;
+  /** http.proxyStrictSSL off: accept any certificate from an https:// proxy itself (never from the target). */
+  relaxTls: boolean;
+  /** The proxy's URL with credentials masked, for messages. */
+  masked: string;
+}
+
+/** Connection errors that, through a proxy, mean the proxy cannot be reached. */
+const PROXY_CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNRESET']);
+const DEFAULT_PORTS: Readonly<Record<string, string>> = { 'http:': '80', 'https:': '443' };
+
 function fetchFailed(cause: unknown): TypeError {
   return new TypeError('fetch failed', { cause });
 }
 
-export const nodeProbeFetch: ProbeFetch = (input, init = {}) =>
-  new Promise<ProbeResponse>((resolve, reject) => {
-    const url = new URL(String(input));
+function proxyFailure(code: string, message: string): TypeError {
+  return fetchFailed(Object.assign(new Error(message), { code }));
+}
+
+const bare = (hostname: string) => hostname.replace(/^\[(.*)\]$/, '$1');
+
+interface Route {
+  /** The request as the socket's far end must see it. */
+  options: http.RequestOptions;
+  /** The socket to speak over (a tunnel), instead of one the module opens. */
+  socket?: Duplex;
+  /** Through an absolute-form proxy: its 407 and connect failures are the proxy's. */
+  hop?: ProxyHop;
+  verb?: string;
+}
+
+/** Direct: the probe's own requests to a URL no proxy is configured for. */
+export const nodeProbeFetch: ProbeFetch = (input, init = {}) => {
+  const url = new URL(String(input));
+  return send(url, init, { options: { protocol: url.protocol, hostname: bare(url.hostname), port: url.port || undefined, path: `${url.pathname}${url.search}` } }, url.protocol === 'https:' ? https : http);
+};
+
+/** Through `hop`: absolute-form for http:// targets behind an http:// proxy, a CONNECT tunnel otherwise. */
+export async function proxiedProbeFetch(input: string | URL, init: RequestInit, hop: ProxyHop): Promise<ProbeResponse> {
+  const url = new URL(String(input));
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw fetchFailed(new Error(`unsupported protocol ${url.protocol}`));
+  const signal = init.signal ?? undefined;
+  if (url.protocol === 'http:' && hop.url.protocol === 'http:') {
+    const verb = `${(init.method ?? 'GET').toUpperCase()} ${url.origin}`;
+    const headers = { host: url.host, ...(hop.authorization ? { 'proxy-authorization': hop.authorization } : {}) };
+    return send(url, init, { options: { protocol: 'http:', hostname: bare(hop.url.hostname), port: hop.url.port || DEFAULT_PORTS['http:'], path: url.href, headers, agent: false }, hop, verb }, http);
+  }
+  const tunnel = await openTunnel(url, hop, signal);
+  let socket: Duplex = tunnel;
+  if (url.protocol === 'https:') {
+    const host = bare(url.hostname);
+    socket = await new Promise<Duplex>((resolve, reject) => {
+      // The target's certificate is checked as on a direct connection: Node's store, no exceptions.
+      const secure = tls.connect({ socket: tunnel as Socket, host, ...(isIP(host) ? {} : { servername: host }), ALPNProtocols: ['http/1.1'] });
+      const onAbort = () => secure.destroy(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      secure.once('secureConnect', () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(secure);
+      });
+      secure.once('error', (err) => {
+        signal?.removeEventListener('abort', onAbort);
+        reject(signal?.aborted ? signal.reason : fetchFailed(err));
+      });
+    });
+  }
+  // No `agent` here: with one (even `agent: false`) Node ignores createConnection and opens its
+  // own connection straight to the target, past the proxy.
+  return send(url, init, { options: { protocol: 'http:', hostname: bare(url.hostname), port: url.port || DEFAULT_PORTS[url.protocol], path: `${url.pathname}${url.search}` }, socket }, http);
+}
+
+function openTunnel(url: URL, hop: ProxyHop, signal: AbortSignal | undefined): Promise<Duplex> {
+  const authority = `${url.hostname}:${url.port || DEFAULT_PORTS[url.protocol]}`;
+  const verb = `CONNECT ${bare(url.hostname)}:${url.port || DEFAULT_PORTS[url.protocol]}`;
+  return new Promise<Duplex>((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const proxyHost = bare(hop.url.hostname);
+    const overTls = hop.url.protocol === 'https:';
+    const req = (overTls ? https : http).request({
+      protocol: hop.url.protocol,
+      hostname: proxyHost,
+      port: hop.url.port || DEFAULT_PORTS[hop.url.protocol],
+      method: 'CONNECT',
+      path: authority,
+      headers: { host: authority, ...(hop.authorization ? { 'proxy-authorization': hop.authorization } : {}) },
+      agent: false,
+      ...(overTls ? { rejectUnauthorized: !hop.relaxTls, ...(isIP(proxyHost) ? {} : { servername: proxyHost }) } : {}),
+    });
+    const onAbort = () => req.destroy(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    req.once('connect', (res, socket, head) => {
+      signal?.removeEventListener('abort', onAbort);
+      if (res.statusCode !== 200) {
+        socket.destroy();
+        return reject(statusFailure(res.statusCode ?? 0, hop, verb));
+      }
+      if (head.length) socket.unshift(head);
+      resolve(socket);
+    });
+    req.once('error', (err) => {
+      signal?.removeEventListener('abort', onAbort);
+      reject(signal?.aborted ? signal.reason : connectFailure(err, hop));
+    });
+    req.end();
+  });
+}
+
+function statusFailure(status: number, hop: ProxyHop, verb: string): TypeError {
+  return status === 407
+    ? proxyFailure('PROXY_AUTH_REQUIRED', `the proxy ${hop.masked} answered 407 (proxy authentication required) to ${verb}`)
+    : proxyFailure('PROXY_REFUSED', `the proxy ${hop.masked} answered ${status} to ${verb}`);
+}
+
+function connectFailure(err: Error & { code?: string }, hop: ProxyHop): TypeError {
+  // Through a proxy every TCP connection goes to the proxy, so a connect failure is the proxy's.
+  if (err.code && PROXY_CONNECT_ERRORS.has(err.code)) return proxyFailure(err.code, `cannot reach the proxy ${hop.masked}: ${err.message}`);
+  return fetchFailed(err);
+}
+
+function send(url: URL, init: RequestInit, route: Route, module: typeof http | typeof https): Promise<ProbeResponse> {
+  return new Promise<ProbeResponse>((resolve, reject) => {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') return reject(fetchFailed(new Error(`unsupported protocol ${url.protocol}`)));
     const signal = init.signal ?? undefined;
-    if (signal?.aborted) return reject(signal.reason);
+    if (signal?.aborted) {
+      route.socket?.destroy();
+      return reject(signal.reason);
+    }
     const headers: Record<string, string> = {};
-    for (const [k, v] of new Map(Object.entries((init.headers ?? {}) as Record<string, string>))) headers[k.toLowerCase()] = v;
+    for (const [k, v] of Object.entries((init.headers ?? {}) as Record<string, string>)) headers[k.toLowerCase()] = v;
     for (const [k, v] of Object.entries(FETCH_DEFAULT_HEADERS)) headers[k] ??= v;
+    for (const [k, v] of Object.entries((route.options.headers ?? {}) as Record<string, string>)) headers[k] = v;
     const body = typeof init.body === 'string' ? Buffer.from(init.body) : undefined;
     if (init.body !== undefined && init.body !== null && body === undefined) return reject(new TypeError('the probe sends string bodies only'));
     if (body) headers['content-length'] = String(body.length);
-    const request = (url.protocol === 'https:' ? https : http).request({
-      protocol: url.protocol,
-      hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
-      port: url.port || undefined,
-      path: `${url.pathname}${url.search}`,
-      method: init.method ?? 'GET',
-      headers,
-    });
+    const socket = route.socket;
+    const request = module.request({ ...route.options, method: init.method ?? 'GET', headers, ...(socket ? { createConnection: () => socket as Socket } : {}) });
     let settled = false;
     let stream: Readable | undefined;
     const onAbort = () => {
       const reason = signal?.reason;
-      request.destroy(reason instanceof Error ? reason : new Error('aborted'));
-      stream?.destroy(reason instanceof Error ? reason : new Error('aborted'));
+      const err = reason instanceof Error ? reason : new Error('aborted');
+      request.destroy(err);
+      stream?.destroy(err);
+      socket?.destroy();
       if (!settled) {
         settled = true;
         reject(reason);
       }
     };
     signal?.addEventListener('abort', onAbort, { once: true });
-    request.on('error', (err) => {
+    request.on('error', (err: Error & { code?: string }) => {
       if (settled) return;
       settled = true;
       signal?.removeEventListener('abort', onAbort);
-      reject(signal?.aborted ? signal.reason : fetchFailed(err));
+      reject(signal?.aborted ? signal.reason : route.hop ? connectFailure(err, route.hop) : fetchFailed(err));
     });
     request.on('response', (res) => {
       settled = true;
+      if (route.hop && res.statusCode === 407) {
+        // An absolute-form request's 407 is the proxy's, never the target's.
+        res.resume();
+        signal?.removeEventListener('abort', onAbort);
+        return reject(statusFailure(407, route.hop, route.verb ?? url.origin));
+      }
       const encoding = (res.headers['content-encoding'] ?? '').toLowerCase().trim();
       const decoder = encoding === 'gzip' || encoding === 'x-gzip' ? zlib.createGunzip() : encoding === 'deflate' ? zlib.createInflate() : undefined;
       stream = decoder ? res.pipe(decoder) : res;
@@ -105,3 +232,13 @@ export const nodeProbeFetch: ProbeFetch = (input, init = {}) =>
     });
     request.end(body);
   });
+}
+
+/** The answer as a fetch Response, for callers that need one (oauth4webapi in the repairs). */
+export function toWebResponse(res: ProbeResponse): Response {
+  const headers: [string, string][] = [];
+  res.headers.forEach((value, name) => headers.push([name, value]));
+  const nullBody = res.status === 204 || res.status === 205 || res.status === 304 || res.body === null;
+  if (nullBody) void res.body?.cancel().catch(() => undefined);
+  return new Response(nullBody ? null : res.body, { status: res.status, headers });
+}

@@ -16,12 +16,14 @@
 // - http:// targets go to the proxy as absolute-form requests (`GET http://host/path`), https://
 //   targets through a CONNECT tunnel; TLS to the target is verified end to end as always.
 //
-// NODE_EXTRA_CA_CERTS needs nothing here: no `ca` option is ever set, so undici's TLS uses Node's
-// default store, which already holds those certificates (checked: global fetch, undici fetch, and
-// undici through a CONNECT tunnel all trust a CA given only by NODE_EXTRA_CA_CERTS).
+// NODE_EXTRA_CA_CERTS needs nothing here: no `ca` option is ever set, so the TLS of the tunnel
+// (nodeTransport.ts) uses Node's default store, which already holds those certificates.
+//
+// Requests through a proxy go over node:http (nodeTransport.ts), not undici: undici was 525 KB
+// of the bundle (a third of the VSIX) for this alone.
 import { BlockList, isIP } from 'node:net';
-import type { Dispatcher } from 'undici';
 import type { FetchLike } from './http';
+import { nodeProbeFetch, proxiedProbeFetch, toWebResponse, type ProbeFetch } from './nodeTransport';
 
 export interface ProxyOptions {
   /** The environment to read HTTPS_PROXY, HTTP_PROXY, NO_PROXY (and lowercase forms) from; process.env is never read. */
@@ -45,8 +47,10 @@ export interface ProxyRoute {
 }
 
 export interface ProxiedFetch {
-  /** Sends through the proxy chosen for each URL (undici's fetch, so `redirect`, `signal` and bodies behave as in fetch); direct URLs use the global fetch. */
+  /** Sends through the proxy chosen for each URL and answers with a fetch Response (for oauth4webapi); direct URLs use the global fetch. */
   fetch: FetchLike;
+  /** The same routes for the probe's exchange: node:http both direct and through the proxy, no Response built. */
+  send: ProbeFetch;
   /** The whole setup in words, credentials masked: `direct (no proxy configured)`, `proxy http://proxy.corp:3128 (HTTPS_PROXY); not for: localhost (NO_PROXY)`. */
   description: string;
   /** The route a given URL takes. */
@@ -64,7 +68,7 @@ type ProxySource = 'http.proxy' | 'https_proxy' | 'HTTPS_PROXY' | 'http_proxy' |
 
 interface ProxyChoice {
   source: ProxySource;
-  /** Credentials stripped; what undici connects to. */
+  /** Credentials stripped; what nodeTransport.ts connects to. */
   url?: URL;
   /** `Basic …` from the URL's user and password. */
   authorization?: string;
@@ -115,65 +119,36 @@ export function proxyFetchFor(options: ProxyOptions): ProxiedFetch {
   const description = describe(http, https, noProxy, relaxProxyTls);
   const problem = [https, http].find((c) => c?.problem);
   if (!https && !http) {
-    return { fetch: (input, init) => globalThis.fetch(input, init), description, routeFor, close: async () => undefined };
+    return { fetch: (input, init) => globalThis.fetch(input, init), send: nodeProbeFetch, description, routeFor, close: async () => undefined };
   }
 
-  // One undici ProxyAgent per proxy, made on first use: undici costs ~60 ms to load, and a
-  // direct-only run never pays it.
-  const agents = new Map<string, Promise<Dispatcher>>();
-  const agentFor = (choice: ProxyChoice & { url: URL }): Promise<Dispatcher> => {
-    const authorization = proxyAuthorization ?? choice.authorization;
-    const key = `${choice.url.href} ${authorization ?? ''}`;
-    let agent = agents.get(key);
-    if (!agent) {
-      agent = import('undici').then(
-        ({ ProxyAgent }) =>
-          new ProxyAgent({
-            uri: choice.url.href,
-            // Credentials travel as a header we build, never inside a URL undici might print.
-            ...(authorization ? { token: authorization } : {}),
-            // Plain http targets as absolute-form requests, as curl sends them: many proxies
-            // refuse CONNECT to anything but 443.
-            proxyTunnel: false,
-            // http.proxyStrictSSL=false: trust whatever certificate the proxy presents (undici
-            // keeps proxy TLS and target TLS apart; the target is still verified).
-            ...(relaxProxyTls ? { proxyTls: { rejectUnauthorized: false } } : {}),
-          }),
-      );
-      agents.set(key, agent);
-    }
-    return agent;
-  };
-
-  const fetch: FetchLike = async (input, init) => {
+  // Credentials travel as a header we build (never inside a URL); plain http targets behind an
+  // http:// proxy go as absolute-form requests, as curl sends them (many proxies refuse CONNECT
+  // to anything but 443); http.proxyStrictSSL=false relaxes the proxy's own TLS, never the target's.
+  const send: ProbeFetch = async (input, init = {}) => {
     const url = new URL(String(input));
     const { choice } = choiceFor(url);
-    if (!choice) return globalThis.fetch(input, init);
+    if (!choice) return nodeProbeFetch(input, init);
     if (choice.problem || !choice.url) {
       throw fetchFailed('PROXY_UNUSABLE', `the proxy from ${choice.source} is unusable (${choice.problem ?? 'no URL'})`);
     }
-    const dispatcher = await agentFor({ ...choice, url: choice.url });
-    const { fetch: undiciFetch } = await import('undici');
-    try {
-      // undici's fetch with its own dispatcher: Node's global fetch is undici 6 inside, and VS
-      // Code replaces it in the extension host with one that applies its own proxy resolution.
-      const res = await undiciFetch(url, { ...(init as Parameters<typeof undiciFetch>[1]), dispatcher });
-      return res as unknown as Response;
-    } catch (err) {
-      throw explainProxyError(err, choice, url, init);
-    }
+    return proxiedProbeFetch(url, init, { url: choice.url, ...((proxyAuthorization ?? choice.authorization) ? { authorization: proxyAuthorization ?? choice.authorization } : {}), relaxTls: relaxProxyTls, masked: choice.masked });
+  };
+
+  const fetch: FetchLike = async (input, init) => {
+    // Direct URLs keep the global fetch: in the extension host it is VS Code's, with its proxy rules.
+    if (!choiceFor(new URL(String(input))).choice) return globalThis.fetch(input, init);
+    return toWebResponse(await send(input, init));
   };
 
   return {
     fetch,
+    send,
     description,
     routeFor,
     ...(problem?.problem ? { problem: `the proxy from ${problem.source} is unusable (${problem.problem})` } : {}),
-    close: async () => {
-      const open = [...agents.values()];
-      agents.clear();
-      await Promise.all(open.map(async (a) => (await a).close().catch(() => undefined)));
-    },
+    // No connection is kept to a proxy: each request has its own (agent: false).
+    close: async () => undefined,
   };
 }
 
@@ -307,32 +282,7 @@ function describe(http: ProxyChoice | undefined, https: ProxyChoice | undefined,
   return text;
 }
 
-const PROXY_CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT']);
-
 function fetchFailed(code: ProxyErrorCode | string, message: string): TypeError {
   return new TypeError('fetch failed', { cause: Object.assign(new Error(message), { code }) });
 }
 
-/**
- * Says which failures were the proxy's (undici reports a refused tunnel as "Proxy response (407)
- * !== 200 when HTTP Tunneling"); everything else, the abort reason included, passes unchanged.
- */
-function explainProxyError(err: unknown, choice: ProxyChoice, url: URL, init: RequestInit | undefined): unknown {
-  const signal = init?.signal;
-  if (signal?.aborted && err === signal.reason) return err;
-  // undici wraps a refused tunnel twice: TypeError → DOMException "Request was cancelled." → RequestAbortedError.
-  const causes: { code?: unknown; message?: unknown }[] = [];
-  for (let c = (err as { cause?: unknown } | undefined)?.cause; c && typeof c === 'object' && causes.length < 4; c = (c as { cause?: unknown }).cause) {
-    causes.push(c as { code?: unknown; message?: unknown });
-  }
-  const messages = causes.map((c) => (typeof c.message === 'string' ? c.message : ''));
-  const status = messages.map((m) => /Proxy response \((\d{3})\)|Proxy Authentication Required \((407)\)/.exec(m)).find(Boolean)?.slice(1).find(Boolean);
-  const tunnelled = url.protocol === 'https:' || choice.url?.protocol === 'https:';
-  const verb = tunnelled ? `CONNECT ${url.hostname}:${url.port || DEFAULT_PORTS[url.protocol]}` : `${(init?.method ?? 'GET').toUpperCase()} ${url.origin}`;
-  if (status === '407') return fetchFailed('PROXY_AUTH_REQUIRED', `the proxy ${choice.masked} answered 407 (proxy authentication required) to ${verb}`);
-  if (status) return fetchFailed('PROXY_REFUSED', `the proxy ${choice.masked} answered ${status} to ${verb}`);
-  // Through a proxy every TCP connection goes to the proxy, so a connect failure is the proxy's.
-  const unreachable = causes.find((c) => typeof c.code === 'string' && PROXY_CONNECT_ERRORS.has(c.code));
-  if (unreachable) return fetchFailed(String(unreachable.code), `cannot reach the proxy ${choice.masked}: ${String(unreachable.message ?? '')}`);
-  return err;
-}

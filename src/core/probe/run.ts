@@ -4,7 +4,6 @@ import type { StatusReport } from '../status';
 import { DiscoveryCache } from './authorizationServer';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT_MS, type FetchLike } from './http';
 import { probeServers, type ProbeTarget, type ServerProbe } from './probe';
-import { nodeProbeFetch } from './nodeTransport';
 import { proxyFetchFor, type ProxyOptions } from './proxy';
 import type { SpecRevision } from './revisions';
 
@@ -43,8 +42,8 @@ export async function probeReport(report: StatusReport, settings: ProbeSettings 
     ...(proxied
       ? {
           routeFor: (url: string) => proxied.routeFor(url).description,
-          // Direct URLs over node:http (no undici to load); a proxied one through the proxy's fetch.
-          probeFetch: (url: string | URL, init?: RequestInit) => (proxied.routeFor(url).proxy ? proxied.fetch(url, init) : nodeProbeFetch(url, init)),
+          // node:http, direct or through the proxy: no undici, no Response to build.
+          probeFetch: proxied.send,
         }
       : {}),
   } satisfies Parameters<typeof probeServers>[1]['http'];
