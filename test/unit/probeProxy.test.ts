@@ -5,6 +5,7 @@ import * as assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as https from 'node:https';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -250,6 +251,41 @@ describe('probe proxy: requests through a loopback forward proxy', function () {
     const err = failure(await rejection(p.fetch(`${target.origin}/x`, init())));
     assert.equal(err.code, 'ECONNREFUSED');
     assert.match(err.text, new RegExp(`cannot reach the proxy ${gone.origin}`));
+  });
+
+  it('through the proxy, never hands the request to a patched http.request (VS Code swaps the agent there, and with it the tunnel)', async () => {
+    // The modules themselves (an import is a read-only view of them): what VS Code patches.
+    const load = createRequire(__filename);
+    const mutableHttp = load('node:http') as { request: typeof https.request };
+    const mutableHttps = load('node:https') as { request: typeof https.request };
+    const original = { http: mutableHttp.request, https: mutableHttps.request };
+    const calls: string[] = [];
+    // What VS Code's proxy support does to the modules in the extension host, reduced to a record.
+    // Only calls of ours count: the lab proxy itself forwards with http.request to the target.
+    const spy = (name: 'http' | 'https', fn: typeof https.request) =>
+      ((...args: Parameters<typeof https.request>) => {
+        const o = args.find((a) => a && typeof a === 'object' && !(a instanceof URL)) as https.RequestOptions | undefined;
+        const toProxy = Number(o?.port) === proxy.port;
+        const ours = toProxy || String(o?.path ?? '').startsWith('/direct');
+        if (ours) calls.push(`${name}${toProxy ? ' to the proxy' : ' direct'}`);
+        return fn(...args);
+      }) as typeof https.request;
+    mutableHttp.request = spy('http', original.http);
+    mutableHttps.request = spy('https', original.https);
+    try {
+      const p = fetcher({ env: { HTTP_PROXY: proxy.origin, HTTPS_PROXY: proxy.origin, NO_PROXY: 'localhost' } });
+      assert.equal(await (await p.fetch(`${target.origin}/unpatched`, init())).text(), 'hello /unpatched');
+      assert.equal(failure(await rejection(p.fetch('https://mcp.example.com/mcp', init()))).code, 'PROXY_REFUSED');
+      assert.deepEqual(calls, [], 'neither the absolute-form request nor the CONNECT went through http.request');
+      assert.ok(proxy.upstreamPorts().includes(cameFrom.get('/unpatched')!));
+      // A URL that bypasses the proxy is the host's to route: it does go through http.request.
+      const direct = await p.send(`${target.origin.replace('127.0.0.1', 'localhost')}/direct`, init());
+      await direct.body?.cancel();
+      assert.deepEqual(calls, ['http direct']);
+    } finally {
+      mutableHttp.request = original.http;
+      mutableHttps.request = original.https;
+    }
   });
 
   describe('with credentials', () => {

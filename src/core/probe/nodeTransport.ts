@@ -74,6 +74,15 @@ function proxyFailure(code: string, message: string): TypeError {
 
 const bare = (hostname: string) => hostname.replace(/^\[(.*)\]$/, '$1');
 
+/**
+ * How a request is opened. Direct: the module's `request`, which in VS Code's extension host is
+ * patched to apply the editor's proxy resolution (as its fetch is), so "direct" means what the
+ * editor's own requests do. Through our proxy: `new http.ClientRequest`, which that patch does
+ * not reach: it would replace the agent, and with it the tunnel, by its own.
+ */
+type Opener = (options: http.RequestOptions) => http.ClientRequest;
+const unpatched: Opener = (options) => new http.ClientRequest(options);
+
 interface Route {
   /** The request as the socket's far end must see it. */
   options: http.RequestOptions;
@@ -87,7 +96,8 @@ interface Route {
 /** Direct: the probe's own requests to a URL no proxy is configured for. */
 export const nodeProbeFetch: ProbeFetch = (input, init = {}) => {
   const url = new URL(String(input));
-  return send(url, init, { options: { protocol: url.protocol, hostname: bare(url.hostname), port: url.port || undefined, path: `${url.pathname}${url.search}` } }, url.protocol === 'https:' ? https : http);
+  const module = url.protocol === 'https:' ? https : http;
+  return send(url, init, { options: { protocol: url.protocol, hostname: bare(url.hostname), port: url.port || undefined, path: `${url.pathname}${url.search}` } }, (o) => module.request(o));
 };
 
 /** Through `hop`: absolute-form for http:// targets behind an http:// proxy, a CONNECT tunnel otherwise. */
@@ -98,7 +108,7 @@ export async function proxiedProbeFetch(input: string | URL, init: RequestInit, 
   if (url.protocol === 'http:' && hop.url.protocol === 'http:') {
     const verb = `${(init.method ?? 'GET').toUpperCase()} ${url.origin}`;
     const headers = { host: url.host, ...(hop.authorization ? { 'proxy-authorization': hop.authorization } : {}) };
-    return send(url, init, { options: { protocol: 'http:', hostname: bare(hop.url.hostname), port: hop.url.port || DEFAULT_PORTS['http:'], path: url.href, headers, agent: false }, hop, verb }, http);
+    return send(url, init, { options: { protocol: 'http:', hostname: bare(hop.url.hostname), port: hop.url.port || DEFAULT_PORTS['http:'], path: url.href, headers, agent: false }, hop, verb }, unpatched);
   }
   const tunnel = await openTunnel(url, hop, signal);
   let socket: Duplex = tunnel;
@@ -121,7 +131,7 @@ export async function proxiedProbeFetch(input: string | URL, init: RequestInit, 
   }
   // No `agent` here: with one (even `agent: false`) Node ignores createConnection and opens its
   // own connection straight to the target, past the proxy.
-  return send(url, init, { options: { protocol: 'http:', hostname: bare(url.hostname), port: url.port || DEFAULT_PORTS[url.protocol], path: `${url.pathname}${url.search}` }, socket }, http);
+  return send(url, init, { options: { protocol: 'http:', hostname: bare(url.hostname), port: url.port || DEFAULT_PORTS[url.protocol], path: `${url.pathname}${url.search}` }, socket }, unpatched);
 }
 
 function openTunnel(url: URL, hop: ProxyHop, signal: AbortSignal | undefined): Promise<Duplex> {
@@ -131,14 +141,15 @@ function openTunnel(url: URL, hop: ProxyHop, signal: AbortSignal | undefined): P
     if (signal?.aborted) return reject(signal.reason);
     const proxyHost = bare(hop.url.hostname);
     const overTls = hop.url.protocol === 'https:';
-    const req = (overTls ? https : http).request({
+    const req = unpatched({
       protocol: hop.url.protocol,
       hostname: proxyHost,
       port: hop.url.port || DEFAULT_PORTS[hop.url.protocol],
       method: 'CONNECT',
       path: authority,
       headers: { host: authority, ...(hop.authorization ? { 'proxy-authorization': hop.authorization } : {}) },
-      agent: false,
+      // A fresh agent of the proxy's scheme: none kept, and TLS to an https:// proxy.
+      agent: overTls ? new https.Agent() : false,
       ...(overTls ? { rejectUnauthorized: !hop.relaxTls, ...(isIP(proxyHost) ? {} : { servername: proxyHost }) } : {}),
     });
     const onAbort = () => req.destroy(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
@@ -172,7 +183,7 @@ function connectFailure(err: Error & { code?: string }, hop: ProxyHop): TypeErro
   return fetchFailed(err);
 }
 
-function send(url: URL, init: RequestInit, route: Route, module: typeof http | typeof https): Promise<ProbeResponse> {
+function send(url: URL, init: RequestInit, route: Route, open: Opener): Promise<ProbeResponse> {
   return new Promise<ProbeResponse>((resolve, reject) => {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') return reject(fetchFailed(new Error(`unsupported protocol ${url.protocol}`)));
     const signal = init.signal ?? undefined;
@@ -188,7 +199,7 @@ function send(url: URL, init: RequestInit, route: Route, module: typeof http | t
     if (init.body !== undefined && init.body !== null && body === undefined) return reject(new TypeError('the probe sends string bodies only'));
     if (body) headers['content-length'] = String(body.length);
     const socket = route.socket;
-    const request = module.request({ ...route.options, method: init.method ?? 'GET', headers, ...(socket ? { createConnection: () => socket as Socket } : {}) });
+    const request = open({ ...route.options, method: init.method ?? 'GET', headers, ...(socket ? { createConnection: () => socket as Socket } : {}) });
     let settled = false;
     let stream: Readable | undefined;
     const onAbort = () => {
