@@ -111,7 +111,7 @@ interface GuardProcess {
 
 /** `mcp-auth-doctor guard` from the sources, its output parsed line by line; killed after 9 minutes whatever happens. */
 function startGuard(args: string[], env: Record<string, string>): GuardProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/cli/main.ts'), 'guard', ...args], { cwd: REPO, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/cli/bin.ts'), 'guard', ...args], { cwd: REPO, env, stdio: ['pipe', 'pipe', 'pipe'] });
   child.stdin.end();
   let out = '';
   let err = '';
