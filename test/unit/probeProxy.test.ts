@@ -197,6 +197,14 @@ describe('probe proxy: requests through a loopback forward proxy', function () {
     assert.equal(proxy.requests().at(-1)?.target, `${target.origin}/echo`);
   });
 
+  it('carries a repair’s request through the proxy as fetch would: a Headers object and a form body (what oauth4webapi sends)', async () => {
+    const p = fetcher({ env: { HTTP_PROXY: proxy.origin } });
+    const res = await p.fetch(`${target.origin}/echo`, { method: 'POST', headers: new Headers({ Accept: 'application/json' }), body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'r-1' }), redirect: 'manual', signal: AbortSignal.timeout(5000) });
+    assert.ok(res instanceof Response, 'the repairs get a real Response');
+    assert.deepEqual(await res.json(), { method: 'POST', body: 'grant_type=refresh_token&refresh_token=r-1', contentType: 'application/x-www-form-urlencoded;charset=UTF-8' });
+    assert.ok(proxy.upstreamPorts().includes(cameFrom.get('/echo')!));
+  });
+
   it('goes direct when NO_PROXY names the target', async () => {
     const before = proxy.requests().length;
     const p = fetcher({ env: { HTTPS_PROXY: proxy.origin, HTTP_PROXY: proxy.origin, NO_PROXY: '127.0.0.1' } });

@@ -191,12 +191,13 @@ function send(url: URL, init: RequestInit, route: Route, open: Opener): Promise<
       route.socket?.destroy();
       return reject(signal.reason);
     }
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries((init.headers ?? {}) as Record<string, string>)) headers[k.toLowerCase()] = v;
+    const headers = requestHeaders(init.headers);
+    const payload = requestBody(init.body);
+    if (payload === 'unsupported') return reject(new TypeError('only string, URLSearchParams and byte bodies are sent'));
+    if (payload?.type) headers['content-type'] ??= payload.type;
     for (const [k, v] of Object.entries(FETCH_DEFAULT_HEADERS)) headers[k] ??= v;
     for (const [k, v] of Object.entries((route.options.headers ?? {}) as Record<string, string>)) headers[k] = v;
-    const body = typeof init.body === 'string' ? Buffer.from(init.body) : undefined;
-    if (init.body !== undefined && init.body !== null && body === undefined) return reject(new TypeError('the probe sends string bodies only'));
+    const body = payload?.bytes;
     if (body) headers['content-length'] = String(body.length);
     const socket = route.socket;
     const request = open({ ...route.options, method: init.method ?? 'GET', headers, ...(socket ? { createConnection: () => socket as Socket } : {}) });
@@ -243,6 +244,30 @@ function send(url: URL, init: RequestInit, route: Route, open: Opener): Promise<
     });
     request.end(body);
   });
+}
+
+/** Request headers as fetch takes them (a record, [name, value] pairs, or a Headers: oauth4webapi passes one), lowercased. */
+function requestHeaders(h: RequestInit['headers']): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!h) return out;
+  if (Array.isArray(h)) {
+    for (const [k, v] of h as [string, string][]) out[k.toLowerCase()] = v;
+  } else if (typeof (h as Headers).forEach === 'function' && typeof (h as Headers).get === 'function') {
+    (h as Headers).forEach((v, k) => (out[k.toLowerCase()] = v));
+  } else {
+    for (const [k, v] of Object.entries(h as Record<string, string>)) out[k.toLowerCase()] = v;
+  }
+  return out;
+}
+
+/** The body's bytes and the content type fetch would give it when none is set. */
+function requestBody(b: RequestInit['body']): { bytes: Buffer; type?: string } | undefined | 'unsupported' {
+  if (b === undefined || b === null) return undefined;
+  if (typeof b === 'string') return { bytes: Buffer.from(b), type: 'text/plain;charset=UTF-8' };
+  if (b instanceof URLSearchParams) return { bytes: Buffer.from(b.toString()), type: 'application/x-www-form-urlencoded;charset=UTF-8' };
+  if (b instanceof ArrayBuffer) return { bytes: Buffer.from(b) };
+  if (ArrayBuffer.isView(b)) return { bytes: Buffer.from(b.buffer, b.byteOffset, b.byteLength) };
+  return 'unsupported';
 }
 
 /** The answer as a fetch Response, for callers that need one (oauth4webapi in the repairs). */
