@@ -88,7 +88,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     // `status` writes nothing, so its reads need not wait for the journal's: both run at once and
     // the journal's store reads overlap the probe's network waits. Every other command waits, so
     // the state journaled is the one from before it touches anything.
-    if (READ_ONLY_COMMANDS.has(name)) {
+    // --read-keychain asks macOS for Codex's items: one dialog at a time, so the journal goes first.
+    if (READ_ONLY_COMMANDS.has(name) && !rest.includes('--read-keychain')) {
       const [code] = await Promise.all([load().then((command) => command(rest, io)), journal]);
       return code;
     }
