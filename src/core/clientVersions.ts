@@ -10,24 +10,27 @@ import * as path from 'node:path';
 import * as z from 'zod';
 import type { Environment } from './environment';
 import { CLIENT_LABELS, type ClientId } from './model';
+import { CLIENTS, clientDefinition } from './clients/registry';
+import type { VersionRule } from './clients/types';
 import { plainTerminalText } from './terminalText';
 
 /**
  * The newest client versions the interop suite verified every format rule against (package.json
- * pins them; `npm run test:compat` checks others). Change these with the pins, never ahead of them.
+ * pins them; `npm run test:compat` checks others), from each client's definition (clients/<id>/).
+ * Change them with the pins, never ahead of them.
  */
-export const NEWEST_VERIFIED: Readonly<Record<ClientId, string>> = Object.freeze({ 'claude-code': '2.1.332', codex: '0.171.0' });
+export const NEWEST_VERIFIED: Readonly<Partial<Record<ClientId, string>>> = Object.freeze(Object.fromEntries(CLIENTS.flatMap((c) => (c.version ? [[c.id, c.version.newestVerified]] : []))));
 
-/** The binary each client installs on PATH. */
-export const CLIENT_BINARIES: Readonly<Record<ClientId, string>> = Object.freeze({ 'claude-code': 'claude', codex: 'codex' });
+/** The clients that say their version somewhere we look (a binary on PATH, a VS Code extension). */
+export function versionedClients(clients: readonly ClientId[]): ClientId[] {
+  return clients.filter((c) => clientDefinition(c).version !== undefined);
+}
 
-/**
- * The clients' VS Code extensions. anthropic.claude-code is versioned with Claude Code itself
- * (extension 2.1.120 ships with CLI 2.1.120, anthropics/claude-code#53493); openai.chatgpt has its
- * own scheme (e.g. 26.901.22334) and carries a Codex binary under bin/ whose `--version` is the
- * Codex version (openai/codex#5174, #43701), so only that binary's answer is compared.
- */
-export const VSCODE_EXTENSIONS: Readonly<Record<ClientId, string>> = Object.freeze({ 'claude-code': 'anthropic.claude-code', codex: 'openai.chatgpt' });
+function versionRule(client: ClientId): VersionRule {
+  const rule = clientDefinition(client).version;
+  if (!rule) throw new Error(`${CLIENT_LABELS[client]} has no version rule`);
+  return rule;
+}
 
 export const VERSION_TIMEOUT_MS = 3000;
 
@@ -78,9 +81,7 @@ export interface VersionIo {
 
 /** `2.1.332 (Claude Code)` → 2.1.332; `codex-cli 0.171.0` → 0.171.0; anything else: undefined. */
 export function parseVersionLine(client: ClientId, output: string): string | undefined {
-  const line = firstLine(output);
-  const m = client === 'claude-code' ? /^v?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?)\s+\(Claude Code\)/.exec(line) : /^codex-cli\s+v?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?)\b/.exec(line);
-  return m?.[1];
+  return clientDefinition(client).version?.parse(firstLine(output));
 }
 
 function firstLine(output: string): string {
@@ -109,7 +110,7 @@ const ExtensionManifest = z.object({ name: z.string(), publisher: z.string(), ve
 
 /** The binary on PATH. */
 async function fromPath(client: ClientId, io: VersionIo): Promise<ClientInstallation> {
-  const command = CLIENT_BINARIES[client];
+  const command = versionRule(client).binary;
   return fromBinary(client, command, 'path', io);
 }
 
@@ -131,7 +132,9 @@ async function fromBinary(client: ClientId, command: string, source: VersionSour
 
 /** Installed extension folders of `id` (VS Code names them `<id>-<version>` or `<id>-<version>-<platform>`). */
 async function fromExtensions(client: ClientId, io: VersionIo): Promise<ClientInstallation[]> {
-  const id = VSCODE_EXTENSIONS[client];
+  const extension = versionRule(client).vscodeExtension;
+  if (!extension) return [];
+  const id = extension.id;
   const out: ClientInstallation[] = [];
   for (const dir of io.extensionDirs) {
     let names: string[];
@@ -150,14 +153,14 @@ async function fromExtensions(client: ClientId, io: VersionIo): Promise<ClientIn
       } catch {
         continue; // a half-installed or foreign folder
       }
-      if (client === 'claude-code') {
+      if (extension.version === 'manifest') {
         out.push({ client, source: 'vscode-extension', where: folder, ...(/^\d+\.\d+\.\d+/.test(manifest.version) ? { version: manifest.version } : { problem: `extension version ${manifest.version} is not x.y.z` }) });
         continue;
       }
       // openai.chatgpt: ask the Codex binary it carries (bin/<platform>/codex[.exe]).
-      const bundled = await bundledCodex(folder, io);
+      const bundled = await bundledBinary(folder, versionRule(client).binary, io);
       if (!bundled) {
-        out.push({ client, source: 'vscode-extension', where: folder, extensionVersion: manifest.version, problem: 'no Codex binary found in the extension' });
+        out.push({ client, source: 'vscode-extension', where: folder, extensionVersion: manifest.version, problem: `no ${CLIENT_LABELS[client]} binary found in the extension` });
         continue;
       }
       const asked = await fromBinary(client, bundled, 'vscode-extension', io);
@@ -167,7 +170,7 @@ async function fromExtensions(client: ClientId, io: VersionIo): Promise<ClientIn
   return out;
 }
 
-async function bundledCodex(folder: string, io: VersionIo): Promise<string | undefined> {
+async function bundledBinary(folder: string, binary: string, io: VersionIo): Promise<string | undefined> {
   const bin = path.join(folder, 'bin');
   let platforms: string[];
   try {
@@ -182,7 +185,7 @@ async function bundledCodex(folder: string, io: VersionIo): Promise<string | und
     } catch {
       continue;
     }
-    const exe = files.find((f) => f === 'codex' || f === 'codex.exe');
+    const exe = files.find((f) => f === binary || f === `${binary}.exe`);
     if (exe) return path.join(bin, p, exe);
   }
   return undefined;
@@ -191,11 +194,11 @@ async function bundledCodex(folder: string, io: VersionIo): Promise<string | und
 /** Every installation of each client, and the version we judge it by. */
 export async function detectClientVersions(io: VersionIo, clients: readonly ClientId[]): Promise<ClientVersionInfo[]> {
   return Promise.all(
-    clients.map(async (client) => {
+    versionedClients(clients).map(async (client) => {
       const installations = [await fromPath(client, io), ...(await fromExtensions(client, io))];
       const known = installations.filter((i): i is ClientInstallation & { version: string } => i.version !== undefined);
       const newest = known.reduce<(ClientInstallation & { version: string }) | undefined>((best, i) => (!best || compareVersions(i.version, best.version) > 0 ? i : best), undefined);
-      const newestVerified = NEWEST_VERIFIED[client];
+      const newestVerified = versionRule(client).newestVerified;
       return {
         client,
         ...(newest ? { version: newest.version, source: newest.source } : {}),
@@ -219,7 +222,8 @@ export function describeVersion(info: ClientVersionInfo): string {
     const why = info.installations.map((i) => `${i.source === 'path' ? i.where : 'extension'}: ${i.problem ?? 'no version'}`).join('; ');
     return `version unknown (${why})`;
   }
-  const src = info.source === 'path' ? `${CLIENT_BINARIES[info.client]} on PATH` : `VS Code extension ${VSCODE_EXTENSIONS[info.client]}`;
+  const rule = clientDefinition(info.client).version;
+  const src = info.source === 'path' ? `${rule?.binary ?? 'binary'} on PATH` : `VS Code extension ${rule?.vscodeExtension?.id ?? ''}`;
   const beyond = info.newerThanVerified ? `, newer than the newest verified ${info.newestVerified}` : '';
   return `${info.version} (${src}${beyond})`;
 }

@@ -1,12 +1,9 @@
 // The normalized picture of what a user has configured, shared by every surface (tree, CLI, diagnostics).
 
-/** The AI tools whose MCP configs and credential stores we read. */
-export type ClientId = 'claude-code' | 'codex';
+import type { ClientId } from './clients/ids';
 
-export const CLIENT_LABELS: Record<ClientId, string> = {
-  'claude-code': 'Claude Code',
-  codex: 'Codex',
-};
+export type { ClientId } from './clients/ids';
+export { CLIENT_LABELS } from './clients/ids';
 
 /**
  * Where a server is configured, in the client's own words.
@@ -92,6 +89,11 @@ export interface McpServer {
   source: SourceLocation;
   /** For local and project scopes: the project directory the entry belongs to. */
   projectPath?: string;
+  /**
+   * The app whose config holds the entry when that app is not the client that logs in: a bridge
+   * such as mcp-remote runs from Claude Desktop's, Cursor's or Windsurf's config (e.g. "Cursor").
+   */
+  host?: string;
   /** Codex profile (`$CODEX_HOME/<profile>.config.toml`): the entry applies only under `codex --profile <profile>`. */
   profile?: string;
   /** Credential storage key `<name>|<sha256-16>` exactly as the client computes it (remote servers). */

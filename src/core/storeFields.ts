@@ -146,6 +146,8 @@ export async function unknownStoreFields(
   client: ClientId,
   readers: StoreFieldReaders | ((file: string) => Promise<string>) = {},
 ): Promise<UnknownStoreFields | undefined> {
+  // The field lists are Claude Code's and Codex's (their verified formats); other stores have none yet.
+  if (client !== 'claude-code' && client !== 'codex') return undefined;
   const r: StoreFieldReaders = typeof readers === 'function' ? { readFile: readers } : readers;
   const readFile = r.readFile ?? ((f: string) => fs.readFile(f, 'utf8'));
   const file = client === 'claude-code' ? claudeCredentialsFile(e) : codexCredentialsFile(e);

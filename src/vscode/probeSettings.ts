@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import type { ProbeSettings } from '../core/probe/run';
 import { isSpecRevision } from '../core/probe/revisions';
 import type { ClientId } from '../core/model';
+import { CLIENT_IDS, isClientId } from '../core/clients/ids';
 
 export interface EditorProbeSettings {
   enabled: boolean;
@@ -23,10 +24,10 @@ export function probeSettings(): EditorProbeSettings {
   const noProxy = h.get<string[]>('noProxy', []);
   const proxyAuthorization = h.get<string | null>('proxyAuthorization', null);
   const timeout = c.get<number>('probe.timeoutSeconds', 5);
-  const clients = c.get<string[]>('clients', ['claude-code', 'codex']).filter((x): x is ClientId => x === 'claude-code' || x === 'codex');
+  const clients = c.get<string[]>('clients', [...CLIENT_IDS]).filter(isClientId);
   return {
     enabled: c.get<boolean>('probe.enabled', true),
-    clients: clients.length ? clients : ['claude-code', 'codex'],
+    clients: clients.length ? clients : [...CLIENT_IDS],
     intervalMs: Math.max(0, Math.min(c.get<number>('probe.intervalMinutes', 0), 1440)) * 60_000,
     probe: {
       proxy: {

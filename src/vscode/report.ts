@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import { describeVersion, detectClientVersions, nodeVersionIo } from '../core/clientVersions';
 import { CLIENT_LABELS } from '../core/model';
+import { CLIENT_IDS } from '../core/clients/ids';
 import { diagnosticReport } from '../core/report/diagnosticReport';
 import { editorEnvironment } from './environment';
 import type { ScanUpdate } from './activate';
@@ -31,7 +32,7 @@ export class DiagnosticReportCommand implements vscode.Disposable {
   async build(): Promise<string> {
     if (!this.last) return '# MCP Auth Doctor diagnostic report\n\nNo scan has finished yet.\n';
     // One implementation with status and the tree (core/clientVersions): PATH and the extension folders.
-    this.versions ??= detectClientVersions(nodeVersionIo(editorEnvironment()), ['claude-code', 'codex']).then((infos) =>
+    this.versions ??= detectClientVersions(nodeVersionIo(editorEnvironment()), CLIENT_IDS).then((infos) =>
       infos.map((info) => ({ label: CLIENT_LABELS[info.client], version: describeVersion(info) })),
     );
     const s = probeSettings();

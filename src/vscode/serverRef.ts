@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import * as z from 'zod';
 import type { CredentialStore } from '../core/credentials/store';
+import { CLIENT_IDS } from '../core/clients/ids';
 import { CLIENT_LABELS, type ClientId, type McpServer, type Scope } from '../core/model';
 import { serverWhere } from '../core/present/describe';
 import type { RepairTarget } from '../core/repair/types';
@@ -25,7 +26,7 @@ export interface ServerRef {
 
 // Command arguments arrive from menus, command URIs and other extensions: checked, never trusted.
 export const ServerRefSchema = z.object({
-  client: z.enum(['claude-code', 'codex']),
+  client: z.enum(CLIENT_IDS),
   scope: z.enum(['user', 'local', 'project', 'managed', 'plugin', 'dynamic']),
   name: z.string().min(1),
   projectPath: z.string().optional(),

@@ -5,10 +5,11 @@ import { snapshotStoreFor, type EntryFingerprints, type SnapshotInfo } from '../
 import type { ClientId } from '../../core/model';
 import { CLIENT_LABELS } from '../../core/model';
 import { cliEnvironment } from '../environment';
+import { clientsWithStores } from '../../core/clients/registry';
 import { EXIT_OK, UsageError, type CliIo } from '../io';
 import { isoTime } from '../../core/time';
 
-const CLIENTS: ClientId[] = ['claude-code', 'codex'];
+const CLIENTS: ClientId[] = clientsWithStores().map((c) => c.id);
 
 export async function backups(args: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({

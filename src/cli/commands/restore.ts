@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { snapshotStoreFor } from '../../core/credentials/backups';
 import { credentialStoresFor } from '../../core/credentials/index';
+import { clientsWithStores } from '../../core/clients/registry';
 import type { CredentialStore, RestorePlan } from '../../core/credentials/store';
 import { journalEnabled, journalFromEnvironment } from '../../core/journal/journal';
 import { latestLoss, restoreLost, planLostRestore } from '../../core/journal/restoreLost';
@@ -81,8 +82,9 @@ async function verifyRestored(store: CredentialStore, plan: RestorePlan, io: Cli
 
 function clientOption(v: string | undefined): ClientId | undefined {
   if (v === undefined) return undefined;
-  if (v === 'claude-code' || v === 'codex') return v;
-  throw new UsageError(`--client must be claude-code or codex, not "${v}"`);
+  const ids = clientsWithStores().map((c) => c.id);
+  if ((ids as string[]).includes(v)) return v as ClientId;
+  throw new UsageError(`--client must be ${ids.join(' or ')}, not "${v}"`);
 }
 
 /**

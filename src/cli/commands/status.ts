@@ -12,7 +12,7 @@ import { describeClientVersion, nodeVersionIo, type ClientVersionInfo } from '..
 import { persistentVersionIo } from '../../core/versionCache';
 import { describeToken, type TokenStatus } from '../../core/tokenStatus';
 import { CLIENT_LABELS } from '../../core/model';
-import { clientAuthentication, describeRegistration, displayUrl, serverWhere } from '../../core/present/describe';
+import { clientAuthentication, describeRegistration, displayUrl, listInWords, serverWhere } from '../../core/present/describe';
 import { cliEnvironment } from '../environment';
 import { EXIT_FINDINGS, EXIT_OK, UsageError, type CliIo } from '../io';
 import { isoTime } from '../../core/time';
@@ -173,7 +173,7 @@ function findingJson(f: Finding) {
 function statusTable(report: StatusReport, run: ProbeRun | undefined, verbose: boolean): string {
   const lines: string[] = [];
   const scan = report.scan;
-  if (scan.servers.length === 0) lines.push('No MCP servers found in Claude Code or Codex configs.');
+  if (scan.servers.length === 0) lines.push(`No MCP servers found in ${listInWords(ALL_CLIENTS.map((c) => CLIENT_LABELS[c]))} configs.`);
   for (const client of ALL_CLIENTS) {
     const rowsOf = report.servers.filter((r) => r.server.client === client);
     const servers = rowsOf.map((r) => r.server);

@@ -2,20 +2,26 @@
 import type { ClientId, ConfigScan } from '../model';
 import { mergeScans } from '../model';
 import type { Environment } from '../environment';
-import { scanClaudeCode } from './claudeCode';
-import { scanCodex } from './codex';
-import { scanExtraConfigs } from './extraConfigs';
+import { CLIENT_IDS } from '../clients/ids';
+import { clientDefinition } from '../clients/registry';
 
-const READERS: Record<ClientId, (e: Environment) => Promise<ConfigScan>> = {
-  'claude-code': scanClaudeCode,
-  codex: scanCodex,
-};
+export const ALL_CLIENTS: ClientId[] = [...CLIENT_IDS];
 
-export const ALL_CLIENTS = Object.keys(READERS) as ClientId[];
+export async function scanConfigs(e: Environment, clients: readonly ClientId[] = ALL_CLIENTS): Promise<ConfigScan> {
+  const merged = mergeScans(await Promise.all(clients.map((c) => clientDefinition(c).scanConfigs(e))));
+  return { ...merged, findings: distinctFindings(merged.findings) };
+}
 
-export async function scanConfigs(e: Environment, clients: ClientId[] = ALL_CLIENTS): Promise<ConfigScan> {
-  const merged = mergeScans(await Promise.all(clients.map((c) => READERS[c](e))));
-  // Extra files are Claude Code's --mcp-config form: read only when Claude Code is, and once.
-  if (!e.extraConfigPaths?.length || !clients.includes('claude-code')) return merged;
-  return mergeScans([merged, await scanExtraConfigs(e, new Set(merged.files))]);
+/**
+ * Two clients can read one file (mcp-remote's entries sit in Cursor's and Claude Desktop's
+ * configs): a broken file is then reported once, not once per reader.
+ */
+function distinctFindings(findings: ConfigScan['findings']): ConfigScan['findings'] {
+  const seen = new Set<string>();
+  return findings.filter((f) => {
+    const id = `${f.code}\0${f.location ? `${f.location.file}:${f.location.line}:${f.location.column}` : ''}\0${f.title}`;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
 }

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import * as z from 'zod';
 import type { Environment } from '../environment';
 import type { ClientId } from '../model';
+import { CLIENT_IDS } from '../clients/ids';
 import { atomicWriteFile, sweepOrphanTempFilesIn } from './atomicWrite';
 import type { StoreKind } from './store';
 
@@ -81,7 +82,7 @@ const SnapshotSchema = z.object({
   format: z.literal(1),
   id: z.string(),
   createdAt: z.string(),
-  client: z.enum(['claude-code', 'codex']),
+  client: z.enum(CLIENT_IDS),
   storeKind: z.enum(['file', 'keychain', 'keyring']),
   location: z.string(),
   reason: z.string(),

@@ -4,10 +4,8 @@ import type { Environment } from '../environment';
 import type { ClientId } from '../model';
 import { snapshotStoreFor, type SnapshotStore } from './backups';
 import type { CommandRunner } from './claudeCodeKeychain';
-import { claudeCodeStore } from './claudeCodeStore';
-import { codexCredentialSettings, CodexCredentialSettingsSchema } from './codexSettings';
 import type { KeyringRunner } from './codexKeyring';
-import { codexStore } from './codexStore';
+import { clientsWithStores } from '../clients/registry';
 import type { CredentialStore } from './store';
 
 export interface CredentialStoreOptions {
@@ -35,26 +33,7 @@ export interface CredentialStoreOptions {
 
 export function credentialStoresFor(e: Environment, codexSettings?: unknown, options: CredentialStoreOptions = {}): CredentialStore[] {
   const backups = options.backups ?? snapshotStoreFor(e);
-  const wanted = (c: ClientId) => !options.clients || options.clients.includes(c);
-  const stores: CredentialStore[] = [];
-  if (wanted('claude-code')) stores.push(claudeCodeStore(e, { backups, ...(options.security ? { security: options.security } : {}) }));
-
-  if (wanted('codex')) {
-    // Settings from the Codex config reader; without them the store reads config.toml itself.
-    const parsed = CodexCredentialSettingsSchema.safeParse(codexSettings);
-    const settings = parsed.success && codexSettings !== undefined ? codexCredentialSettings(parsed.data, e.platform) : undefined;
-    stores.push(
-      codexStore(e, {
-        backups,
-        ...(settings ? { settings } : {}),
-        ...(options.allowKeychainPrompt ? { allowKeychainPrompt: true } : {}),
-        ...(options.keychainReadAccounts ? { keychainReadAccounts: options.keychainReadAccounts } : {}),
-        ...(options.keychainReadOnce ? { keychainReadOnce: true } : {}),
-        ...(options.codexSecurity ? { security: options.codexSecurity } : {}),
-        ...(options.codexKeychainReader ? { keychainReader: options.codexKeychainReader } : {}),
-      }),
-    );
-  }
-
-  return stores;
+  const { clients, ...rest } = options;
+  // Each store takes from the options what concerns it (Codex alone reads `settings`).
+  return clientsWithStores(clients).map((c) => c.credentialStore!(e, { ...rest, backups, ...(codexSettings !== undefined ? { settings: codexSettings } : {}) }));
 }

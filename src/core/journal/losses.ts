@@ -17,6 +17,7 @@
 import * as z from 'zod';
 import { CLIENT_LABELS, type ClientId, type Finding } from '../model';
 import { fingerprint } from '../storageKey';
+import { clientDefinition } from '../clients/registry';
 import type { StoreKind } from '../credentials/store';
 
 /** The finding codes of the journal's loss detection (docs/findings.md, "Credential stores"). */
@@ -297,7 +298,7 @@ export interface WriterInfo {
 /** `claude 2.1.332, pid 4121`, or `writer unknown`. */
 export function describeWriter(client: ClientId, w: WriterInfo | undefined): string {
   if (!w?.pid) return 'writer unknown';
-  const bin = client === 'claude-code' ? 'claude' : 'codex';
+  const bin = clientDefinition(client).version?.binary ?? CLIENT_LABELS[client];
   return `${bin}${w.version ? ` ${w.version}` : ''}, pid ${w.pid}`;
 }
 

@@ -102,3 +102,8 @@ export function describeRegistration(v: { method: 'configured' | 'stored' | 'met
       return 'none: it cannot log in without a configured client id';
   }
 }
+
+/** `A`, `A or B`, `A, B or C`: a list of names as a sentence reads it. */
+export function listInWords(words: readonly string[]): string {
+  return words.length <= 1 ? (words[0] ?? '') : `${words.slice(0, -1).join(', ')} or ${words[words.length - 1]}`;
+}

@@ -16,6 +16,8 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { ClientId, McpServer } from '../model';
 import type { ClientProcess } from './types';
+import { CLIENTS, clientDefinition } from '../clients/registry';
+import type { ClientCommand } from '../clients/types';
 
 export interface RunningClients {
   processes: ClientProcess[];
@@ -113,22 +115,16 @@ export function clientOfCommand(argv: string[], exe?: string): ClientId | undefi
 
 function clientOfExecutable(file: string): ClientId | undefined {
   const name = baseName(file);
-  if (name === 'claude' || name === 'claude.exe') return 'claude-code';
-  if (name === 'codex' || name === 'codex.exe') return 'codex';
-  // Claude Code's native installer names each binary after its version.
-  if (/[/\\]claude[/\\]versions[/\\][^/\\]+$/.test(file)) return 'claude-code';
-  return undefined;
+  return CLIENTS.find((c) => c.process && (c.process.executables.includes(name) || c.process.executablePaths?.some((r) => r.test(file))))?.id;
 }
 
 function clientOfScript(script: string): ClientId | undefined {
   const p = script.replace(/\\/g, '/');
-  if (/\/@anthropic-ai\/claude-code\/(cli\.js|cli\.mjs|cli-wrapper\.cjs)$/.test(p)) return 'claude-code';
-  if (/\/@openai\/codex\/bin\/codex\.js$/.test(p)) return 'codex';
+  const byScript = CLIENTS.find((c) => c.process?.scripts?.some((r) => r.test(p)));
+  if (byScript) return byScript.id;
   // npm's bin links as node runs them: `node …/node_modules/.bin/codex app-server`.
   const name = baseName(p);
-  if (name === 'claude') return 'claude-code';
-  if (name === 'codex') return 'codex';
-  return undefined;
+  return CLIENTS.find((c) => c.process?.executables.includes(name))?.id;
 }
 
 function baseName(file: string): string {
@@ -220,10 +216,7 @@ function ps(args: string[]): Promise<string> {
   });
 }
 
-export interface ClientCommand {
-  command: string;
-  args: string[];
-}
+export type { ClientCommand } from '../clients/types';
 
 /**
  * The client's own login command for `server` (what to run instead of our refresh while the
@@ -242,8 +235,7 @@ export function clientLogoutCommand(server: Pick<McpServer, 'client' | 'name' | 
 }
 
 function clientMcpCommand(server: Pick<McpServer, 'client' | 'name' | 'scope' | 'profile'>, verb: 'login' | 'logout'): ClientCommand | undefined {
-  if (server.client === 'claude-code') return server.scope === 'dynamic' ? undefined : { command: 'claude', args: ['mcp', verb, server.name] };
-  return { command: 'codex', args: [...(server.profile ? ['--profile', server.profile] : []), 'mcp', verb, server.name] };
+  return clientDefinition(server.client).handOff(server, verb);
 }
 
 /** `claude mcp login lab` as the user would type it. */

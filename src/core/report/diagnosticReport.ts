@@ -6,6 +6,7 @@ import type { ServerProbe } from '../probe/probe';
 import { describeExchange } from '../probe/http';
 import { COMPAT_CLIENT_LABELS } from '../probe/verdict';
 import { CLIENT_LABELS } from '../model';
+import { CLIENT_IDS } from '../clients/ids';
 import { describeRegistration, serverWhere } from '../present/describe';
 import type { StatusReport } from '../status';
 import { describeToken } from '../tokenStatus';
@@ -36,7 +37,7 @@ export function diagnosticReport(report: StatusReport, probes: (ServerProbe | un
     '- Tokens appear only as fingerprints (sha256 prefixes); header values, URL query values and secret-looking URL path segments are left out.',
     '',
   ];
-  for (const client of ['claude-code', 'codex'] as const) {
+  for (const client of CLIENT_IDS) {
     const rows = report.servers.map((s, i) => ({ ...s, probe: probes[i] })).filter((r) => r.server.client === client);
     if (rows.length === 0) continue;
     lines.push(`## ${CLIENT_LABELS[client]} (${rows.length} server${rows.length === 1 ? '' : 's'})`, '');

@@ -1,0 +1,17 @@
+// The registry's light half: the ids and names of the clients we read, importable from anywhere
+// (schemas in the editor layer, the model) without pulling in any client's readers or stores.
+// registry.ts holds each client's definition; a new client adds its id here and its folder there.
+
+/** The AI tools whose MCP configs (and, where we can read them, credential stores) we read. */
+export const CLIENT_IDS = ['claude-code', 'codex'] as const;
+
+export type ClientId = (typeof CLIENT_IDS)[number];
+
+export const CLIENT_LABELS: Readonly<Record<ClientId, string>> = Object.freeze({
+  'claude-code': 'Claude Code',
+  codex: 'Codex',
+});
+
+export function isClientId(v: unknown): v is ClientId {
+  return typeof v === 'string' && (CLIENT_IDS as readonly string[]).includes(v);
+}

@@ -1,0 +1,23 @@
+// Every client we read, in the order surfaces list them. The scan, the credential stores, version
+// detection, the running-process check and the hand-off commands all take their clients from here.
+import { claudeCode } from './claude-code';
+import { codex } from './codex';
+import { CLIENT_IDS, type ClientId } from './ids';
+import type { ClientDefinition } from './types';
+
+const DEFINITIONS: Readonly<Record<ClientId, ClientDefinition>> = Object.freeze({
+  'claude-code': claudeCode,
+  codex,
+});
+
+/** Every client, in CLIENT_IDS order. */
+export const CLIENTS: readonly ClientDefinition[] = Object.freeze(CLIENT_IDS.map((id) => DEFINITIONS[id]));
+
+export function clientDefinition(id: ClientId): ClientDefinition {
+  return DEFINITIONS[id];
+}
+
+/** The clients that keep a credential store we read. */
+export function clientsWithStores(ids: readonly ClientId[] = CLIENT_IDS): ClientDefinition[] {
+  return ids.map(clientDefinition).filter((c) => c.credentialStore !== undefined);
+}

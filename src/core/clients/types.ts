@@ -1,0 +1,73 @@
+// What one client is, declared in one object: where its MCP config lives, where it keeps its
+// tokens, how it names a server's credentials, what the user runs in it to log in, how it says its
+// version and which column of the probe's compatibility table speaks for it. The scan, the stores'
+// factory, the version detection, the process check and the hand-off commands read these objects
+// from registry.ts and nothing else, so a new client is its folder plus one line there.
+import type { SnapshotStore } from '../credentials/backups';
+import type { CredentialStoreOptions } from '../credentials/index';
+import type { CredentialStore } from '../credentials/store';
+import type { Environment } from '../environment';
+import type { ConfigScan, McpServer } from '../model';
+import type { CompatClient } from '../probe/verdict';
+import type { ClientId } from './ids';
+
+/** A command line the user runs in the client itself (no shell). */
+export interface ClientCommand {
+  command: string;
+  args: string[];
+}
+
+/**
+ * What every store factory is given: the shared snapshot store, and the surface's options
+ * (credentials/index.ts), of which each client takes the ones that concern it (Codex: its
+ * Keychain reads; Claude Code: the `security` runner).
+ */
+export interface StoreFactoryOptions extends Omit<CredentialStoreOptions, 'backups' | 'clients'> {
+  backups: SnapshotStore;
+  /** Store settings a config reader handed over; only Codex's has any (`mcp_oauth_credentials_store`), other stores ignore it. */
+  settings?: unknown;
+}
+
+/** How the client reports its version on PATH and, where it has one, as a VS Code extension. */
+export interface VersionRule {
+  /** The binary the client installs on PATH. */
+  binary: string;
+  /** The newest version the interop suite verified our rules against (the package.json pin). */
+  newestVerified: string;
+  /** The version in the first line of `<binary> --version`, or undefined for anything else. */
+  parse(firstLine: string): string | undefined;
+  /**
+   * The client's VS Code extension, when it ships one, and where its version is: the manifest's
+   * own (versioned with the client), or a binary of the client it carries under `bin/`.
+   */
+  vscodeExtension?: { id: string; version: 'manifest' | 'bundled-binary' };
+}
+
+/** How a running process of the client is recognised (a write while it runs can race its own). */
+export interface ProcessRule {
+  /** Base names of its executables (`claude`, `codex.exe`). */
+  executables: readonly string[];
+  /** Full paths that are the client although their base name is not (Claude Code's versioned binaries). */
+  executablePaths?: readonly RegExp[];
+  /** Scripts node runs for it, as `/`-separated paths (`…/@openai/codex/bin/codex.js`). */
+  scripts?: readonly RegExp[];
+}
+
+export interface ClientDefinition {
+  readonly id: ClientId;
+  readonly label: string;
+  /** Every config file and scope the client reads, with positions for Problems. */
+  scanConfigs(e: Environment): Promise<ConfigScan>;
+  /** Its credential store; absent when its tokens live where we do not read (an editor's secret storage). */
+  credentialStore?(e: Environment, options: StoreFactoryOptions): CredentialStore;
+  /** For a client without `credentialStore`: where its tokens are, and why we leave them alone. */
+  tokensNotRead?: string;
+  /** The key the client files a server's credentials under. */
+  storageKey(server: Pick<McpServer, 'name' | 'transport' | 'url' | 'headers'>): string | undefined;
+  /** The user's own login / logout command in the client, when it has one for this entry. */
+  handOff(server: Pick<McpServer, 'name' | 'scope' | 'profile'>, verb: 'login' | 'logout'): ClientCommand | undefined;
+  version?: VersionRule;
+  process?: ProcessRule;
+  /** The column of the probe's per-client verdicts (probe/verdict.ts) that speaks for this client. */
+  compatibility: CompatClient;
+}
