@@ -1,0 +1,32 @@
+// mcp-remote (npm `mcp-remote`, verified 0.15.1): the stdio bridge Claude Desktop, Cursor and
+// Windsurf start for remote servers (`npx -y mcp-remote https://host/mcp …`). Its entries are in
+// those apps' configs (config.ts) and its logins in `~/.mcp-auth/mcp-remote-v1/<hash>_*`
+// (store.ts). It has no login command: a sign-in happens when the host app starts the bridge and
+// the server answers 401 (proxy.js:12605-12607), so there is nothing to hand off to; the user
+// restarts the server in the host app instead. It installs nothing on PATH normally (npx caches
+// it), so there is no version to ask a binary for: the version is the entry's own pin (config.ts
+// McpRemoteEntry.launch.pin). It is built on the MCP TypeScript SDK v2
+// (@modelcontextprotocol/client 2.0.0 is bundled in dist/chunk-KJCT2FXL.js), hence the `sdk`
+// column of the probe's verdicts.
+import type { ClientDefinition } from '../types';
+import { MCP_REMOTE_CLIENT, scanMcpRemote } from './config';
+import { serverUrlHash } from './hash';
+import { mcpRemoteStore } from './store';
+
+export const mcpRemote: ClientDefinition = {
+  id: MCP_REMOTE_CLIENT, // registry adds the id
+  label: 'mcp-remote',
+  scanConfigs: scanMcpRemote,
+  credentialStore: (e, o) => mcpRemoteStore(e, { backups: o.backups }),
+  // From url and headers alone: right for entries without --resource, --authorize-param,
+  // --client-metadata-url, --token-endpoint or --header-file. The config reader sets the full key
+  // (and the folder prefix for a 0.1.x pin) on each server; prefer server.storageKey.
+  storageKey: (s) => (s.url && s.transport !== 'stdio' ? serverUrlHash({ serverUrl: s.url, headers: s.headers }) : undefined),
+  handOff: () => undefined,
+  process: {
+    executables: ['mcp-remote', 'mcp-remote.cmd'],
+    // npx runs the bin link (…/_npx/<id>/node_modules/.bin/mcp-remote); a direct start runs proxy.js.
+    scripts: [/\/mcp-remote\/dist\/proxy\.js$/, /\/node_modules\/\.bin\/mcp-remote$/],
+  },
+  compatibility: 'sdk',
+};
