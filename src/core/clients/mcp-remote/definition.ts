@@ -2,7 +2,7 @@
 // Windsurf start for remote servers (`npx -y mcp-remote https://host/mcp …`). Its entries are in
 // those apps' configs (config.ts) and its logins in `~/.mcp-auth/mcp-remote-v1/<hash>_*`
 // (store.ts). It has no login command: a sign-in happens when the host app starts the bridge and
-// the server answers 401 (proxy.js:12605-12607), so there is nothing to hand off to; the user
+// the server answers 401 (proxy.js:12611), so there is nothing to hand off to; the user
 // restarts the server in the host app instead. It installs nothing on PATH normally (npx caches
 // it), so there is no version to ask a binary for: the version is the entry's own pin (config.ts
 // McpRemoteEntry.launch.pin). It is built on the MCP TypeScript SDK v2
