@@ -152,13 +152,14 @@ export type TokensIndex = Map<string, string[]>;
  * An entry whose release reads one folder while its server's login sits only in another: the
  * host app's bridge starts a new sign-in although the user logged in before.
  */
-export function versionSplitFindings(entries: McpRemoteEntry[], tokens: TokensIndex): void {
+export function versionSplitFindings(entries: McpRemoteEntry[], tokens: TokensIndex): Finding[] {
+  const out: Finding[] = [];
   for (const en of entries) {
     if (!en.hash || !en.folder) continue;
     const folders = tokens.get(en.hash) ?? [];
     if (folders.includes(en.folder) || folders.length === 0) continue;
     const elsewhere = folders.join(', ');
-    en.server.findings.push({
+    const f: Finding = {
       code: MCP_REMOTE_FINDING.versionFolderSplit,
       severity: 'warning',
       title: `"${en.server.name}" is logged in only in ${elsewhere}, which this mcp-remote does not read`,
@@ -166,6 +167,9 @@ export function versionSplitFindings(entries: McpRemoteEntry[], tokens: TokensIn
       location: en.server.source,
       reference: REF.versionSplit,
       repairs: ['relogin', 'reset'],
-    });
+    };
+    en.server.findings.push(f);
+    out.push(f);
   }
+  return out;
 }

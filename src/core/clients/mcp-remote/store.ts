@@ -154,7 +154,7 @@ export class McpRemoteStore implements CredentialStore {
     }
     findings.push(...lockFindings(locks, names, this.now()));
     // Attached to the config's servers (they are what the user looks at), and listed here too.
-    versionSplitFindings(configEntries, index);
+    findings.push(...versionSplitFindings(configEntries, index));
     return { entries, findings };
   }
 
