@@ -1,0 +1,213 @@
+// Gemini CLI 0.61.0's MCP OAuth logins, read and written in its own format (tokenFile.ts).
+// Which backend holds them (MCPOAuthTokenStorage, chunk-JDPZ4CE3.js:368128):
+// - by default, on every OS: the plain file `<home>/.gemini/mcp-oauth-tokens.json` (paths.ts;
+//   `<home>/.cache/.gemini/…` under SANDBOX=sandbox-exec). Checked on Linux with the real 0.61.0:
+//   a login wrote it, 0600, with @github/keytar installed and loadable;
+// - with GEMINI_FORCE_ENCRYPTED_FILE_STORAGE=true (`useEncryptedFile`, :368130): HybridTokenStorage,
+//   service "gemini-cli-oauth" (:278939), account = the server name with [^A-Za-z0-9-_.] as "_"
+//   (sanitizeServerName :273384), value = the same entry as JSON. That is the OS keychain through
+//   keytar when keytar loads and passes a set/get/delete probe within 2 s (KeychainService
+//   :278509-278650; on macOS only with a default keychain), else the encrypted file
+//   `<home>/.gemini/gemini-credentials.json` (FileKeychain :278391: AES-256-GCM, key =
+//   scrypt("gemini-cli-oauth", "<hostname>-<username>-gemini-cli", 32), `iv:tag:ciphertext` hex,
+//   one blob for every service — Gemini's own Google login lives there too). Neither is read
+//   here: which one Gemini chose depends on its own keytar probe at start, the keychain would ask
+//   the OS, and a rewrite of the shared encrypted blob could lose Gemini's Google login. The
+//   listing says so (a finding) instead of guessing.
+// Locks: Gemini has none for this file (fs.writeFile in place, :368192); ours is a
+// proper-lockfile directory `<file>.lock`, so two of our writes never interleave. A Gemini
+// process refreshing at the same moment can still overwrite our write (or we its), as two Gemini
+// processes can each other: the process rule in definition.ts lets surfaces warn first.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { Environment } from '../../environment';
+import type { Finding } from '../../model';
+import { atomicWriteFile, withFileLock } from '../../credentials/atomicWrite';
+import type { SnapshotInfo, SnapshotStore, StoreShape } from '../../credentials/backups';
+import type {
+  CredentialPatch,
+  CredentialSecret,
+  CredentialStore,
+  CredentialSummary,
+  StoreDeleteResult,
+  StoreListing,
+  StoreWriteResult,
+} from '../../credentials/store';
+import { MalformedStoreError, readStoreText } from '../../credentials/storeFile';
+import { GEMINI_CLIENT } from './entries';
+import { geminiEncryptedCredentialsPath, geminiTokenFilePath } from './paths';
+import { fingerprintsOfEntry, parseTokenFile, patchedText, removedText, secretOf, summaryOf, TOKEN_FILE_LABEL, type ParsedTokens } from './tokenFile';
+
+export const GEMINI_KEYCHAIN_SERVICE = 'gemini-cli-oauth';
+
+export interface GeminiStoreOptions {
+  backups: SnapshotStore;
+  now?: () => number;
+  lockTimeoutMs?: number;
+}
+
+/** Gemini sanitizes server names this way for keychain accounts (BaseTokenStorage.sanitizeServerName). */
+export function geminiKeychainAccount(serverName: string): string {
+  return serverName.replace(/[^a-zA-Z0-9-_.]/g, '_');
+}
+
+export class GeminiCliStore implements CredentialStore {
+  readonly client = GEMINI_CLIENT;
+  readonly kind = 'file' as const;
+  readonly location: string;
+
+  constructor(
+    private readonly e: Environment,
+    private readonly options: GeminiStoreOptions,
+  ) {
+    this.location = geminiTokenFilePath(e);
+  }
+
+  /** GEMINI_FORCE_ENCRYPTED_FILE_STORAGE=true in the environment we were given: Gemini then keeps logins elsewhere. */
+  private get encryptedMode(): boolean {
+    return this.e.env.GEMINI_FORCE_ENCRYPTED_FILE_STORAGE === 'true';
+  }
+
+  async list(): Promise<StoreListing> {
+    if (this.encryptedMode) return { entries: [], findings: [this.notReadFinding()] };
+    const r = await this.load();
+    if (r.kind === 'bad') return { entries: [], findings: [r.finding] };
+    if (r.kind === 'absent') return { entries: [], findings: [] };
+    return { entries: [...r.parsed.entries.values()].map(summaryOf), findings: [...r.parsed.findings, ...(await this.modeFindings())] };
+  }
+
+  async read(key: string): Promise<CredentialSummary | undefined> {
+    return (await this.list()).entries.find((s) => s.key === key);
+  }
+
+  async readSecret(key: string): Promise<CredentialSecret | undefined> {
+    return (await this.readSecrets([key])).get(key);
+  }
+
+  async readSecrets(keys: string[]): Promise<Map<string, CredentialSecret>> {
+    const out = new Map<string, CredentialSecret>();
+    if (this.encryptedMode) return out;
+    const r = await this.load();
+    if (r.kind !== 'ok') return out;
+    for (const k of keys) {
+      const entry = r.parsed.entries.get(k);
+      if (entry) out.set(k, secretOf(entry));
+    }
+    return out;
+  }
+
+  async write(key: string, patch: CredentialPatch): Promise<StoreWriteResult> {
+    assertKey(key);
+    const now = (this.options.now ?? Date.now)();
+    const snapshot = await this.mutate('before-write', (current) => {
+      const text = patchedText(current, key, patch, now);
+      return text === current?.text ? undefined : text;
+    });
+    return snapshot ? { snapshotId: snapshot.id } : {};
+  }
+
+  async delete(key: string): Promise<StoreDeleteResult> {
+    assertKey(key);
+    let deleted = false;
+    const snapshot = await this.mutate('before-delete', (current) => {
+      if (!current?.indices.has(key)) return undefined;
+      deleted = true;
+      return removedText(current, key);
+    });
+    return { deleted, ...(snapshot ? { snapshotId: snapshot.id } : {}) };
+  }
+
+  async backup(): Promise<SnapshotInfo | undefined> {
+    if (this.encryptedMode) return undefined;
+    const read = await readStoreText(this.location, TOKEN_FILE_LABEL);
+    if (read.state !== 'present') return undefined;
+    const parsed = parseTokenFile(read.text, this.location);
+    return this.options.backups.save(this.snapshotOf(read.text, parsed.ok ? parsed.parsed : undefined, 'manual'));
+  }
+
+  private async load(): Promise<{ kind: 'absent' } | { kind: 'bad'; finding: Finding } | { kind: 'ok'; parsed: ParsedTokens }> {
+    const read = await readStoreText(this.location, TOKEN_FILE_LABEL);
+    if (read.state === 'absent') return { kind: 'absent' };
+    if (read.state === 'unreadable') return { kind: 'bad', finding: read.finding };
+    const parsed = parseTokenFile(read.text, this.location);
+    return parsed.ok ? { kind: 'ok', parsed: parsed.parsed } : { kind: 'bad', finding: parsed.finding };
+  }
+
+  /**
+   * The one write path: our lock, re-read, compute the new text, snapshot the current file,
+   * replace it atomically (its mode kept; a new file is 0600 as Gemini creates it).
+   */
+  private async mutate(reason: string, plan: (current: ParsedTokens | undefined) => string | undefined): Promise<SnapshotInfo | undefined> {
+    if (this.encryptedMode) throw new MalformedStoreError(this.notReadFinding());
+    const file = this.location;
+    await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    return withFileLock(
+      file,
+      async (lock) => {
+        const r = await this.load();
+        if (r.kind === 'bad') throw new MalformedStoreError(r.finding);
+        const current = r.kind === 'ok' ? r.parsed : undefined;
+        const next = plan(current);
+        if (next === undefined) return undefined;
+        const after = parseTokenFile(next, file);
+        const shape: StoreShape = { topLevelKeys: [], entryKeys: after.ok ? [...after.parsed.entries.keys()] : [] };
+        const previous = current ? await this.options.backups.save({ ...this.snapshotOf(current.text, current, reason), expectedAfter: shape }) : undefined;
+        await atomicWriteFile(file, next, { mode: 0o600, beforeCommit: () => lock.assertHeld() });
+        return previous;
+      },
+      { timeoutMs: this.options.lockTimeoutMs ?? 10_000, lockfilePath: `${file}.lock` },
+    );
+  }
+
+  private snapshotOf(raw: string, parsed: ParsedTokens | undefined, reason: string) {
+    return {
+      client: GEMINI_CLIENT,
+      storeKind: 'file' as const,
+      location: this.location,
+      reason,
+      raw,
+      entries: parsed ? [...parsed.entries.values()].map((x) => fingerprintsOfEntry(x.key, x.raw)) : [],
+      topLevelKeys: [],
+    };
+  }
+
+  private async modeFindings(): Promise<Finding[]> {
+    if (this.e.platform === 'win32') return [];
+    try {
+      const mode = (await fs.stat(this.location)).mode & 0o777;
+      if ((mode & 0o077) === 0) return [];
+      return [
+        {
+          code: 'credentials.file-permissions',
+          severity: 'warning',
+          title: "Gemini CLI's MCP token file is readable by other users",
+          detail: `${this.location} has mode ${mode.toString(8).padStart(4, '0')}; it holds live tokens, and Gemini CLI creates it 0600. Run: chmod 600 '${this.location}'`,
+          location: { file: this.location, line: 1, column: 1 },
+        },
+      ];
+    } catch {
+      return [];
+    }
+  }
+
+  private notReadFinding(): Finding {
+    const encrypted = geminiEncryptedCredentialsPath(this.e);
+    return {
+      code: 'credentials.keychain-not-read',
+      severity: 'info',
+      title: "Gemini CLI's MCP logins are in its keychain store, which is not read",
+      detail:
+        `GEMINI_FORCE_ENCRYPTED_FILE_STORAGE=true: Gemini CLI keeps MCP logins in the OS keychain (service "${GEMINI_KEYCHAIN_SERVICE}", one item per server) when its keytar module works, ` +
+        `else in the encrypted file ${encrypted}, which also holds Gemini's own Google sign-in. Which one it uses is decided by a probe when Gemini starts, so MCP Auth Doctor does not guess: ` +
+        `it shows no Gemini logins and writes none. Use /mcp auth <server> in Gemini CLI to log in again; without that variable Gemini uses ${this.location}, which is read and repaired here.`,
+    };
+  }
+}
+
+function assertKey(key: string): void {
+  if (!key) throw new Error('An entry key is required.');
+}
+
+export function geminiCliStore(e: Environment, options: GeminiStoreOptions): GeminiCliStore {
+  return new GeminiCliStore(e, options);
+}
