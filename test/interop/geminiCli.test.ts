@@ -196,6 +196,18 @@ describe('Gemini CLI 0.61.0, real, in a sandbox HOME', function () {
     const raw = (await readTokens()).find((t) => t.serverName === 'lab')!;
     const secret = await store.readSecret('lab');
     assert.ok(secret?.refreshToken);
+    // First a dead access token that is not expired: Gemini sends it, the lab refuses it. So a
+    // "Connected" below can only come from the token we write next.
+    await store.write('lab', { accessToken: 'dead-access-token' });
+    const beforeDead = lab.registrations();
+    const dead = await gemini(home, project, ['mcp', 'list']);
+    assert.match(dead.stdout + dead.stderr, /lab: .* \(http\) - Disconnected/, describeRun('gemini mcp list (dead token)', dead));
+    assert.equal((await readTokens()).find((t) => t.serverName === 'lab')?.token.refreshToken, secret.refreshToken, 'Gemini kept the entry');
+    // Seen with 0.61.0: a refused stored token makes `gemini mcp list` register one client (the
+    // SDK's auth() runs with DynamicStoredOAuthProvider, whose clientInformation() is empty and
+    // whose saveClientInformation keeps it in memory only), and gets no further (its
+    // redirectToAuthorization does nothing). The registration is lost; the file is not touched.
+    assert.equal(lab.registrations(), beforeDead + 1, 'one throw-away registration per refused connection');
     // The refresh a repair makes: Gemini's public client, its refresh token, the resource (RFC 8707).
     const res = await fetch(raw.tokenUrl!, {
       method: 'POST',
