@@ -4,6 +4,8 @@
 // that records the URL for lab.approve) writes the token file our store reads with the same
 // fingerprints; after our refresh write Gemini connects with that token and no new login; after
 // our reset it has no token for that server and the other server's entry is byte-identical.
+// With GEMINI_FORCE_ENCRYPTED_FILE_STORAGE=true and no keychain that answers (no Secret Service
+// here), a real login lands in ~/.gemini/gemini-credentials.json, which our store lists read-only.
 // Nothing reaches Google: the model endpoint is a dead loopback port (GOOGLE_GEMINI_BASE_URL),
 // the API key is a dummy, telemetry, usage statistics and update checks are off (settings and
 // GEMINI_TELEMETRY_ENABLED), and the proxies of sandboxEnv are dead loopback ports; with strace
@@ -11,6 +13,8 @@
 // Run: npx mocha --no-config --import=tsx --timeout 180000 test/interop/geminiCli.test.ts
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
+import { createDecipheriv, scryptSync } from 'node:crypto';
+import * as os from 'node:os';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { scanGeminiCli } from '../../src/core/clients/gemini-cli/config';
@@ -35,8 +39,9 @@ interface GeminiToken {
 }
 
 /** What Gemini needs to run headless here, and everything that keeps it off the network. */
-function geminiEnv(home: string): Record<string, string> {
+function geminiEnv(home: string, extra: Record<string, string> = {}): Record<string, string> {
   return sandboxEnv(home, {
+    ...extra,
     PATH: `${path.join(home, 'bin')}:${path.dirname(process.execPath)}:/usr/bin:/bin`,
     GEMINI_CLI_NO_RELAUNCH: 'true',
     GEMINI_CLI_TRUST_WORKSPACE: 'true',
@@ -253,6 +258,72 @@ describe('Gemini CLI 0.61.0, real, in a sandbox HOME', function () {
     assert.doesNotMatch(out, /Found stored OAuth token for server 'lab'/);
     assert.match(out, /second: .* \(http\) - Connected/);
     assert.equal(await store.read('lab'), undefined);
+  });
+});
+
+describe('Gemini CLI 0.61.0, real, GEMINI_FORCE_ENCRYPTED_FILE_STORAGE=true', function () {
+  this.timeout(180_000);
+  let lab: Lab;
+  let home: string;
+
+  before(async function () {
+    try {
+      await fs.access(GEMINI_JS);
+    } catch {
+      this.skip();
+    }
+    lab = await startLab({ accessTokenTtl: 3600 });
+    home = await makeSandboxHome('mad-gemini-enc-');
+    await fs.mkdir(path.join(home, 'bin'));
+    await fs.writeFile(path.join(home, 'bin', 'xdg-open'), '#!/bin/sh\nprintf "%s\\n" "$1" >> "$HOME/opened-urls"\n', { mode: 0o755 });
+    await writeJson(path.join(home, '.gemini', 'settings.json'), {
+      mcpServers: { lab: { httpUrl: lab.mcpUrl, oauth: { enabled: true } } },
+      security: { auth: { selectedType: 'gemini-api-key' } },
+      privacy: { usageStatisticsEnabled: false },
+      telemetry: { enabled: false },
+      general: { enableAutoUpdate: false, enableAutoUpdateNotification: false },
+    });
+  });
+  after(async () => {
+    await lab?.close();
+    if (home) await fs.rm(home, { recursive: true, force: true });
+  });
+
+  it('a real login without a working keychain lands in the encrypted file, which our store lists read-only with the same fingerprints', async function () {
+    const extra = { GEMINI_FORCE_ENCRYPTED_FILE_STORAGE: 'true' };
+    const run = startBounded(process.execPath, [GEMINI_JS, '-p', 'hi'], { cwd: home, env: geminiEnv(home, extra), timeoutMs: 90_000, keepStdin: true });
+    const encrypted = path.join(home, '.gemini', 'gemini-credentials.json');
+    try {
+      await waitUntil(async () => (run.stdout() + run.stderr()).includes('Do you want to continue? [Y/n]'), 45_000, () => describeNow(run));
+      run.child.stdin.write('y\n');
+      const url = await waitUntil(async () => (await fs.readFile(path.join(home, 'opened-urls'), 'utf8').catch(() => '')).trim().split('\n')[0], 30_000, () => describeNow(run));
+      const res = await fetch(await lab.approve(url));
+      await res.body?.cancel();
+      await waitUntil(async () => (await fs.stat(encrypted).catch(() => undefined)) ?? (await fs.stat(path.join(home, '.gemini', 'mcp-oauth-tokens.json')).catch(() => undefined)), 30_000, () => describeNow(run));
+    } finally {
+      run.kill();
+      await run.done;
+    }
+    // Where keytar answers (a desktop session with a Secret Service), Gemini uses the keychain instead.
+    if (!(await fs.stat(encrypted).catch(() => undefined))) this.skip();
+    assert.equal((await fs.stat(encrypted)).mode & 0o777, 0o600);
+    // An oracle apart from encryptedFile.ts: FileKeychain.decrypt as the bundle has it.
+    const [iv, tag, ct] = (await fs.readFile(encrypted, 'utf8')).split(':') as [string, string, string];
+    const d = createDecipheriv('aes-256-gcm', scryptSync('gemini-cli-oauth', `${os.hostname()}-${os.userInfo().username}-gemini-cli`, 32), Buffer.from(iv, 'hex'), { authTagLength: 16 });
+    d.setAuthTag(Buffer.from(tag, 'hex'));
+    const blob = JSON.parse(d.update(ct, 'hex', 'utf8') + d.final('utf8')) as Record<string, Record<string, string>>;
+    const stored = JSON.parse(blob['gemini-cli-oauth']!['lab']!) as GeminiToken;
+    const e: Environment = { home, env: geminiEnv(home, extra), platform: process.platform, projectDirs: [] };
+    const s = new GeminiCliStore(e, { backups: new SnapshotStore(path.join(home, 'backups')) });
+    const listing = await s.list();
+    const entry = listing.entries.find((x) => x.key === 'lab');
+    assert.ok(entry);
+    assert.equal(entry.accessTokenFingerprint, fingerprint(stored.token.accessToken));
+    assert.equal(entry.refreshTokenFingerprint, fingerprint(stored.token.refreshToken!));
+    assert.equal(entry.expiresAt, stored.token.expiresAt);
+    assert.equal(listing.findings[0]?.code, 'credentials.keychain-not-read');
+    const r = await runBounded(process.execPath, [GEMINI_JS, 'mcp', 'list'], { cwd: home, env: geminiEnv(home, extra), timeoutMs: 60_000 });
+    assert.match(r.stdout + r.stderr, /lab: .* \(http\) - Connected/, describeRun('gemini mcp list', r));
   });
 });
 

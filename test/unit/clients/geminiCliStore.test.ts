@@ -3,6 +3,7 @@
 // fields and the file mode, snapshots first, deletes of one server, and the malformed and
 // keychain-mode cases where nothing may be written.
 import { strict as assert } from 'node:assert';
+import { createCipheriv, randomBytes, scryptSync } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -190,6 +191,35 @@ describe('Gemini CLI token store', () => {
     assert.equal(listing.findings[0]?.code, 'credentials.keychain-not-read');
     assert.match(listing.findings[0]!.detail, /gemini-credentials\.json/);
     await assert.rejects(s.write('lab', { accessToken: 'x' }), MalformedStoreError);
+  });
+
+  it('GEMINI_FORCE_ENCRYPTED_FILE_STORAGE=true with the encrypted fallback file: lists its MCP logins read-only, never the Google login', async () => {
+    const lab = entry('lab');
+    const plain = JSON.stringify({
+      'gemini-cli-oauth': { lab: JSON.stringify(lab), 'main-account': JSON.stringify({ serverName: 'main-account', token: { accessToken: 'g', tokenType: 'Bearer' } }), '__keychain_test__ab': 'test' },
+      other: { x: 'y' },
+    });
+    // FileKeychain.encrypt: AES-256-GCM, 12-byte IV, key scrypt("gemini-cli-oauth", "<host>-<user>-gemini-cli").
+    const key = scryptSync('gemini-cli-oauth', `${os.hostname()}-${os.userInfo().username}-gemini-cli`, 32);
+    const iv = randomBytes(12);
+    const c = createCipheriv('aes-256-gcm', key, iv, { authTagLength: 16 });
+    const ct = c.update(plain, 'utf8', 'hex') + c.final('hex');
+    const encrypted = path.join(home, '.gemini', 'gemini-credentials.json');
+    await fs.mkdir(path.dirname(encrypted), { recursive: true });
+    await fs.writeFile(encrypted, `${iv.toString('hex')}:${c.getAuthTag().toString('hex')}:${ct}`, { mode: 0o600 });
+    const s = new GeminiCliStore({ ...e, env: { GEMINI_FORCE_ENCRYPTED_FILE_STORAGE: 'true' } }, { backups });
+    const listing = await s.list();
+    assert.deepEqual(
+      listing.entries.map((x) => [x.key, x.accessTokenFingerprint]),
+      [['lab', fingerprint(lab.token.accessToken)]],
+    );
+    assert.match(listing.findings[0]!.detail, /read-only/);
+    assert.equal(await s.readSecret('lab'), undefined);
+    const before = await fs.readFile(encrypted, 'utf8');
+    await assert.rejects(s.delete('lab'), MalformedStoreError);
+    assert.equal(await fs.readFile(encrypted, 'utf8'), before);
+    await fs.writeFile(encrypted, 'not:an:encryption');
+    assert.match((await s.list()).findings[0]!.detail, /cannot be decrypted/);
   });
 
   it('GEMINI_CLI_HOME and SANDBOX=sandbox-exec move the file as Gemini does', () => {

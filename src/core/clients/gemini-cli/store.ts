@@ -10,10 +10,13 @@
 //   :278509-278650; on macOS only with a default keychain), else the encrypted file
 //   `<home>/.gemini/gemini-credentials.json` (FileKeychain :278391: AES-256-GCM, key =
 //   scrypt("gemini-cli-oauth", "<hostname>-<username>-gemini-cli", 32), `iv:tag:ciphertext` hex,
-//   one blob for every service — Gemini's own Google login lives there too). Neither is read
-//   here: which one Gemini chose depends on its own keytar probe at start, the keychain would ask
-//   the OS, and a rewrite of the shared encrypted blob could lose Gemini's Google login. The
-//   listing says so (a finding) instead of guessing.
+//   one blob for every service — Gemini's own Google login lives there too; checked on Linux with
+//   the real 0.61.0 and no Secret Service: a login wrote that file, 0600, and no plain file, and
+//   the key derivation decrypted it). The keychain is not
+//   read: which backend Gemini chose depends on its own keytar probe at start, and the keychain
+//   would ask the OS. The encrypted file is listed read-only (encryptedFile.ts; it may be left
+//   over when the keychain is in use), and never written: a rewrite of the shared blob could lose
+//   Gemini's Google login. A finding says all this instead of guessing.
 // Locks: Gemini has none for this file (fs.writeFile in place, :368192); ours is a
 // proper-lockfile directory `<file>.lock`, so two of our writes never interleave. A Gemini
 // process refreshing at the same moment can still overwrite our write (or we its), as two Gemini
@@ -34,11 +37,12 @@ import type {
   StoreWriteResult,
 } from '../../credentials/store';
 import { MalformedStoreError, readStoreText } from '../../credentials/storeFile';
+import { GEMINI_KEYCHAIN_SERVICE, readEncryptedLogins } from './encryptedFile';
 import { GEMINI_CLIENT } from './entries';
 import { geminiEncryptedCredentialsPath, geminiTokenFilePath } from './paths';
 import { fingerprintsOfEntry, parseTokenFile, patchedText, removedText, secretOf, summaryOf, TOKEN_FILE_LABEL, type ParsedTokens } from './tokenFile';
 
-export const GEMINI_KEYCHAIN_SERVICE = 'gemini-cli-oauth';
+export { GEMINI_KEYCHAIN_SERVICE };
 
 export interface GeminiStoreOptions {
   backups: SnapshotStore;
@@ -69,7 +73,11 @@ export class GeminiCliStore implements CredentialStore {
   }
 
   async list(): Promise<StoreListing> {
-    if (this.encryptedMode) return { entries: [], findings: [this.notReadFinding()] };
+    if (this.encryptedMode) {
+      const enc = await readEncryptedLogins(geminiEncryptedCredentialsPath(this.e));
+      const entries = enc.state === 'ok' ? [...enc.entries.values()].map(summaryOf) : [];
+      return { entries, findings: [this.notReadFinding(enc.state === 'bad' ? enc.reason : enc.state === 'ok' ? enc.entries.size : 0)] };
+    }
     const r = await this.load();
     if (r.kind === 'bad') return { entries: [], findings: [r.finding] };
     if (r.kind === 'absent') return { entries: [], findings: [] };
@@ -190,16 +198,23 @@ export class GeminiCliStore implements CredentialStore {
     }
   }
 
-  private notReadFinding(): Finding {
+  /** The keychain-mode finding; `seen` is how many logins the encrypted file lists, or why it could not be read. */
+  private notReadFinding(seen: number | string = 0): Finding {
     const encrypted = geminiEncryptedCredentialsPath(this.e);
+    const fileSays =
+      typeof seen === 'string'
+        ? `${encrypted} exists but ${seen}.`
+        : seen > 0
+          ? `The ${seen} login(s) listed here are read from ${encrypted}, read-only; if keytar works where Gemini runs, its logins are in the keychain and that file is left over.`
+          : `${encrypted} holds no MCP login.`;
     return {
       code: 'credentials.keychain-not-read',
       severity: 'info',
-      title: "Gemini CLI's MCP logins are in its keychain store, which is not read",
+      title: "Gemini CLI's MCP logins are in its keychain store, which is read-only here",
       detail:
-        `GEMINI_FORCE_ENCRYPTED_FILE_STORAGE=true: Gemini CLI keeps MCP logins in the OS keychain (service "${GEMINI_KEYCHAIN_SERVICE}", one item per server) when its keytar module works, ` +
-        `else in the encrypted file ${encrypted}, which also holds Gemini's own Google sign-in. Which one it uses is decided by a probe when Gemini starts, so MCP Auth Doctor does not guess: ` +
-        `it shows no Gemini logins and writes none. Use /mcp auth <server> in Gemini CLI to log in again; without that variable Gemini uses ${this.location}, which is read and repaired here.`,
+        `GEMINI_FORCE_ENCRYPTED_FILE_STORAGE=true: Gemini CLI keeps MCP logins in the OS keychain (service "${GEMINI_KEYCHAIN_SERVICE}", one item per server) when its keytar module answers a probe at start, ` +
+        `else in the encrypted file ${encrypted}, one blob that also holds Gemini's own Google sign-in. The keychain is not read, and neither is written: refresh and reset are refused. ${fileSays} ` +
+        `Use /mcp auth <server> in Gemini CLI to log in again; without that variable Gemini uses ${this.location}, which is read and repaired here.`,
     };
   }
 }
