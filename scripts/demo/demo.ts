@@ -13,6 +13,9 @@ import { storedEntry } from '../../test/lab/storedEntry';
 import { scanConfigs } from '../../src/core/config/scan';
 import { claudeCodeStore } from '../../src/core/credentials/claudeCodeStore';
 import { codexStore } from '../../src/core/credentials/codexStore';
+import { snapshotStoreFor } from '../../src/core/credentials/backups';
+import { mcpRemoteStore } from '../../src/core/clients/mcp-remote/store';
+import { geminiCliStore } from '../../src/core/clients/gemini-cli/store';
 import { environmentFromProcess } from '../../src/core/environment';
 import type { CredentialStore } from '../../src/core/credentials/store';
 
@@ -20,7 +23,7 @@ import type { CredentialStore } from '../../src/core/credentials/store';
 export interface DemoReady {
   home: string;
   project: string;
-  /** The main lab (valid, expired, expiring, rejected, not logged in). */
+  /** The main lab (expired, expiring, rejected, not logged in; lab-notes has its own). */
   mcpUrl: string;
   issuer: string;
   /** Every lab server name → its MCP URL. */
@@ -30,6 +33,9 @@ export interface DemoReady {
 /** The labs, by role; each misbehaviour needs its own because a lab's behaviour is global to it. */
 const LABS = {
   main: {},
+  // The server every client configures (home.mjs SHARED_SERVER), alone on its URL so that "by
+  // server" groups exactly its five entries.
+  notes: {},
   // The AS's scope list is fixed at start, so mcp:admin must be listed to exist at all.
   stepUp: { scopes: ['mcp:tools', 'mcp:admin'], requiredScope: 'mcp:admin' },
   misconfigured: { advertisedIssuer: 'other', codeChallengeMethods: 'absent' },
@@ -44,7 +50,7 @@ type Role = keyof typeof LABS;
 
 /** Which lab each server name of home.mjs's LAB_SERVERS talks to. */
 const SERVER_LAB: Record<string, Role> = {
-  'lab-notes': 'main',
+  'lab-notes': 'notes',
   'lab-expired': 'main',
   'lab-expiring': 'main',
   'lab-rejected': 'main',
@@ -135,6 +141,10 @@ async function storeTokens(labs: Record<Role, Lab>, home: string, project: strin
   await labs.main.revoke(await store(claude, 'claude-code', 'lab-rejected', 3600));
   // A good token without the mcp:admin scope the step-up lab requires: 403 insufficient_scope.
   await store(claude, 'claude-code', 'lab-step-up', 3600, 'mcp:tools offline_access');
+  // mcp-remote's login to the server every client has (home.mjs SHARED_SERVER): expired and
+  // revoked, so "by server" reads valid in Claude Code, Codex and Gemini CLI, expired through Claude Desktop.
+  await store(geminiCliStore(e, { backups: snapshotStoreFor(e) }), 'gemini-cli', 'lab-notes', 3600); // valid
+  await labs.notes.revoke(await store(mcpRemoteStore(e, { backups: snapshotStoreFor(e) }), 'mcp-remote', 'lab-notes', 1));
   // codex lab-fresh, lab-misconfigured, both lab-cimd, and the no-metadata, public and hanging servers stay
   // without a token: not logged in, or whatever the server's setup makes of that.
 }

@@ -22,16 +22,16 @@ const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set(['status']);
 const USAGE = `Usage: mcp-auth-doctor <command> [options]
 
 Commands:
-  status [--json] [--cwd DIR] [--client claude-code|codex] [--offline] [--no-live]
+  status [--json] [--cwd DIR] [--client ID] [--offline] [--no-live]
          [--revision 2025-03-26|2025-06-18|2025-11-25|2026-07-28] [--timeout S] [-v] [--read-keychain]
-      List every MCP server Claude Code and Codex are configured with, probe each remote one
+      List every MCP server the clients are configured with, probe each remote one
       (read-only: metadata discovery and one request with the stored token to its own server)
       and print its state and findings. --offline skips the network, --no-live never sends a
       stored token, -v adds details, evidence, references and the per-client verdict.
       --read-keychain (macOS) also reads Codex's Keychain items, which macOS asks you about.
-  backup [--client claude-code|codex]
+  backup [--client ID]
       Snapshot the credential stores now (kept in ~/.mcp-auth-doctor/backups, 0700/0600).
-  backups [--client claude-code|codex]
+  backups [--client ID]
       List snapshots: id, time, client and entries by token fingerprint.
   history [<server>] [--client claude-code|codex] [--cwd DIR] [--json]
       The timeline of each server's stored credential across every snapshot (token
@@ -52,22 +52,28 @@ Commands:
       comes back and what stays and exits 1; with it, it prints the undo command (restore <id>)
       and checks each restored access token with its own server: exit 0 when all are live.
       A store that is unparsable now is replaced whole with the state before the loss (--yes).
-  refresh <server> [--client claude-code|codex] [--cwd DIR] [--yes]
+  refresh <server> [--client ID] [--cwd DIR] [--yes]
       Use the stored refresh token once (at the token endpoint discovery finds, with the stored
       client and the resource) and write the new tokens into that client's store after a
       snapshot, inside Codex's refresh lock; then probe the server again. Without --yes it prints
       the plan, running clients that hold the old token, and the client's own login command.
-  reset <server> [--client claude-code|codex] [--cwd DIR] [--yes]
+  reset <server> [--client ID] [--cwd DIR] [--yes]
       Remove that server's stored credential (only its entry, after a snapshot), as the
       client's own \`mcp logout\` does. Both print how to undo them (restore <snapshot> --entry
       <key>); exit 0 done, 1 failed or not confirmed, 2 a name that needs --client.
-  login <server> [--client claude-code|codex] [--cwd DIR] [--no-browser] [--yes]
+  login <server> [--client ID] [--cwd DIR] [--no-browser] [--yes]
       Log in to a server again (OAuth code flow with PKCE on a loopback redirect), reusing the
       client's stored registration while the authorization server accepts it, and write the
       tokens into that client's store after a snapshot. Without --yes it prints the plan and
       exits 1; with it, it prints the URL to open (and opens a browser unless --no-browser).
 
-Honours HOME, CLAUDE_CONFIG_DIR and CODEX_HOME. Exit code: 0 healthy, 1 a finding is an
+Client IDs: claude-code, codex, mcp-remote (logins in ~/.mcp-auth; entries in Claude Desktop,
+Cursor, Windsurf), vscode, cursor, claude-desktop, windsurf (configs only: their tokens are in
+the editor's own storage, not read). backup, refresh and reset take the clients with a store
+(claude-code, codex, mcp-remote); login takes claude-code and codex; the journal (history,
+guard, restore --lost) covers claude-code and codex.
+
+Honours HOME, CLAUDE_CONFIG_DIR, CODEX_HOME and MCP_REMOTE_CONFIG_DIR. Exit code: 0 healthy, 1 a finding is an
 error or a server is not usable (not logged in, expired, rejected, unreachable), 2 the command
 could not run.
 `;

@@ -17,7 +17,7 @@
 //   Its login does not reuse a stored client; `codex mcp login --oauth-client-registration
 //   cimd|dcr` forces one way for that login only. Redirect http://127.0.0.1:<port>/callback.
 
-import type { ClientId, McpServer } from './model';
+import { CLIENT_LABELS, type ClientId, type McpServer } from './model';
 import { isLoopbackHost } from './probe/urls';
 
 export const CLAUDE_CODE_CLIENT_METADATA_URL = 'https://claude.ai/oauth/claude-code-client-metadata';
@@ -152,7 +152,7 @@ export function registrationVerdict(client: ClientId, as: RegistrationMetadata, 
       if ('invalid' in doc) return { client, method: 'none', why: doc.invalid };
       return { client, method: 'metadata-document', clientId: doc.url, why: `Claude Code identifies itself with its Client ID Metadata Document (${doc.url}), since the server supports them` };
     }
-  } else {
+  } else if (client === 'codex') {
     if (configured) return { client, method: 'configured', clientId: configured, why: `Codex uses the configured client_id ${configured}` };
     if (support.cimd && support.publicClients && !('invalid' in doc)) {
       return { client, method: 'metadata-document', clientId: doc.url, why: `Codex identifies itself with its Client ID Metadata Document (${doc.url}), since the server supports them for public clients` };
@@ -160,9 +160,13 @@ export function registrationVerdict(client: ClientId, as: RegistrationMetadata, 
     if (support.cimd && !support.dcr) {
       return { client, method: 'none', why: 'Codex uses Client ID Metadata Documents only where the server lists token endpoint auth method `none`, which this one does not, and it offers no dynamic registration' };
     }
+  } else {
+    // Other clients' own rules are not read yet: a stored client, then a configured one, then DCR.
+    if (stored) return { client, method: 'stored', clientId: stored, why: `${CLIENT_LABELS[client]} reuses the client it stored (${stored})` };
+    if (configured) return { client, method: 'configured', clientId: configured, why: `${CLIENT_LABELS[client]} uses the configured client id ${configured}` };
   }
   if (support.dcr) {
-    const label = client === 'claude-code' ? 'Claude Code' : 'Codex';
+    const label = CLIENT_LABELS[client];
     const cimdNote = client === 'codex' && support.cimd ? ' (it supports Client ID Metadata Documents, but does not list token endpoint auth method `none`, which Codex requires for them)' : '';
     return { client, method: 'dynamic-registration', why: `${label} registers a new client by dynamic registration${cimdNote}` };
   }

@@ -94,7 +94,7 @@ export interface McpServer {
    * such as mcp-remote runs from Claude Desktop's, Cursor's or Windsurf's config (e.g. "Cursor").
    */
   host?: string;
-  /** Codex profile (`$CODEX_HOME/<profile>.config.toml`): the entry applies only under `codex --profile <profile>`. */
+  /** Codex profile (`$CODEX_HOME/<profile>.config.toml`, the entry applies only under `codex --profile <profile>`) or VS Code profile name (the profile's own mcp.json). */
   profile?: string;
   /** Credential storage key `<name>|<sha256-16>` exactly as the client computes it (remote servers). */
   storageKey?: string;

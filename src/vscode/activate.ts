@@ -11,7 +11,8 @@ import type { ProbeRun } from '../core/probe/run';
 import { probeSettings } from './probeSettings';
 import { ConfigWatcher } from './configWatcher';
 import { editorEnvironment } from './environment';
-import { ServerTreeProvider, type TreeNode, type TreeSnapshotNode } from './serverTree';
+import { ServerTreeProvider, type TreeGrouping, type TreeNode, type TreeSnapshotNode } from './serverTree';
+import { VSCODE_REMOVE_DYNAMIC_AUTH_COMMAND } from '../core/clients/vscode';
 import { registerGuidedFlow } from './guided/command';
 import { registerKeychainRead } from './keychainRead';
 import { registerRepairs } from './repairs';
@@ -131,6 +132,15 @@ class Ctx {
   }
 }
 
+const GROUPING_KEY = 'mcpAuth.grouping';
+
+/** The tree's grouping, remembered across windows, and the context key its title buttons follow. */
+async function setGrouping(context: vscode.ExtensionContext, tree: ServerTreeProvider, grouping: TreeGrouping): Promise<void> {
+  tree.setGrouping(grouping);
+  await context.globalState.update(GROUPING_KEY, grouping);
+  await vscode.commands.executeCommand('setContext', 'mcpAuth.grouping', grouping);
+}
+
 export async function activateExtension(context: vscode.ExtensionContext): Promise<ExtensionApi> {
   const ctx = new Ctx();
   const view = vscode.window.createTreeView('mcpAuth.servers', { treeDataProvider: ctx.tree, showCollapseAll: true });
@@ -155,7 +165,12 @@ export async function activateExtension(context: vscode.ExtensionContext): Promi
     }),
     vscode.commands.registerCommand('mcpAuth.openLocation', (at: SourceLocation) => openLocation(at)),
     vscode.commands.registerCommand('mcpAuth.showAddServerHelp', showAddServerHelp),
+    vscode.commands.registerCommand('mcpAuth.groupByServer', () => setGrouping(context, ctx.tree, 'server')),
+    vscode.commands.registerCommand('mcpAuth.groupByClient', () => setGrouping(context, ctx.tree, 'client')),
+    // VS Code keeps an MCP server's login as a dynamic authentication provider; its own command forgets it.
+    vscode.commands.registerCommand('mcpAuth.signOutInEditor', () => vscode.commands.executeCommand(VSCODE_REMOVE_DYNAMIC_AUTH_COMMAND)),
   );
+  void setGrouping(context, ctx.tree, context.globalState.get<TreeGrouping>(GROUPING_KEY) === 'server' ? 'server' : 'client');
   registerRepairs(context, { rescan: () => ctx.rescan('repair'), onDidScan: ctx.scanned.event });
   // The credential journal: every new content of a store kept, every loss said at once (issue 13).
   const docs = new ReadOnlyDocuments();

@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import * as z from 'zod';
 import type { CredentialStore } from '../core/credentials/store';
 import { CLIENT_IDS } from '../core/clients/ids';
+import { clientDefinition } from '../core/clients/registry';
 import { CLIENT_LABELS, type ClientId, type McpServer, type Scope } from '../core/model';
 import { serverWhere } from '../core/present/describe';
 import type { RepairTarget } from '../core/repair/types';
@@ -76,7 +77,7 @@ export async function resolveServerRef(ref: ServerRef): Promise<ResolvedServer |
   const server = report.servers.map((s) => s.server).find((s) => sameRef(refOf(s), ref));
   if (!server) return { problem: `${describeRef(ref)} is no longer configured.` };
   const store = report.readings.find((r) => r.client === ref.client)?.store;
-  if (!store) return { problem: `No credential store for ${CLIENT_LABELS[ref.client]}.` };
+  if (!store) return { problem: clientDefinition(ref.client).tokensNotRead ?? `No credential store for ${CLIENT_LABELS[ref.client]}.` };
   return { server, store, ...(server.storageKey && server.transport !== 'stdio' ? { key: server.storageKey } : {}), report };
 }
 

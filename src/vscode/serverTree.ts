@@ -5,15 +5,22 @@ import type { ServerStatus, StatusReport } from '../core/status';
 import { describeToken, type TokenStatus } from '../core/tokenStatus';
 import { describeClientVersion } from '../core/clientVersions';
 import { CLIENT_LABELS } from '../core/model';
+import { clientDefinition } from '../core/clients/registry';
 import { ALL_CLIENTS } from '../core/config/scan';
-import { clientAuthentication, describeRegistration, displayUrl, serverWhere, sourceLabel, worstSeverity } from '../core/present/describe';
+import { clientAuthentication, describeRegistration, displayUrl, loginNotRead, serverWhere, sourceLabel, worstSeverity } from '../core/present/describe';
 import type { ServerProbe, ServerState } from '../core/probe/probe';
 import { describeRevisions } from '../core/probe/catalogue';
 import { COMPAT_CLIENT_LABELS } from '../core/probe/verdict';
+import { describeGroup, groupByServer, shortState, type ServerGroup } from '../core/present/byServer';
+
+export type TreeGrouping = 'client' | 'server';
 
 export type TreeNode =
   | { kind: 'client'; client: ClientId; servers: ServerStatus[] }
-  | { kind: 'server'; server: McpServer; token?: TokenStatus; at: number; probe?: ServerProbe; probing?: boolean }
+  /** "By server": one URL's entries across clients. */
+  | { kind: 'group'; group: ServerGroup; members: { status: ServerStatus; probe?: ServerProbe }[]; probing: boolean }
+  /** `member`: shown under a group, so labelled by its client rather than its name. */
+  | { kind: 'server'; server: McpServer; token?: TokenStatus; at: number; probe?: ServerProbe; probing?: boolean; member?: boolean }
   | { kind: 'finding'; finding: Finding }
   /** The probe's informational notes on one server, folded so its warnings and errors stand out. */
   | { kind: 'notes'; serverId: string; findings: Finding[] }
@@ -44,6 +51,18 @@ export class ServerTreeProvider implements vscode.TreeDataProvider<TreeNode> {
   private probing = false;
   /** Losses the credential journal caught and that are not restored yet (shown with the stores' findings). */
   private journalFindings: Finding[] = [];
+  private grouping: TreeGrouping = 'client';
+
+  /** "by client" (client → servers) or "by server" (one URL → the clients that configure it). */
+  setGrouping(grouping: TreeGrouping): void {
+    if (grouping === this.grouping) return;
+    this.grouping = grouping;
+    this.changed.fire(undefined);
+  }
+
+  get groupedBy(): TreeGrouping {
+    return this.grouping;
+  }
 
   /** A new local status; `probing` says a probe of it is on its way. */
   update(report: StatusReport, probing = false): void {
@@ -66,7 +85,7 @@ export class ServerTreeProvider implements vscode.TreeDataProvider<TreeNode> {
 
   getChildren(node?: TreeNode): TreeNode[] {
     if (!node) {
-      const clients: TreeNode[] = ALL_CLIENTS.map((client) => ({
+      const clients: TreeNode[] = this.grouping === 'server' ? this.groups() : ALL_CLIENTS.map((client) => ({
         kind: 'client' as const,
         client,
         servers: this.report.servers.filter((s) => s.server.client === client),
@@ -81,6 +100,8 @@ export class ServerTreeProvider implements vscode.TreeDataProvider<TreeNode> {
       ];
     }
     switch (node.kind) {
+      case 'group':
+        return node.members.map(({ status: { server, token }, probe }) => ({ kind: 'server', server, ...(token ? { token } : {}), at: this.report.at, ...(probe ? { probe } : {}), probing: node.probing, member: true }));
       case 'client':
         return node.servers.map(({ server, token }) => {
           const probe = this.probes?.[this.report.servers.findIndex((s) => s.server === server)];
@@ -119,6 +140,8 @@ export class ServerTreeProvider implements vscode.TreeDataProvider<TreeNode> {
         item.iconPath = new vscode.ThemeIcon('account');
         return item;
       }
+      case 'group':
+        return groupItem(node);
       case 'server':
         return serverItem(node);
       case 'finding':
@@ -142,6 +165,16 @@ export class ServerTreeProvider implements vscode.TreeDataProvider<TreeNode> {
         return item;
       }
     }
+  }
+
+  private groups(): TreeNode[] {
+    const statuses = this.report.servers;
+    return groupByServer(statuses).map((group) => ({
+      kind: 'group' as const,
+      group,
+      members: group.members.map((i) => ({ status: statuses[i]!, ...(this.probes?.[i] ? { probe: this.probes[i] } : {}) })),
+      probing: this.probing,
+    }));
   }
 
   /** Resolves the whole tree into plain data, through the same getTreeItem the view uses. */
@@ -185,6 +218,7 @@ const STATE_ICON: Record<ServerState, [string, string] | undefined> = {
   unreachable: ['debug-disconnect', 'list.errorForeground'],
   'not-probed': undefined,
   'client-auth': ['key', 'foreground'],
+  'login-not-read': ['lock', 'foreground'],
 };
 
 const STATE_WORDS: Record<ServerState, string> = {
@@ -201,20 +235,37 @@ const STATE_WORDS: Record<ServerState, string> = {
   unreachable: 'unreachable',
   'not-probed': 'not probed',
   'client-auth': 'authenticated by Codex itself (no OAuth login)',
+  'login-not-read': 'login kept by the client (not read)',
 };
+
+function groupItem(node: Extract<TreeNode, { kind: 'group' }>): vscode.TreeItem {
+  const { group, members } = node;
+  const item = new vscode.TreeItem(group.name, vscode.TreeItemCollapsibleState.Expanded);
+  item.id = `group:${group.key}`;
+  const entries = members.map(({ status: { server, token }, probe }) => ({ server, state: shortState(server, token, probe?.state) }));
+  item.description = describeGroup(entries);
+  item.tooltip = `${group.url ?? group.key}\n\n${entries.map((e) => `${CLIENT_LABELS[e.server.client]}${e.server.host ? ` (${e.server.host})` : ''}, ${e.server.scope} scope: ${e.state}`).join('\n')}`;
+  item.contextValue = 'group';
+  const worst = worstSeverity(members.flatMap(({ status, probe }) => [...status.server.findings, ...(probe?.findings ?? [])]));
+  item.iconPath = worst === 'error' ? new vscode.ThemeIcon(SEVERITY_ICON.error[0], new vscode.ThemeColor(SEVERITY_ICON.error[1])) : new vscode.ThemeIcon(group.url ? 'server' : 'terminal');
+  return item;
+}
 
 function serverItem(node: Extract<TreeNode, { kind: 'server' }>): vscode.TreeItem {
   const { server: s, token, at, probe } = node;
   const findings = [...s.findings, ...(probe?.findings ?? [])];
   const collapsible = findings.length > 0 ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None;
-  const item = new vscode.TreeItem(s.name, collapsible);
+  const label = node.member ? `${CLIENT_LABELS[s.client]}${s.host ? ` (${s.host})` : ''}` : s.name;
+  const item = new vscode.TreeItem(label, collapsible);
   item.id = serverId(s);
   // A server Codex authenticates without an OAuth login is never "not logged in" (describe.ts).
   const managed = clientAuthentication(s, token !== undefined && token.state !== 'missing');
-  const tokenWords = managed ? managed.summary : token ? describeToken(token, at) : undefined;
+  const elsewhere = loginNotRead(s);
+  const tokenWords = managed ? managed.summary : token ? describeToken(token, at) : elsewhere?.summary;
   const probed = probe && probe.state !== 'not-probed';
   // State first: it is what the user came to see, and the sidebar cuts long descriptions.
-  const where = serverWhere(s) + (s.enabled ? '' : ' · disabled');
+  // Under a group the label is the client: the entry's own name joins where it is.
+  const where = (node.member ? `${s.name} · ` : '') + serverWhere(s) + (s.enabled ? '' : ' · disabled');
   const stateWords = probed
     ? ['unreachable', 'misconfigured'].includes(probe.state)
       ? `${STATE_WORDS[probe.state]} · ${probe.summary}`
@@ -232,12 +283,16 @@ function serverItem(node: Extract<TreeNode, { kind: 'server' }>): vscode.TreeIte
   // `.refreshable`: a refresh token is stored, so the Refresh action applies (package.json menus).
   // `server.client-auth`: no login, refresh or reset in its menus (there is no OAuth login to repair).
   // `.keychain`: a macOS Keychain item not read; "Read Codex's Keychain Item…" applies.
+  // `.nologin`: we do not log in for this client (mcp-remote): no Re-login or hand-off.
+  // `server.elsewhere.<client>`: its login is in an editor's storage; only that editor's own command applies.
   item.contextValue =
     s.transport === 'stdio'
       ? 'server.stdio'
       : managed
         ? 'server.client-auth'
-        : `server.remote${probed ? `.${probe.state}` : ''}${token?.hasRefreshToken ? '.refreshable' : ''}${token?.state === 'in-keychain' ? '.keychain' : ''}`;
+        : elsewhere
+          ? `server.elsewhere.${s.client}`
+          : `server.remote${probed ? `.${probe.state}` : ''}${token?.hasRefreshToken ? '.refreshable' : ''}${token?.state === 'in-keychain' ? '.keychain' : ''}${clientDefinition(s.client).ourLogin ? '' : '.nologin'}`;
   const tooltip = new vscode.MarkdownString(undefined, true);
   tooltip.appendText(`${s.name} (${CLIENT_LABELS[s.client]}, ${s.scope} scope)\n\n`);
   const url = displayUrl(s);
@@ -261,10 +316,11 @@ function serverItem(node: Extract<TreeNode, { kind: 'server' }>): vscode.TreeIte
     if (registration) tooltip.appendText(`Registration: ${describeRegistration(registration)}\n\n`);
     tooltip.appendText(`Client verdicts: ${probe.compatibility.map((c) => `${COMPAT_CLIENT_LABELS[c.client]}: ${c.verdict}`).join(' · ')}\n\n`);
   }
+  if (elsewhere) tooltip.appendText(`${elsewhere.detail}\n\n`);
   tooltip.appendText(`Defined in ${sourceLabel(s)}`);
   item.tooltip = tooltip;
   // Read aloud: the state first, as it is seen first; "·" and "—" read badly, so commas.
-  item.accessibilityInformation = { label: [s.name, stateWords, `${CLIENT_LABELS[s.client]} ${s.scope} scope`, where].filter(Boolean).join(', ').replace(/ · | — /g, ', ') };
+  item.accessibilityInformation = { label: [label, stateWords, `${CLIENT_LABELS[s.client]} ${s.scope} scope`, where].filter(Boolean).join(', ').replace(/ · | — /g, ', ') };
   return item;
 }
 

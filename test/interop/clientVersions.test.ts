@@ -16,18 +16,19 @@ describe('client versions of the real binaries', function () {
     try {
       const PATH = [path.dirname(CLAUDE_BIN), path.dirname(CODEX_BIN), path.dirname(process.execPath), '/usr/bin', '/bin'].join(path.delimiter);
       const env = sandboxEnv(home, { PATH });
-      const printed = {
+      const printed: Record<string, string> = {
         'claude-code': execFileSync(CLAUDE_BIN, ['--version'], { env, encoding: 'utf8', timeout: 30_000 }),
         codex: execFileSync(CODEX_BIN, ['--version'], { env, encoding: 'utf8', timeout: 30_000 }),
       };
       // A sandbox HOME: no extension folders, so the binaries on PATH are all there is.
       const infos = await detectClientVersions(nodeVersionIo({ home, env, platform: process.platform, projectDirs: [home] }), ['claude-code', 'codex']);
       for (const info of infos) {
-        const want = /(\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?)/.exec(printed[info.client])?.[1];
-        assert.ok(want, `${info.client} printed ${JSON.stringify(printed[info.client])}`);
+        const said = printed[info.client] ?? '';
+        const want = /(\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?)/.exec(said)?.[1];
+        assert.ok(want, `${info.client} printed ${JSON.stringify(said)}`);
         assert.equal(info.version, want, `${info.client}: ${JSON.stringify(info.installations)}`);
         assert.equal(info.source, 'path');
-        assert.equal(info.installations[0]!.line, printed[info.client].trim().split('\n')[0]);
+        assert.equal(info.installations[0]!.line, said.trim().split('\n')[0]);
       }
     } finally {
       await fs.rm(home, { recursive: true, force: true });

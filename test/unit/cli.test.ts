@@ -34,7 +34,7 @@ describe('mcp-auth-doctor CLI', () => {
     const bad = await cli(['status', '--nope'], home);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--nope/);
-    assert.equal((await cli(['status', '--client', 'cursor'], home)).code, 2);
+    assert.equal((await cli(['status', '--client', 'zed'], home)).code, 2);
   });
 
   it('lists servers of both clients with their storage keys and source lines in --json', async () => {

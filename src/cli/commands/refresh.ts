@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { ALL_CLIENTS, scanConfigs } from '../../core/config/scan';
 import { credentialStoresFor } from '../../core/credentials/index';
+import { clientDefinition } from '../../core/clients/registry';
 import type { Environment } from '../../core/environment';
 import { CLIENT_LABELS, type ClientId, type McpServer, type RepairId } from '../../core/model';
 import { DEFAULT_MAX_BODY_BYTES, type HttpSettings } from '../../core/probe/http';
@@ -85,6 +86,9 @@ export async function findRepairTarget(command: string, a: RepairArgs, io: CliIo
   const named = scan.servers.filter((s) => s.name === a.name);
   const remote = named.filter((s) => s.url && s.storageKey && s.transport !== 'stdio');
   if (remote.length === 0) {
+    // A client whose tokens live in an editor's secret storage: say where, and what to run there.
+    const elsewhere = named.find((s) => s.transport !== 'stdio' && clientDefinition(s.client).tokensNotRead);
+    if (elsewhere) throw new UsageError(`"${a.name}" is ${CLIENT_LABELS[elsewhere.client]}'s: ${clientDefinition(elsewhere.client).tokensNotRead}`);
     if (named.length > 0) throw new UsageError(`"${a.name}" is a stdio server: it has no OAuth credential`);
     throw new UsageError(`no remote MCP server named "${a.name}"${a.client ? ` for ${CLIENT_LABELS[a.client]}` : ''} (see \`mcp-auth-doctor status\`)`);
   }

@@ -12,7 +12,7 @@ import { describeClientVersion, nodeVersionIo, type ClientVersionInfo } from '..
 import { persistentVersionIo } from '../../core/versionCache';
 import { describeToken, type TokenStatus } from '../../core/tokenStatus';
 import { CLIENT_LABELS } from '../../core/model';
-import { clientAuthentication, describeRegistration, displayUrl, listInWords, serverWhere } from '../../core/present/describe';
+import { clientAuthentication, describeRegistration, displayUrl, listInWords, loginNotRead, serverWhere } from '../../core/present/describe';
 import { cliEnvironment } from '../environment';
 import { EXIT_FINDINGS, EXIT_OK, UsageError, type CliIo } from '../io';
 import { isoTime } from '../../core/time';
@@ -225,7 +225,7 @@ function statusTable(report: StatusReport, run: ProbeRun | undefined, verbose: b
 function offlineState(s: McpServer, token: TokenStatus | undefined, at: number): string {
   const managed = clientAuthentication(s, token !== undefined && token.state !== 'missing');
   if (managed) return `client-auth: ${managed.summary}`;
-  return token ? describeToken(token, at) : '';
+  return token ? describeToken(token, at) : (loginNotRead(s)?.summary ?? '');
 }
 
 function sourceOf(s: McpServer): string {

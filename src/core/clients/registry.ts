@@ -2,12 +2,24 @@
 // detection, the running-process check and the hand-off commands all take their clients from here.
 import { claudeCode } from './claude-code';
 import { codex } from './codex';
+import { geminiCli } from './gemini-cli';
+import { mcpRemote } from './mcp-remote';
+import { vscode } from './vscode';
+import { cursor } from './cursor';
+import { claudeDesktop } from './claude-desktop';
+import { windsurf } from './windsurf';
 import { CLIENT_IDS, type ClientId } from './ids';
 import type { ClientDefinition } from './types';
 
 const DEFINITIONS: Readonly<Record<ClientId, ClientDefinition>> = Object.freeze({
   'claude-code': claudeCode,
   codex,
+  'gemini-cli': geminiCli,
+  'mcp-remote': mcpRemote,
+  vscode,
+  cursor,
+  'claude-desktop': claudeDesktop,
+  windsurf,
 });
 
 /** Every client, in CLIENT_IDS order. */

@@ -51,6 +51,8 @@ export interface ProcessRule {
   executablePaths?: readonly RegExp[];
   /** Scripts node runs for it, as `/`-separated paths (`…/@openai/codex/bin/codex.js`). */
   scripts?: readonly RegExp[];
+  /** The npm packages it runs from (launcher and platform packages), whose package.json says a running copy's version. */
+  npmPackage?: RegExp;
 }
 
 export interface ClientDefinition {
@@ -68,6 +70,14 @@ export interface ClientDefinition {
   handOff(server: Pick<McpServer, 'name' | 'scope' | 'profile'>, verb: 'login' | 'logout'): ClientCommand | undefined;
   version?: VersionRule;
   process?: ProcessRule;
+  /**
+   * Our Re-login (PKCE, reusing the stored client) writes a login this client was seen to accept
+   * (interop tests). Without it Re-login is refused with `noLoginBecause` and refresh and reset remain.
+   */
+  ourLogin?: boolean;
+  noLoginBecause?: string;
+  /** How the user gives the client a pre-registered client id, in the client's own words (for "no way to register"). */
+  configureClientId?: string;
   /** The column of the probe's per-client verdicts (probe/verdict.ts) that speaks for this client. */
   compatibility: CompatClient;
 }

@@ -249,8 +249,9 @@ function locationTag(location: string): string {
 }
 
 function parseId(id: string): { client: string; tag: string } | undefined {
-  const m = /^\d{8}T\d{9}Z-(claude-code|codex)-([0-9a-f]{8})-[0-9a-f]+$/.exec(id);
-  return m ? { client: m[1]!, tag: m[2]! } : undefined;
+  // Client ids are lowercase words joined by `-`, so the tag is the last 8-hex part before the counter.
+  const m = /^\d{8}T\d{9}Z-([a-z][a-z0-9-]*)-([0-9a-f]{8})-[0-9a-f]+$/.exec(id);
+  return m && (CLIENT_IDS as readonly string[]).includes(m[1]!) ? { client: m[1]!, tag: m[2]! } : undefined;
 }
 
 /** What changes, entry by entry, when the store goes from `current` to `target`. */

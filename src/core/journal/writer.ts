@@ -5,6 +5,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as z from 'zod';
 import type { ClientId } from '../model';
+import { clientDefinition } from '../clients/registry';
 import { runningClients, type RunningClients } from '../repair/processes';
 import type { ClientProcess } from '../repair/types';
 import type { WriterInfo } from './losses';
@@ -35,11 +36,6 @@ export async function guessWriter(client: ClientId, probe: WriterProbe = {}): Pr
   return { writer: { pid: only.pid, ...(version ? { version } : {}), command: only.command }, logoutOf };
 }
 
-/** The npm packages a client runs from (the launcher and the platform package with the native binary). */
-const PACKAGES: Record<ClientId, RegExp> = {
-  'claude-code': /^@anthropic-ai\/claude-code(-[a-z0-9-]+)?$/,
-  codex: /^@openai\/codex(-[a-z0-9-]+)?$/,
-};
 const PackageJson = z.looseObject({ name: z.string(), version: z.string() });
 
 /**
@@ -69,7 +65,7 @@ export async function processVersion(p: ClientProcess, procRoot = '/proc'): Prom
         break;
       }
       const pkg = PackageJson.safeParse(json);
-      if (pkg.success && PACKAGES[p.client].test(pkg.data.name)) return /^\d+\.\d+\.\d+/.exec(pkg.data.version)?.[0] ?? pkg.data.version;
+      if (pkg.success && clientDefinition(p.client).process?.npmPackage?.test(pkg.data.name)) return /^\d+\.\d+\.\d+/.exec(pkg.data.version)?.[0] ?? pkg.data.version;
       break;
     }
   }

@@ -1,5 +1,7 @@
 // Words for a server that every surface uses the same way (tree, CLI table, reports).
 import type { Finding, McpServer, Severity } from '../model';
+import { CLIENT_LABELS } from '../clients/ids';
+import { clientDefinition } from '../clients/registry';
 
 const SEVERITY_ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
 
@@ -14,7 +16,8 @@ export function worstSeverity(findings: Finding[]): Severity | undefined {
 export function serverWhere(s: McpServer): string {
   // The expanded URL gives a real host even when the file says ${HOST}; hosts are not secrets.
   const where = s.transport === 'stdio' ? 'stdio' : hostOf(s.url || s.rawUrl);
-  return `${where} · ${s.scope}`;
+  // A bridge's entry says whose config runs it (mcp-remote in Claude Desktop, Cursor, Windsurf).
+  return `${where} · ${s.scope}${s.host ? ` · ${s.host}` : ''}`;
 }
 
 function hostOf(url: string | undefined): string {
@@ -106,4 +109,13 @@ export function describeRegistration(v: { method: 'configured' | 'stored' | 'met
 /** `A`, `A or B`, `A, B or C`: a list of names as a sentence reads it. */
 export function listInWords(words: readonly string[]): string {
   return words.length <= 1 ? (words[0] ?? '') : `${words.slice(0, -1).join(', ')} or ${words[words.length - 1]}`;
+}
+
+/**
+ * For a remote server of a client whose tokens we do not read (VS Code, Cursor, Windsurf: an
+ * editor's secret storage): the words in place of a token state, and the sentence that says why.
+ */
+export function loginNotRead(s: Pick<McpServer, 'client' | 'transport'>): { summary: string; detail: string } | undefined {
+  const why = s.transport === 'stdio' ? undefined : clientDefinition(s.client).tokensNotRead;
+  return why ? { summary: `login kept by ${CLIENT_LABELS[s.client]} (not read)`, detail: why } : undefined;
 }

@@ -6,8 +6,9 @@
 // its own origin). All servers run in parallel; authorization-server metadata is fetched once
 // per issuer per run (DiscoveryCache).
 import type { Finding, McpServer } from '../model';
+import { clientDefinition } from '../clients/registry';
 import type { CredentialSummary } from '../credentials/store';
-import { clientAuthentication } from '../present/describe';
+import { clientAuthentication, loginNotRead } from '../present/describe';
 import { describeSpan, describeToken, type TokenStatus } from '../tokenStatus';
 import { DiscoveryCache, type AuthorizationServerDiscovery } from './authorizationServer';
 import { probeFinding } from './catalogue';
@@ -271,9 +272,10 @@ export async function probeServer(target: ProbeTarget, options: ProbeOptions): P
     };
     result.state = stateFrom(target.token, judgement, result.findings);
   } else {
-    result.state = result.findings.some((f) => f.severity === 'error' && f.code.startsWith('probe.')) ? 'misconfigured' : 'not-logged-in';
+    const misconfigured = result.findings.some((f) => f.severity === 'error' && f.code.startsWith('probe.'));
+    result.state = misconfigured ? 'misconfigured' : clientDefinition(server.client).tokensNotRead ? 'login-not-read' : 'not-logged-in';
   }
-  result.summary = summarize(result, target.token, now);
+  result.summary = (result.state === 'login-not-read' ? loginNotRead(server)?.summary : undefined) ?? summarize(result, target.token, now);
   return done(finish(result, target, now, { resourceMetadataFound: Boolean(prm.found), legacyMetadataFound, claudeMetadataOverride, preRegistered, registration: result.registration, ...(primary?.document ? { registrationOffered: registrationSupport(primary.document) } : {}), ...(result.enterpriseManaged ? { enterpriseManaged: true } : {}) }));
 }
 

@@ -12,6 +12,7 @@
 import type { AuthorizationServerMetadata } from './metadata';
 import type { ClientId, Finding, McpServer, Severity } from '../model';
 import { CLIENT_LABELS } from '../model';
+import { clientDefinition } from '../clients/registry';
 import { registrationSupport, registrationVerdict, type RegistrationVerdict } from '../clientRegistration';
 import { enterpriseManagedAuthorization, type EnterpriseAuthorization } from '../enterpriseAuthorization';
 import { probeFinding } from './catalogue';
@@ -34,12 +35,8 @@ export interface RegistrationJudgement {
   findings: Finding[];
 }
 
-const OTHER: Record<ClientId, ClientId> = { 'claude-code': 'codex', codex: 'claude-code' };
-
-const FIX: Record<ClientId, string> = {
-  'claude-code': '`claude mcp add --client-id <id> …` (or "oauth": {"clientId": "…"})',
-  codex: '`[mcp_servers.<name>.oauth] client_id = "…"`',
-};
+/** Claude Code and Codex are judged side by side: a server set up in one is often added to the other. */
+const OTHER: Partial<Record<ClientId, ClientId>> = { 'claude-code': 'codex', codex: 'claude-code' };
 
 export function judgeRegistration(input: RegistrationInput): RegistrationJudgement {
   const { server, document: doc } = input;
@@ -64,8 +61,8 @@ export function judgeRegistration(input: RegistrationInput): RegistrationJudgeme
     ...(input.storedClientId ? { storedClientId: input.storedClientId } : {}),
     ...(input.clientMetadataUrl ? { clientMetadataUrl: input.clientMetadataUrl } : {}),
   });
-  const other = registrationVerdict(OTHER[server.client], doc, input.clientMetadataUrl ? { clientMetadataUrl: input.clientMetadataUrl } : {});
-  const verdicts = [own, other];
+  const counterpart = OTHER[server.client];
+  const verdicts = counterpart ? [own, registrationVerdict(counterpart, doc, input.clientMetadataUrl ? { clientMetadataUrl: input.clientMetadataUrl } : {})] : [own];
   if (enterprise.required) return { verdicts, enterprise, findings };
 
   const support = registrationSupport(doc);
@@ -82,7 +79,7 @@ export function judgeRegistration(input: RegistrationInput): RegistrationJudgeme
           `The authorization server offers ${offers}, and no client id is configured. ${CLIENT_LABELS[server.client]} cannot log in: ${own.why}.` +
           others.map((v) => (v.method === 'none' ? ` Nor can ${CLIENT_LABELS[v.client]}.` : ` ${CLIENT_LABELS[v.client]} could: ${v.why}.`)).join('') +
           (input.storedClientId ? ` The stored client (${input.storedClientId}) still refreshes, but ${CLIENT_LABELS[server.client]}'s next login does not reuse it.` : '') +
-          ` Register an OAuth app with the provider and give the client its id: ${FIX[server.client]}` +
+          ` Register an OAuth app with the provider and give the client its id${fixFor(server.client)}` +
           (support.cimd && !support.publicClients && server.client === 'codex' ? '; or ask the server\'s owner to list `none` in token_endpoint_auth_methods_supported.' : '.'),
         evidence,
         // A stored client still refreshes (Codex's login ignores it, its refresh does not): the next login is what fails.
@@ -102,6 +99,11 @@ export function judgeRegistration(input: RegistrationInput): RegistrationJudgeme
     );
   }
   return { verdicts, enterprise, findings };
+}
+
+function fixFor(client: ClientId): string {
+  const how = clientDefinition(client).configureClientId;
+  return how ? `: ${how}` : ` in ${CLIENT_LABELS[client]}'s config`;
 }
 
 function capitalize(s: string): string {

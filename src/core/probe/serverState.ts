@@ -6,7 +6,9 @@
  * misconfigured: the server's OAuth setup stops clients (see findings); unreachable: no
  * answer; not-probed: stdio, disabled, or no usable URL; client-auth: the client authenticates
  * it without an MCP OAuth login (Codex bearer_token_env_var, auth = "chatgpt", a headers helper
- * with no login stored), so there is no login to judge and nothing is sent.
+ * with no login stored), so there is no login to judge and nothing is sent; login-not-read: the
+ * server wants an OAuth login, which its client keeps where we do not read (an editor's secret
+ * storage: VS Code, Cursor, Windsurf), so whether the user is logged in there is not known.
  */
 export type ServerState =
   | 'valid'
@@ -21,7 +23,8 @@ export type ServerState =
   | 'misconfigured'
   | 'unreachable'
   | 'not-probed'
-  | 'client-auth';
+  | 'client-auth'
+  | 'login-not-read';
 
 /** States in which the server works for the user as configured now. */
-export const HEALTHY_STATES: ReadonlySet<ServerState> = new Set(['valid', 'no-auth-needed', 'not-probed', 'stored', 'client-auth']);
+export const HEALTHY_STATES: ReadonlySet<ServerState> = new Set(['valid', 'no-auth-needed', 'not-probed', 'stored', 'client-auth', 'login-not-read']);

@@ -5,6 +5,7 @@
 // §1.11 D2 (issuer checks per client), §4 (VS Code), §5.1/5.2 (Claude Code, Codex);
 // shared/docs/failure-modes.md B2, B4, B5, C1, G5; @modelcontextprotocol/sdk 1.32.2 client/auth.ts.
 import type { Finding } from '../model';
+import { clientDefinition } from '../clients/registry';
 import type { ProbeFindingCode } from './catalogue';
 import type { RegistrationSupport, RegistrationVerdict } from '../clientRegistration';
 
@@ -187,7 +188,7 @@ export function compatibility(findings: Finding[], ctx: VerdictContext): ClientV
     for (const [c, [v, why]] of Object.entries(effects) as [CompatClient, [Verdict, string]][]) apply(c, v, `${f.title}: ${why}`);
   }
   if (!ctx.enterpriseManaged) {
-    for (const r of ctx.registration ?? []) if (r.method === 'none') apply(r.client, 'fails', `no way to register: ${r.why}`);
+    for (const r of ctx.registration ?? []) if (r.method === 'none') apply(clientDefinition(r.client).compatibility, 'fails', `no way to register: ${r.why}`);
   }
   return CLIENTS.map((c) => out.get(c) as ClientVerdict);
 }

@@ -30,6 +30,7 @@ import { clientLoginCommand, commandText, runningClients, type RunningClients } 
 import { authorizationUrl, precheckClient, registerClient, registrationName, scopesToRequest, type LoginClient } from './registration';
 import { classifyTokenError, clientAuthFor, formEncodedBasic, requestOptionsFor, type TokenEndpointClient } from './tokenClient';
 import type { RepairContext, RepairErrorKind, RepairOutcome, RepairPlan, RepairTarget } from './types';
+import { clientDefinition } from '../clients/registry';
 import { isoTime } from '../time';
 
 /** How a login reaches the user. */
@@ -389,6 +390,8 @@ function failure(error: RepairErrorKind, message: string, next: RepairId[]): Fai
 export async function prepareLogin(target: RepairTarget, ctx: LoginContext): Promise<({ ok: true } & LoginPreparation) | LoginFailure> {
   const { server, store, key } = target;
   if (!server.url || !key) return failure('other', `${server.name} is not a remote server with a URL; there is nothing to log in to`, ['edit-config']);
+  const client = clientDefinition(server.client);
+  if (!client.ourLogin) return failure('other', client.noLoginBecause ?? `MCP Auth Doctor does not log in for ${client.label}; log in from ${client.label} itself`, ['reset']);
   // Enterprise-managed authorization (SEP-990) has no browser login at the server: never open one.
   const configuredEnterprise = enterpriseManagedAuthorization(server);
   if (configuredEnterprise.required) return enterpriseHandOff(configuredEnterprise);

@@ -54,7 +54,7 @@ describe('runsMcpRemote', () => {
 describe('VS Code', () => {
   const userMcp = () => path.join(e.home, '.config', 'Code', 'User', 'mcp.json');
 
-  it('reads user, Insiders, profile, server and workspace mcp.json, JSONC with comments and trailing commas, at each key', async () => {
+  it('reads user, Insiders, profile, server and workspace mcp.json, JSONC with comments and trailing commas, at each key, an mcp-remote entry as its own stdio server', async () => {
     write(
       userMcp(),
       [
@@ -78,7 +78,9 @@ describe('VS Code', () => {
 
     const scan = await vscode.scanConfigs(e);
     assert.deepEqual(scan.findings, []);
-    assert.deepEqual(scan.servers.map((s) => s.name).sort(), ['ins', 'legacy', 'linear', 'local', 'prof', 'proj', 'remote-host']);
+    // The mcp-remote client does not read VS Code's files, so its entry there stays VS Code's stdio server.
+    assert.deepEqual(scan.servers.map((s) => s.name).sort(), ['bridge', 'ins', 'legacy', 'linear', 'local', 'prof', 'proj', 'remote-host']);
+    assert.equal(server(scan, 'bridge').transport, 'stdio');
     const linear = server(scan, 'linear');
     assert.equal(linear.client, 'vscode');
     assert.equal(linear.scope, 'user');

@@ -118,7 +118,7 @@ describe('mcp-remote config discovery and store', () => {
   it('flags two servers pinned to one callback port', async () => {
     await fs.writeFile(claudeFile(), JSON.stringify({ mcpServers: { a: { command: 'npx', args: ['mcp-remote', 'https://a.example/mcp', '5000'] }, b: { command: 'npx', args: ['mcp-remote', 'https://b.example/mcp', '5000'] } } }, null, 2));
     const { scan } = await scanMcpRemoteEntries(e);
-    for (const s of scan.servers) assert.ok(s.findings.some((f) => f.code === 'mcp-remote.callback-port-collision'), s.name);
+    for (const s of scan.servers) assert.ok(s.findings.some((f) => f.code === 'config.mcp-remote-callback-port-collision'), s.name);
   });
 
   it('lists logins per folder, with expiry from expires_at or mtime + expires_in, and reports a version-folder split and a stale lease', async () => {
@@ -139,12 +139,12 @@ describe('mcp-remote config discovery and store', () => {
     assert.equal(s.folder, 'mcp-remote-0.1.37');
     assert.equal(s.expiresAt, mtime.getTime() + 3600_000);
     assert.equal(s.expirySource, 'mtime+expires_in');
-    assert.ok(listing.findings.some((f) => f.code === 'mcp-remote.stale-lock'));
-    assert.ok(listing.findings.some((f) => f.code === 'mcp-remote.version-folder-split'));
+    assert.ok(listing.findings.some((f) => f.code === 'credentials.mcp-remote-stale-lock'));
+    assert.ok(listing.findings.some((f) => f.code === 'credentials.mcp-remote-version-folder-split'));
     const { entries } = await scanMcpRemoteEntries(e);
     const { versionSplitFindings } = await import('../../../src/core/clients/mcp-remote/findings');
     versionSplitFindings(entries, new Map([[h, ['mcp-remote-0.1.37']]]));
-    assert.ok(entries[0]!.server.findings.some((f) => f.code === 'mcp-remote.version-folder-split'));
+    assert.ok(entries[0]!.server.findings.some((f) => f.code === 'credentials.mcp-remote-version-folder-split'));
 
     // A write in the current folder keeps unknown fields and stores expires_at.
     const cur = path.join(base(), 'mcp-remote-v1');

@@ -36,6 +36,9 @@ export const claudeCode: ClientDefinition = {
     // The native installer names each binary after its version: ~/.local/share/claude/versions/2.1.332.
     executablePaths: [/[/\\]claude[/\\]versions[/\\][^/\\]+$/],
     scripts: [/\/@anthropic-ai\/claude-code\/(cli\.js|cli\.mjs|cli-wrapper\.cjs)$/],
+    npmPackage: /^@anthropic-ai\/claude-code(-[a-z0-9-]+)?$/,
   },
+  configureClientId: '`claude mcp add --client-id <id> …` (or "oauth": {"clientId": "…"})',
+  ourLogin: true,
   compatibility: 'claude-code',
 };

@@ -10,14 +10,15 @@
 // Remote servers reached through `npx mcp-remote <url>` here are the mcp-remote client's.
 import { CONFIG_FINDING } from '../../config/claudeCodeFindings';
 import { pathFor, type Environment } from '../../environment';
-import type { ClientId, ConfigScan } from '../../model';
+import type { ConfigScan } from '../../model';
 import type { AppRules } from '../editorConfig/entries';
 import { appDataDir } from '../editorConfig/paths';
 import { scanFiles, type ConfigFile } from '../editorConfig/scan';
 import type { ClientDefinition } from '../types';
 
 export const CLAUDE_DESKTOP_RULES: AppRules = {
-  client: 'claude-desktop' as ClientId, // registry adds the id
+  mcpRemoteElsewhere: true,
+  client: 'claude-desktop',
   app: 'Claude Desktop',
   serversKey: 'mcpServers',
   urlKeys: [],
@@ -49,7 +50,7 @@ export function scanClaudeDesktop(e: Environment): Promise<ConfigScan> {
 }
 
 export const claudeDesktop: ClientDefinition = {
-  id: 'claude-desktop' as ClientId, // registry adds the id
+  id: 'claude-desktop',
   label: 'Claude Desktop',
   scanConfigs: scanClaudeDesktop,
   tokensNotRead:

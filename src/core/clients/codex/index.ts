@@ -41,6 +41,9 @@ export const codex: ClientDefinition = {
   process: {
     executables: ['codex', 'codex.exe'],
     scripts: [/\/@openai\/codex\/bin\/codex\.js$/],
+    npmPackage: /^@openai\/codex(-[a-z0-9-]+)?$/,
   },
+  configureClientId: '`[mcp_servers.<name>.oauth] client_id = "…"`',
+  ourLogin: true,
   compatibility: 'codex',
 };

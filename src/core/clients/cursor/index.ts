@@ -12,13 +12,14 @@
 // Windows: `~` is %USERPROFILE% (Environment.home).
 import { CONFIG_FINDING } from '../../config/claudeCodeFindings';
 import { pathFor, pathForDir, type Environment } from '../../environment';
-import type { ClientId, ConfigScan } from '../../model';
+import type { ConfigScan } from '../../model';
 import type { AppRules } from '../editorConfig/entries';
 import { scanFiles, type ConfigFile } from '../editorConfig/scan';
 import type { ClientDefinition } from '../types';
 
 export const CURSOR_RULES: AppRules = {
-  client: 'cursor' as ClientId, // registry adds the id
+  mcpRemoteElsewhere: true,
+  client: 'cursor',
   app: 'Cursor',
   serversKey: 'mcpServers',
   urlKeys: ['url'],
@@ -43,7 +44,7 @@ export function scanCursor(e: Environment): Promise<ConfigScan> {
 }
 
 export const cursor: ClientDefinition = {
-  id: 'cursor' as ClientId, // registry adds the id
+  id: 'cursor',
   label: 'Cursor',
   scanConfigs: scanCursor,
   tokensNotRead:

@@ -27,6 +27,12 @@ export interface AppRules {
   variables: VariableRules;
   /** A key whose `true` turns the entry off (Windsurf "disabled"). */
   disabledKey?: string;
+  /**
+   * Leave `npx mcp-remote <url>` entries to the mcp-remote client, which reads this app's file too
+   * (clients/mcp-remote/config.ts hostConfigFiles: Claude Desktop, Cursor, Windsurf). VS Code's
+   * files are not among them, so there such an entry stays a VS Code stdio server.
+   */
+  mcpRemoteElsewhere: boolean;
 }
 
 export interface FileSource {
@@ -93,7 +99,7 @@ function readEntry(rules: AppRules, src: FileSource, m: Member): { server?: McpS
     return { findings: [{ code: CONFIG_FINDING.invalidEntry, severity: 'error', title: `"${name}" is not a server entry`, detail: `${rules.serversKey}.${name} holds ${describeJson(raw)} where an object with "url" (or "command") is expected. ${rules.app} cannot load it.`, location: where }] };
   }
   // mcp-remote entries are the mcp-remote client's: it lists them, with this app as their host.
-  if (runsMcpRemote(raw.command, raw.args)) return { findings: [] };
+  if (rules.mcpRemoteElsewhere && runsMcpRemote(raw.command, raw.args)) return { findings: [] };
 
   const urlKey = rules.urlKeys.find((k) => raw[k] !== undefined);
   const rawUrlValue = urlKey ? raw[urlKey] : undefined;

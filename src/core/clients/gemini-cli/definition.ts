@@ -1,13 +1,12 @@
 // Gemini CLI (npm @google/gemini-cli, verified at 0.61.0): settings files (config.ts), MCP
 // logins in ~/.gemini/mcp-oauth-tokens.json (store.ts), tokens filed by server name.
 import type { McpServer } from '../../model';
-import type { ClientId } from '../ids';
 import type { ClientDefinition } from '../types';
 import { scanGeminiCli } from './config';
 import { geminiCliStore } from './store';
 
 export const geminiCli: ClientDefinition = {
-  id: 'gemini-cli' as ClientId, // registry adds the id
+  id: 'gemini-cli',
   label: 'Gemini CLI',
   scanConfigs: scanGeminiCli,
   credentialStore: (e, o) => geminiCliStore(e, { backups: o.backups }),

@@ -23,7 +23,7 @@ import { describeJson, isPlainObject } from '../../jsonShape';
 import { expandLikeGemini } from './envExpand';
 import type { SettingsDoc } from './settingsFile';
 
-export const GEMINI_CLIENT = 'gemini-cli' as McpServer['client']; // registry adds the id
+export const GEMINI_CLIENT: McpServer['client'] = 'gemini-cli';
 
 /** The auth providers that bring their own credentials instead of Gemini's MCP OAuth store. */
 const GOOGLE_AUTH_PROVIDERS = new Set(['google_credentials', 'service_account_impersonation']);

@@ -19,7 +19,7 @@ import { CURRENT_STORE_FOLDER, folderForPin } from './layout';
 import { promises as fs } from 'node:fs';
 import { portCollisionFindings } from './findings';
 
-export const MCP_REMOTE_CLIENT = 'mcp-remote' as ClientId; // registry adds the id
+export const MCP_REMOTE_CLIENT: ClientId = 'mcp-remote';
 
 export type HostApp = 'Claude Desktop' | 'Cursor' | 'Windsurf';
 
@@ -221,7 +221,7 @@ async function entryOf(
   for (const f of parsed.headerFiles) {
     if (!p.isAbsolute(f)) {
       hashKnown = false;
-      findings.push({ code: 'mcp-remote.header-file-relative', severity: 'info', title: `"${name}": --header-file ${f} is relative`, detail: `mcp-remote reads it from the directory ${hf.host} starts it in, which is not known here, so its stored login cannot be matched to this entry.`, location: keyLoc });
+      findings.push({ code: 'config.mcp-remote-header-file-relative', severity: 'info', title: `"${name}": --header-file ${f} is relative`, detail: `mcp-remote reads it from the directory ${hf.host} starts it in, which is not known here, so its stored login cannot be matched to this entry.`, location: keyLoc });
       continue;
     }
     try {

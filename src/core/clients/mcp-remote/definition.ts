@@ -28,5 +28,9 @@ export const mcpRemote: ClientDefinition = {
     // npx runs the bin link (…/_npx/<id>/node_modules/.bin/mcp-remote); a direct start runs proxy.js.
     scripts: [/\/mcp-remote\/dist\/proxy\.js$/, /\/node_modules\/\.bin\/mcp-remote$/],
   },
+  // Our login (its redirect URI, the client it registers) has not been run against the real
+  // bridge, so it is not offered; refresh and reset were (test/interop/mcpRemote.test.ts).
+  noLoginBecause:
+    'MCP Auth Doctor does not log in for mcp-remote (not verified against the real bridge). Reset this server, then restart it in the app that runs it (Claude Desktop, Cursor or Windsurf): mcp-remote opens the browser login itself.',
   compatibility: 'sdk',
 };

@@ -4,16 +4,14 @@
 // which the release the host runs never reads, so the user looks logged out.
 import type { Finding, SourceLocation } from '../../model';
 import type { McpRemoteEntry } from './config';
-import { callbackPortCandidates } from './hash';
 import { CURRENT_STORE_FOLDER } from './layout';
-import { LEGACY_LOCK_MAX_AGE_MS, pidAlive, REFRESH_LEASE_MS, type Lease, type LegacyLock, mcpRemoteOnPort, portListening } from './locks';
+import { LEGACY_LOCK_MAX_AGE_MS, pidAlive, REFRESH_LEASE_MS, type Lease, type LegacyLock } from './locks';
 
 export const MCP_REMOTE_FINDING = {
-  staleLock: 'mcp-remote.stale-lock',
-  liveLock: 'mcp-remote.lock-held',
-  portCollision: 'mcp-remote.callback-port-collision',
-  portInUse: 'mcp-remote.callback-port-in-use',
-  versionFolderSplit: 'mcp-remote.version-folder-split',
+  staleLock: 'credentials.mcp-remote-stale-lock',
+  liveLock: 'credentials.mcp-remote-lock-held',
+  portCollision: 'config.mcp-remote-callback-port-collision',
+  versionFolderSplit: 'credentials.mcp-remote-version-folder-split',
 } as const;
 
 const REF = {
@@ -104,43 +102,6 @@ export function portCollisionFindings(entries: McpRemoteEntry[]): Finding[] {
         repairs: ['edit-config'],
       });
     }
-  }
-  return out;
-}
-
-/** Callback ports some other program holds now (a connect probe, then mcp-remote's own `/.mcp-remote/id`). */
-export async function portInUseFindings(entries: McpRemoteEntry[]): Promise<Finding[]> {
-  const out: Finding[] = [];
-  const checked = new Map<number, Promise<{ listening: boolean; sibling?: string }>>();
-  const probe = (port: number) => {
-    let p = checked.get(port);
-    if (!p) {
-      p = (async () => {
-        const listening = await portListening(port);
-        const sibling = listening ? await mcpRemoteOnPort(port) : undefined;
-        return { listening, ...(sibling ? { sibling } : {}) };
-      })();
-      checked.set(port, p);
-    }
-    return p;
-  };
-  for (const en of entries) {
-    if (!en.callbackPort || !en.server.enabled) continue;
-    const candidates = callbackPortCandidates(en.callbackPort, en.strictPort);
-    const states = await Promise.all(candidates.map(probe));
-    // Held by an mcp-remote of this same server: a sign-in under way, not a clash.
-    if (states.some((s) => s.sibling !== undefined && s.sibling === en.hash)) continue;
-    if (!states.every((s) => s.listening)) continue;
-    const range = candidates.length > 1 ? `ports ${candidates[0]}-${candidates[candidates.length - 1]} are all` : `port ${en.callbackPort} is`;
-    en.server.findings.push({
-      code: MCP_REMOTE_FINDING.portInUse,
-      severity: 'warning',
-      title: `mcp-remote's callback ${range} in use`,
-      detail: `Another program (or an mcp-remote signing in to a different server) accepts connections on 127.0.0.1 at ${range.replace(/ are all| is$/, '')}. The next sign-in of "${en.server.name}" fails with EADDRINUSE until it is freed${en.strictPort ? ', or pass another port' : ''}.`,
-      location: en.portLocation,
-      reference: REF.portCollision,
-      repairs: ['edit-config'],
-    });
   }
   return out;
 }

@@ -12,6 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as net from 'node:net';
+import * as path from 'node:path';
 import * as z from 'zod';
 
 export const REFRESH_LEASE_MS = 30_000;
@@ -80,11 +81,32 @@ export async function mcpRemoteOnPort(port: number, timeoutMs = 1000): Promise<s
       await res.body?.cancel();
       return undefined;
     }
-    const body = z.object({ mcpRemote: z.literal(true), serverUrlHash: z.string() }).safeParse(await res.json());
+    // Whatever listens there is not ours to trust: read at most 4 KiB of it.
+    const text = await cappedText(res, 4096);
+    if (text === undefined) return undefined;
+    const body = z.object({ mcpRemote: z.literal(true), serverUrlHash: z.string() }).safeParse(JSON.parse(text));
     return body.success ? body.data.serverUrlHash : undefined;
   } catch {
     return undefined;
   }
+}
+
+async function cappedText(res: Response, max: number): Promise<string | undefined> {
+  const reader = res.body?.getReader();
+  if (!reader) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 export class McpRemoteBusyError extends Error {
@@ -127,6 +149,9 @@ export async function releaseLease(file: string, nonce: string): Promise<void> {
 /** Takes the lease, waiting up to `waitMs` for a live holder (mcp-remote polls every 200 ms), and runs `fn` holding it. */
 export async function withLease<T>(file: string, fn: () => Promise<T>, waitMs = 5_000): Promise<T> {
   const deadline = Date.now() + waitMs;
+  // A first login for a server when mcp-remote never ran here: its folder does not exist yet
+  // (mcp-remote creates it with mkdir -p, chunk-KJCT2FXL.js:31770; ours is private, it holds tokens).
+  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   let nonce = await acquireLease(file);
   while (nonce === undefined && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 200));

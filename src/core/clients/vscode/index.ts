@@ -5,7 +5,6 @@
 // `{"isDynamicAuthProvider":true,"authProviderId":…,"clientId":…}` and the client registration
 // under `dynamicAuthProvider:clientRegistration:<providerId>`
 // (src/vs/workbench/services/authentication/browser/dynamicAuthenticationProviderStorageService.ts).
-import type { ClientId } from '../ids';
 import type { ClientDefinition } from '../types';
 import { scanVsCode } from './scan';
 
@@ -23,7 +22,7 @@ export { scanVsCode, vscodeConfigFiles, VSCODE_RULES } from './scan';
 export const VSCODE_REMOVE_DYNAMIC_AUTH_COMMAND = 'workbench.action.removeDynamicAuthenticationProviders';
 
 export const vscode: ClientDefinition = {
-  id: 'vscode' as ClientId, // registry adds the id
+  id: 'vscode',
   label: 'VS Code',
   scanConfigs: scanVsCode,
   tokensNotRead:

@@ -27,7 +27,7 @@ import { scanFiles, type ConfigFile } from '../editorConfig/scan';
 import { readConfigText } from '../../config/sourceText';
 import { isPlainObject } from '../../jsonShape';
 
-const CLIENT = 'vscode' as ClientId; // registry adds the id
+const CLIENT: ClientId = 'vscode';
 
 /** docs/findings.md `config.invalid-setting`: a setting the client refuses (Codex's code, VS Code's case). */
 const INVALID_SETTING = 'config.invalid-setting';
@@ -39,6 +39,7 @@ const PRODUCTS = [
 ] as const;
 
 export const VSCODE_RULES: AppRules = {
+  mcpRemoteElsewhere: false,
   client: CLIENT,
   app: 'VS Code',
   serversKey: 'servers',

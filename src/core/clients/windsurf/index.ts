@@ -10,13 +10,14 @@
 // No project-scope file is documented for Windsurf's MCP servers.
 import { CONFIG_FINDING } from '../../config/claudeCodeFindings';
 import { pathFor, type Environment } from '../../environment';
-import type { ClientId, ConfigScan } from '../../model';
+import type { ConfigScan } from '../../model';
 import type { AppRules } from '../editorConfig/entries';
 import { scanFiles, type ConfigFile } from '../editorConfig/scan';
 import type { ClientDefinition } from '../types';
 
 export const WINDSURF_RULES: AppRules = {
-  client: 'windsurf' as ClientId, // registry adds the id
+  mcpRemoteElsewhere: true,
+  client: 'windsurf',
   app: 'Windsurf',
   serversKey: 'mcpServers',
   urlKeys: ['serverUrl', 'url'],
@@ -39,7 +40,7 @@ export function scanWindsurf(e: Environment): Promise<ConfigScan> {
 }
 
 export const windsurf: ClientDefinition = {
-  id: 'windsurf' as ClientId, // registry adds the id
+  id: 'windsurf',
   label: 'Windsurf',
   scanConfigs: scanWindsurf,
   tokensNotRead:
