@@ -33,8 +33,8 @@ export interface DemoReady {
 /** The labs, by role; each misbehaviour needs its own because a lab's behaviour is global to it. */
 const LABS = {
   main: {},
-  // The server every client configures (home.mjs SHARED_SERVER), alone on its URL so that "by
-  // server" groups exactly its five entries.
+  // The server every client configures (home.mjs SHARED_SERVER), on its own URL so that "by
+  // server" groups its entries, and Codex's lab-fresh, a second name for the same server there.
   notes: {},
   // The AS's scope list is fixed at start, so mcp:admin must be listed to exist at all.
   stepUp: { scopes: ['mcp:tools', 'mcp:admin'], requiredScope: 'mcp:admin' },
@@ -54,7 +54,7 @@ const SERVER_LAB: Record<string, Role> = {
   'lab-expired': 'main',
   'lab-expiring': 'main',
   'lab-rejected': 'main',
-  'lab-fresh': 'main',
+  'lab-fresh': 'notes',
   'lab-step-up': 'stepUp',
   'lab-misconfigured': 'misconfigured',
   'lab-no-metadata': 'noMetadata',

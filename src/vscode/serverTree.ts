@@ -254,7 +254,8 @@ function groupItem(node: Extract<TreeNode, { kind: 'group' }>): vscode.TreeItem 
 function serverItem(node: Extract<TreeNode, { kind: 'server' }>): vscode.TreeItem {
   const { server: s, token, at, probe } = node;
   const findings = [...s.findings, ...(probe?.findings ?? [])];
-  const collapsible = findings.length > 0 ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None;
+  // Under a group the row is one client's line of the group: its findings wait for a click.
+  const collapsible = findings.length === 0 ? vscode.TreeItemCollapsibleState.None : node.member ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.Expanded;
   const label = node.member ? `${CLIENT_LABELS[s.client]}${s.host ? ` (${s.host})` : ''}` : s.name;
   const item = new vscode.TreeItem(label, collapsible);
   item.id = serverId(s);

@@ -9,7 +9,7 @@ import type { TokenStatus } from '../tokenStatus';
 import { loginNotRead } from './describe';
 
 export interface ServerGroup {
-  /** The normalized URL (remote servers), or `stdio:<command>`. */
+  /** The normalized URL (remote servers), or `stdio:<command>:<name>`. */
   key: string;
   /** The name most entries give it (ties: the first seen). */
   name: string;
@@ -37,7 +37,9 @@ export function serverUrlKey(url: string): string {
 export function groupByServer(statuses: readonly Pick<ServerStatus, 'server'>[]): ServerGroup[] {
   const groups = new Map<string, ServerGroup & { names: Map<string, number> }>();
   statuses.forEach(({ server }, i) => {
-    const key = server.url ? serverUrlKey(server.url) : `stdio:${server.command ?? server.name}`;
+    // A stdio server has no URL; its command line is not kept whole (only the command), so two
+    // entries are taken as one when both the command and the name agree (`npx` alone says little).
+    const key = server.url ? serverUrlKey(server.url) : `stdio:${server.command ?? ''}:${server.name}`;
     let g = groups.get(key);
     if (!g) {
       g = { key, name: server.name, ...(server.url ? { url: server.url } : {}), members: [], names: new Map() };

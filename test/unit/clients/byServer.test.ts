@@ -40,6 +40,9 @@ describe('grouping servers by URL across clients', () => {
       entry('mcp-remote', 'linear', 'https://mcp.linear.app/mcp', { host: 'Claude Desktop' }),
       entry('claude-code', 'sentry', 'https://mcp.sentry.dev/sse'),
       entry('codex', 'files', undefined),
+      // Another stdio server run by npx is another server: the name tells them apart.
+      entry('claude-code', 'context7', undefined),
+      entry('claude-code', 'files', undefined),
     ];
     const groups = groupByServer(statuses);
     assert.deepEqual(
@@ -47,7 +50,8 @@ describe('grouping servers by URL across clients', () => {
       [
         ['linear', [0, 1, 2, 3]],
         ['sentry', [4]],
-        ['files', [5]],
+        ['files', [5, 7]],
+        ['context7', [6]],
       ],
     );
   });

@@ -31,11 +31,15 @@ describe('the "by server" view', () => {
     const shared = groups.filter((g) => g.label === 'lab-notes');
     assert.equal(shared.length, 1, `groups: ${groups.map((g) => `${g.label} (${g.children.length})`).join(', ')}`);
     const group = shared[0]!;
-    const members = Object.fromEntries(group.children.map((c) => [c.label, c]));
-    assert.equal(group.children.length, 6, group.children.map((c) => c.label).join(', '));
+    // Codex also has the same URL under a second name (lab-fresh, never logged in): it is the same
+    // server, so it is in the group too, named in its row.
+    assert.equal(group.children.length, 7, group.children.map((c) => `${c.label}: ${c.description}`).join('; '));
+    const named = (name: string) => group.children.filter((c) => (c.description ?? '').includes(` — ${name} · `));
+    const members = Object.fromEntries(named('lab-notes').map((c) => [c.label, c]));
     assert.deepEqual(Object.keys(members).sort(), ['Claude Code', 'Codex', 'Cursor', 'Gemini CLI', 'VS Code', 'mcp-remote (Claude Desktop)']);
-    // The states come from the probe of the live lab: valid tokens in Claude Code and Codex, a
-    // revoked and expired one in mcp-remote's store, logins we do not read in the editors.
+    assert.deepEqual(named('lab-fresh').map((c) => [c.label, c.contextValue]), [['Codex', 'server.remote.not-logged-in']]);
+    // The states come from the probe of the live lab: valid tokens in Claude Code, Codex and Gemini
+    // CLI, a revoked and expired one in mcp-remote's store, logins we do not read in the editors.
     assert.match(members['Claude Code']!.contextValue ?? '', /^server\.remote\.valid/);
     assert.match(members['Codex']!.contextValue ?? '', /^server\.remote\.valid/);
     // Gemini's store is read and its token checked live; our Re-login is not offered for it (not verified).
@@ -45,7 +49,7 @@ describe('the "by server" view', () => {
     assert.equal(members['VS Code']!.contextValue, 'server.elsewhere.vscode');
     assert.equal(
       group.description,
-      'valid in Claude Code, valid in Codex, valid in Gemini CLI, expired in mcp-remote (Claude Desktop), login not read in VS Code, login not read in Cursor',
+      'valid in Claude Code, valid in Codex, not logged in in Codex, valid in Gemini CLI, expired in mcp-remote (Claude Desktop), login not read in VS Code, login not read in Cursor',
     );
     assert.match(members['Cursor']!.description ?? '', /^login kept by Cursor \(not read\) — lab-notes · 127\.0\.0\.1:\d+ · user$/);
     assert.match(members['mcp-remote (Claude Desktop)']!.description ?? '', / — lab-notes · 127\.0\.0\.1:\d+ · user · Claude Desktop$/);
@@ -70,12 +74,12 @@ describe('the "by server" view', () => {
       // Its clients are the level-2 rows up to the next group (an entry with findings shows them at level 3).
       const end = view.rows.findIndex((r, i) => i > at && r.level === 1);
       const clients = view.rows.slice(at + 1, end < 0 ? undefined : end).filter((r) => r.level === 2);
-      return clients.length === 6 ? { view, at, clients } : undefined;
+      return clients.length === 7 ? { view, at, clients } : undefined;
     }, 15_000, 250);
-    assert.ok(seen, 'the lab-notes group with its six clients never rendered');
+    assert.ok(seen, 'the lab-notes group with its seven entries never rendered');
     const { view, at, clients } = seen.value;
-    assert.deepEqual(clients.map((r) => r.label).sort(), ['Claude Code', 'Codex', 'Cursor', 'Gemini CLI', 'VS Code', 'mcp-remote (Claude Desktop)']);
-    assert.ok(view.rows[at]!.description.startsWith('valid in Claude Code, valid in Codex, valid in Gemini CLI, expired in mcp-remote'), `the group row reads "${view.rows[at]!.description}"`);
+    assert.deepEqual(clients.map((r) => r.label).sort(), ['Claude Code', 'Codex', 'Codex', 'Cursor', 'Gemini CLI', 'VS Code', 'mcp-remote (Claude Desktop)']);
+    assert.ok(view.rows[at]!.description.startsWith('valid in Claude Code, valid in Codex, not logged in in Codex, valid in Gemini CLI, expired in mcp-remote'), `the group row reads "${view.rows[at]!.description}"`);
     const files = await screenshotsInThemes([[undefined, 'by-server']]);
     assert.ok(files.every((f) => fs.statSync(f).size > 10_000), `screenshots: ${files.join(', ')}`);
     note(`screenshots: ${files.join(', ')}`);
