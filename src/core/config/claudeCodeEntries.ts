@@ -9,6 +9,7 @@ import { expandPlaceholders, type Expansion } from '../placeholders';
 import { CONFIG_FINDING } from './claudeCodeFindings';
 import { describeJson, isPlainObject, locate, members, nodeAt, type JsonDoc, type Member } from './claudeCodeJson';
 import { claudeCodeStorageKey } from './claudeCodeStorageKey';
+import { urlProblem } from './urlProblem';
 
 const PositiveInt = z.number().int().positive();
 
@@ -267,17 +268,6 @@ function issueFinding(src: EntrySource, m: Member, name: string, raw: Record<str
 /** A value quoted in a title stays a few words long, however long the file's string is. */
 function shorten(text: string, max = 40): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
-}
-
-function urlProblem(url: string): string | undefined {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return 'is not an absolute URL';
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return `uses ${parsed.protocol} instead of http: or https:`;
-  return undefined;
 }
 
 function oauthSettings(raw: unknown): OAuthSettings | undefined {

@@ -11,6 +11,7 @@ import type { ClientId, Finding, McpServer, Scope, Transport } from '../../model
 import { runsMcpRemote } from './mcpRemote';
 import { valueOf } from './json';
 import { expandEditorVariables, type Unresolved, type VariableContext, type VariableRules } from './variables';
+import { urlProblem } from '../../config/urlProblem';
 
 /** How an app picks the transport of one entry; `undefined` with a finding when it cannot. */
 export type TransportRule = (raw: Record<string, unknown>, url: string | undefined) => { transport?: Transport; finding?: Omit<Finding, 'location'> & { at?: string } };
@@ -221,15 +222,4 @@ function unresolvedFinding(rules: AppRules, name: string, what: string, u: Unres
         detail: `${what} uses ${v}. No source says ${rules.app} expands this variable in MCP configs, so it likely sends the text as written.`,
       };
   }
-}
-
-function urlProblem(url: string): string | undefined {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return 'is not an absolute URL';
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return `uses ${parsed.protocol} instead of http: or https:`;
-  return undefined;
 }

@@ -22,6 +22,7 @@ import { locate, members, nodeAt, type Member } from '../../config/claudeCodeJso
 import { describeJson, isPlainObject } from '../../jsonShape';
 import { expandLikeGemini } from './envExpand';
 import type { SettingsDoc } from './settingsFile';
+import { urlProblem } from '../../config/urlProblem';
 
 export const GEMINI_CLIENT: McpServer['client'] = 'gemini-cli';
 
@@ -226,17 +227,6 @@ function issueFinding(src: EntrySource, m: Member, name: string, issue: z.core.$
     detail: `${field}: ${issue.message.replace(/^Invalid input: /, '')}. Gemini CLI warns about it ("Invalid configuration in ${src.doc.file}") and uses the value as written, which may fail when it connects.`,
     location: locate(src.doc, nodeAt(m.value, path)),
   };
-}
-
-function urlProblem(url: string): string | undefined {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return 'is not an absolute URL';
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return `uses ${parsed.protocol} instead of http: or https:`;
-  return undefined;
 }
 
 function oauthSettings(raw: unknown, expand: (text: string, path: (string | number)[]) => string): OAuthSettings | undefined {
