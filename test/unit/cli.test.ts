@@ -55,6 +55,7 @@ describe('mcp-auth-doctor CLI', () => {
     assert.deepEqual(claude, {
       client: 'claude-code',
       scope: 'user',
+      host: null,
       name: 'lab',
       transport: 'http',
       url: 'http://127.0.0.1:38423/mcp',

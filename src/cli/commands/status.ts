@@ -91,6 +91,8 @@ export function statusJson(report: StatusReport, run?: ProbeRun) {
     servers: report.servers.map(({ server: s, token }, i) => ({
       client: s.client,
       scope: s.scope,
+      // The app whose config runs a bridge entry (mcp-remote: "Claude Desktop", "Cursor", "Windsurf").
+      host: s.host ?? null,
       name: s.name,
       transport: s.transport,
       url: displayUrl(s) ?? null,
