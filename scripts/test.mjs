@@ -24,7 +24,7 @@ const STAGES = [
   {
     name: 'interop',
     skip: () => (fs.existsSync(path.join(root, 'test/interop/.mocharc.json')) ? undefined : 'no test/interop/.mocharc.json'),
-    run: () => mochaStage(['mocha', '--config', 'test/interop/.mocharc.json'], 20 * MIN),
+    run: async () => (await installOpencode()) ?? mochaStage(['mocha', '--config', 'test/interop/.mocharc.json'], 20 * MIN),
   },
   {
     name: 'hardening',
@@ -112,6 +112,19 @@ async function mochaStage(args, timeoutMs) {
   if (code !== 0 && outcome.failed === 0) return { ...outcome, ok: false, note: `mocha exited ${code}` };
   if (outcome.passed + outcome.failed === 0) return { ...outcome, ok: false, note: 'mocha ran no tests' };
   return { ...outcome, ok: code === 0 };
+}
+
+/**
+ * The real opencode for test/interop/opencode.test.ts, in its own folder (test/clients/opencode):
+ * the registry here serves only some of opencode-ai's per-platform packages, so a root lock that
+ * lists it makes `npm ci` refuse to install on a clean clone. `npm install` there checks what it
+ * downloads against that folder's lock. Returns an outcome only when the install failed.
+ */
+async function installOpencode() {
+  const dir = path.join(root, 'test/clients/opencode');
+  if (fs.existsSync(path.join(dir, 'node_modules/opencode-ai/package.json'))) return undefined;
+  const { code } = await run(npm, ['install', '--prefix', dir, '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'], 5 * MIN);
+  return code === 0 ? undefined : { ok: false, note: `npm install in test/clients/opencode exited ${code}` };
 }
 
 /**

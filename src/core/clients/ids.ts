@@ -3,7 +3,7 @@
 // registry.ts holds each client's definition; a new client adds its id here and its folder there.
 
 /** The AI tools whose MCP configs (and, where we can read them, credential stores) we read. */
-export const CLIENT_IDS = ['claude-code', 'codex', 'gemini-cli', 'mcp-remote', 'vscode', 'cursor', 'claude-desktop', 'windsurf'] as const;
+export const CLIENT_IDS = ['claude-code', 'codex', 'gemini-cli', 'opencode', 'mcp-remote', 'vscode', 'cursor', 'claude-desktop', 'windsurf'] as const;
 
 export type ClientId = (typeof CLIENT_IDS)[number];
 
@@ -11,6 +11,7 @@ export const CLIENT_LABELS: Readonly<Record<ClientId, string>> = Object.freeze({
   'claude-code': 'Claude Code',
   codex: 'Codex',
   'gemini-cli': 'Gemini CLI',
+  opencode: 'opencode',
   'mcp-remote': 'mcp-remote',
   vscode: 'VS Code',
   cursor: 'Cursor',

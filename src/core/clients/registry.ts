@@ -4,6 +4,7 @@ import { claudeCode } from './claude-code';
 import { codex } from './codex';
 import { geminiCli } from './gemini-cli';
 import { mcpRemote } from './mcp-remote';
+import { opencode } from './opencode';
 import { vscode } from './vscode';
 import { cursor } from './cursor';
 import { claudeDesktop } from './claude-desktop';
@@ -15,6 +16,7 @@ const DEFINITIONS: Readonly<Record<ClientId, ClientDefinition>> = Object.freeze(
   'claude-code': claudeCode,
   codex,
   'gemini-cli': geminiCli,
+  opencode,
   'mcp-remote': mcpRemote,
   vscode,
   cursor,

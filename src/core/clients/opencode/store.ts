@@ -1,0 +1,158 @@
+// opencode 1.18.33's MCP logins, `<data>/mcp-auth.json` (authFile.ts), read and written in its
+// own format under its own lock (lock.ts): a write waits while an opencode reads or writes the
+// file, and an opencode waits while we write. opencode holds that lock only around each read and
+// write, not across a token refresh, so a running opencode refreshing the same grant at the same
+// moment can still spend the refresh token first (the process rule in definition.ts lets
+// surfaces warn). Every write re-reads under the lock, snapshots the current file, and replaces
+// it atomically (its mode kept; a new file is 0600 as opencode creates it).
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { Environment } from '../../environment';
+import type { Finding } from '../../model';
+import { atomicWriteFile } from '../../credentials/atomicWrite';
+import type { SnapshotInfo, SnapshotStore, StoreShape } from '../../credentials/backups';
+import type { CredentialPatch, CredentialSecret, CredentialStore, CredentialSummary, StoreDeleteResult, StoreListing, StoreWriteResult } from '../../credentials/store';
+import { MalformedStoreError, readStoreText } from '../../credentials/storeFile';
+import { AUTH_FILE_LABEL, entryFor, fingerprintsOfEntry, parseAuthFile, patchedText, removedText, secretOf, summaryOf, type ParsedAuth } from './authFile';
+import { withOpencodeLock } from './lock';
+import { opencodeAuthFile, opencodeStateDir } from './paths';
+
+export interface OpencodeStoreOptions {
+  backups: SnapshotStore;
+  lockTimeoutMs?: number;
+}
+
+type Loaded = { kind: 'absent' } | { kind: 'bad'; finding: Finding } | { kind: 'ok'; parsed: ParsedAuth };
+
+export class OpencodeStore implements CredentialStore {
+  readonly client = 'opencode' as const;
+  readonly kind = 'file' as const;
+  readonly location: string;
+
+  constructor(
+    private readonly e: Environment,
+    private readonly options: OpencodeStoreOptions,
+  ) {
+    this.location = opencodeAuthFile(e);
+  }
+
+  async list(): Promise<StoreListing> {
+    const r = await this.load();
+    if (r.kind === 'bad') return { entries: [], findings: [r.finding] };
+    if (r.kind === 'absent') return { entries: [], findings: [] };
+    return { entries: [...r.parsed.entries.values()].map(summaryOf), findings: [...r.parsed.findings, ...(await this.modeFindings())] };
+  }
+
+  async read(key: string): Promise<CredentialSummary | undefined> {
+    const r = await this.load();
+    const entry = r.kind === 'ok' ? entryFor(r.parsed, key) : undefined;
+    return entry ? summaryOf(entry) : undefined;
+  }
+
+  async readSecret(key: string): Promise<CredentialSecret | undefined> {
+    return (await this.readSecrets([key])).get(key);
+  }
+
+  async readSecrets(keys: string[]): Promise<Map<string, CredentialSecret>> {
+    const out = new Map<string, CredentialSecret>();
+    const r = await this.load();
+    if (r.kind !== 'ok') return out;
+    for (const k of keys) {
+      const entry = entryFor(r.parsed, k);
+      if (entry) out.set(k, secretOf(entry));
+    }
+    return out;
+  }
+
+  async write(key: string, patch: CredentialPatch): Promise<StoreWriteResult> {
+    if (!key) throw new Error('An entry key is required.');
+    const snapshot = await this.mutate('before-write', (current) => {
+      const text = patchedText(current, key, patch);
+      return text === current?.text ? undefined : text;
+    });
+    return snapshot ? { snapshotId: snapshot.id } : {};
+  }
+
+  async delete(key: string): Promise<StoreDeleteResult> {
+    if (!key) throw new Error('An entry key is required.');
+    let deleted = false;
+    const snapshot = await this.mutate('before-delete', (current) => {
+      if (!current || !entryFor(current, key)) return undefined;
+      deleted = true;
+      return removedText(current, key);
+    });
+    return { deleted, ...(snapshot ? { snapshotId: snapshot.id } : {}) };
+  }
+
+  async backup(): Promise<SnapshotInfo | undefined> {
+    const read = await readStoreText(this.location, AUTH_FILE_LABEL);
+    if (read.state !== 'present') return undefined;
+    const parsed = parseAuthFile(read.text, this.location);
+    return this.options.backups.save(this.snapshotOf(read.text, parsed.ok ? parsed.parsed : undefined, 'manual'));
+  }
+
+  private async load(): Promise<Loaded> {
+    const read = await readStoreText(this.location, AUTH_FILE_LABEL);
+    if (read.state === 'absent') return { kind: 'absent' };
+    if (read.state === 'unreadable') return { kind: 'bad', finding: read.finding };
+    const parsed = parseAuthFile(read.text, this.location);
+    return parsed.ok ? { kind: 'ok', parsed: parsed.parsed } : { kind: 'bad', finding: parsed.finding };
+  }
+
+  private async mutate(reason: string, plan: (current: ParsedAuth | undefined) => string | undefined): Promise<SnapshotInfo | undefined> {
+    const file = this.location;
+    await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    return withOpencodeLock(
+      opencodeStateDir(this.e),
+      file,
+      async () => {
+        const r = await this.load();
+        if (r.kind === 'bad') throw new MalformedStoreError(r.finding);
+        const current = r.kind === 'ok' ? r.parsed : undefined;
+        const next = plan(current);
+        if (next === undefined) return undefined;
+        const after = parseAuthFile(next, file);
+        const shape: StoreShape = { topLevelKeys: [], entryKeys: after.ok ? [...after.parsed.entries.values()].map((x) => x.key) : [] };
+        const previous = current ? await this.options.backups.save({ ...this.snapshotOf(current.text, current, reason), expectedAfter: shape }) : undefined;
+        await atomicWriteFile(file, next, { mode: 0o600 });
+        return previous;
+      },
+      { timeoutMs: this.options.lockTimeoutMs ?? 10_000 },
+    );
+  }
+
+  private snapshotOf(raw: string, parsed: ParsedAuth | undefined, reason: string) {
+    return {
+      client: this.client,
+      storeKind: 'file' as const,
+      location: this.location,
+      reason,
+      raw,
+      entries: parsed ? [...parsed.entries.values()].map(fingerprintsOfEntry) : [],
+      topLevelKeys: [],
+    };
+  }
+
+  private async modeFindings(): Promise<Finding[]> {
+    if (this.e.platform === 'win32') return [];
+    try {
+      const mode = (await fs.stat(this.location)).mode & 0o777;
+      if ((mode & 0o077) === 0) return [];
+      return [
+        {
+          code: 'credentials.file-permissions',
+          severity: 'warning',
+          title: "opencode's MCP login file is readable by other users",
+          detail: `${this.location} has mode ${mode.toString(8).padStart(4, '0')}; it holds live tokens, and opencode creates it 0600. Run: chmod 600 '${this.location}'`,
+          location: { file: this.location, line: 1, column: 1 },
+        },
+      ];
+    } catch {
+      return [];
+    }
+  }
+}
+
+export function opencodeStore(e: Environment, options: OpencodeStoreOptions): OpencodeStore {
+  return new OpencodeStore(e, options);
+}
