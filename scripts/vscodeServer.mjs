@@ -60,7 +60,7 @@ export function spawnVsCodeServer({ port, home, stateDir, env: extraEnv = {}, st
     ...extraEnv,
   };
   // The clients' own overrides would point the extension away from the sandbox HOME.
-  for (const v of ['CLAUDE_CONFIG_DIR', 'CODEX_HOME', 'VSCODE_IPC_HOOK_CLI', 'XDG_CONFIG_HOME', 'XDG_DATA_HOME']) delete env[v];
+  for (const v of ['CLAUDE_CONFIG_DIR', 'CODEX_HOME', 'VSCODE_IPC_HOOK_CLI', 'XDG_CONFIG_HOME', 'XDG_DATA_HOME', 'XDG_STATE_HOME', 'GEMINI_CLI_HOME', 'MCP_REMOTE_CONFIG_DIR', 'OPENCODE_CONFIG', 'OPENCODE_CONFIG_DIR']) delete env[v];
   return spawn(
     node24,
     [

@@ -16,6 +16,7 @@ import { codexStore } from '../../src/core/credentials/codexStore';
 import { snapshotStoreFor } from '../../src/core/credentials/backups';
 import { mcpRemoteStore } from '../../src/core/clients/mcp-remote/store';
 import { geminiCliStore } from '../../src/core/clients/gemini-cli/store';
+import { opencodeStore } from '../../src/core/clients/opencode/store';
 import { environmentFromProcess } from '../../src/core/environment';
 import type { CredentialStore } from '../../src/core/credentials/store';
 
@@ -142,8 +143,10 @@ async function storeTokens(labs: Record<Role, Lab>, home: string, project: strin
   // A good token without the mcp:admin scope the step-up lab requires: 403 insufficient_scope.
   await store(claude, 'claude-code', 'lab-step-up', 3600, 'mcp:tools offline_access');
   // mcp-remote's login to the server every client has (home.mjs SHARED_SERVER): expired and
-  // revoked, so "by server" reads valid in Claude Code, Codex and Gemini CLI, expired through Claude Desktop.
+  // revoked, so "by server" reads valid in Claude Code, Codex and Gemini CLI, expired in opencode and through Claude Desktop.
   await store(geminiCliStore(e, { backups: snapshotStoreFor(e) }), 'gemini-cli', 'lab-notes', 3600); // valid
+  // opencode's: expired by its stored time, not revoked, with a good refresh token: Refresh fixes it.
+  await store(opencodeStore(e, { backups: snapshotStoreFor(e) }), 'opencode', 'lab-notes', 1);
   await labs.notes.revoke(await store(mcpRemoteStore(e, { backups: snapshotStoreFor(e) }), 'mcp-remote', 'lab-notes', 1));
   // codex lab-fresh, lab-misconfigured, both lab-cimd, and the no-metadata, public and hanging servers stay
   // without a token: not logged in, or whatever the server's setup makes of that.

@@ -30,7 +30,7 @@ export function writeDemoHome(root, options = {}) {
   const project = path.join(root, 'projects', 'web-app');
   const other = path.join(root, 'projects', 'billing');
   fs.rmSync(root, { recursive: true, force: true });
-  for (const d of [home, project, other, path.join(home, '.codex'), path.join(home, '.claude'), path.join(home, '.cursor'), path.join(home, '.gemini'), path.join(home, '.config', 'Claude'), path.join(project, '.vscode')]) fs.mkdirSync(d, { recursive: true });
+  for (const d of [home, project, other, path.join(home, '.codex'), path.join(home, '.claude'), path.join(home, '.cursor'), path.join(home, '.gemini'), path.join(home, '.config', 'opencode'), path.join(home, '.config', 'Claude'), path.join(project, '.vscode')]) fs.mkdirSync(d, { recursive: true });
   const labUrl = (name) => servers[name] ?? NO_LAB;
   /** The public examples only when the demo may reach them. */
   const online = (entries) => (offline ? {} : entries);
@@ -82,10 +82,12 @@ export function writeDemoHome(root, options = {}) {
   // One lab server in five more clients, for the tree's "by server" view: Cursor and VS Code keep
   // their login in the editor's own storage (not read); Claude Desktop reaches it through
   // mcp-remote, whose expired login demo.ts stores in ~/.mcp-auth; Gemini CLI's valid one goes to
-  // ~/.gemini/mcp-oauth-tokens.json.
+  // ~/.gemini/mcp-oauth-tokens.json; opencode's expired but refreshable one to
+  // ~/.local/share/opencode/mcp-auth.json.
   const shared = labUrl(SHARED_SERVER);
   write(path.join(home, '.cursor', 'mcp.json'), { mcpServers: { [SHARED_SERVER]: { url: shared } } });
   write(path.join(home, '.gemini', 'settings.json'), { mcpServers: { [SHARED_SERVER]: { httpUrl: shared } } });
+  write(path.join(home, '.config', 'opencode', 'opencode.json'), { $schema: 'https://opencode.ai/config.json', mcp: { [SHARED_SERVER]: { type: 'remote', url: shared } } });
   write(path.join(project, '.vscode', 'mcp.json'), { servers: { [SHARED_SERVER]: { type: 'http', url: shared } } });
   write(path.join(home, '.config', 'Claude', 'claude_desktop_config.json'), {
     mcpServers: { [SHARED_SERVER]: { command: 'npx', args: ['-y', 'mcp-remote@0.15.1', shared, '--allow-http'] } },
@@ -93,7 +95,7 @@ export function writeDemoHome(root, options = {}) {
   return { home, project, other };
 }
 
-/** The lab server configured in every client (Claude Code, Codex, Gemini CLI, mcp-remote, Cursor, VS Code). */
+/** The lab server configured in every client (Claude Code, Codex, Gemini CLI, opencode, mcp-remote, Cursor, VS Code). */
 export const SHARED_SERVER = 'lab-notes';
 
 function write(file, value) {
