@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { claudeConfigDir, codexHome, type Environment } from '../core/environment';
 import { journalFor, type Journal, type JournalObservation, type ObservedState } from '../core/journal/journal';
+import { CLIENTS } from '../core/clients/registry';
 import { journalSources } from '../core/journal/sources';
 import { runningClients, type RunningClients } from '../core/repair/processes';
 import { ConfigWatcher } from './configWatcher';
@@ -43,7 +44,7 @@ export interface JournalPass {
 
 /** The credential files the clients write (Keychain and keyrings cannot be watched). */
 export function credentialFiles(e: Environment): string[] {
-  return [path.join(claudeConfigDir(e), '.credentials.json'), path.join(codexHome(e), '.credentials.json')];
+  return [path.join(claudeConfigDir(e), '.credentials.json'), path.join(codexHome(e), '.credentials.json'), ...CLIENTS.flatMap((c) => c.journal?.files(e) ?? [])];
 }
 
 export class JournalWatcher implements vscode.Disposable {

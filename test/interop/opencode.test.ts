@@ -11,6 +11,8 @@ import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { runCli } from '../../src/cli/main';
+import type { CliIo } from '../../src/cli/io';
 import { scanOpencode } from '../../src/core/clients/opencode/config';
 import { withOpencodeLock } from '../../src/core/clients/opencode/lock';
 import { opencodeStateDir } from '../../src/core/clients/opencode/paths';
@@ -268,6 +270,58 @@ describe('opencode 1.18.33, real, in a sandbox HOME', function () {
     assert.equal(status.get('lab'), 'not authenticated');
     assert.equal(status.get('second'), 'authenticated');
     assert.equal(await store.read(`lab|${lab.mcpUrl}`), undefined);
+  });
+
+  it("(g) when opencode's own write drops its logins, the journal catches it and restore --lost puts back exactly those", async () => {
+    const cli = async (args: string[]) => {
+      let out = '';
+      let err = '';
+      const io: CliIo = { stdout: (t) => void (out += t), stderr: (t) => void (err += t), env: env(), cwd: project };
+      return { code: await runCli(args, io), out, err };
+    };
+    await login('lab', lab);
+    const before = await readAuth();
+    assert.deepEqual(Object.keys(before).sort(), ['lab', 'second']);
+    const first = await cli(['restore', '--lost', '--client', 'opencode']);
+    assert.equal(first.code, 0, first.out + first.err);
+    assert.match(first.out, /No loss in the journal/);
+
+    // One entry of a wrong type, as a hand edit or another tool can leave it: opencode now reads
+    // no login at all from the file...
+    await fs.writeFile(authFile(), JSON.stringify({ ...before, stale: { tokens: { accessToken: null } } }, null, 2));
+    assert.deepEqual(Object.fromEntries(await authList()), { lab: 'not authenticated', second: 'not authenticated' });
+    // ...and its own next write keeps none of them: `opencode mcp list` starts a login for each
+    // server, writing a new registration over the file it read as empty.
+    const listed = await opencode(['mcp', 'list']);
+    assert.equal(listed.code, 0, describeRun('opencode mcp list', listed));
+    const clobbered = await readAuth();
+    assert.equal(clobbered.stale, undefined, "opencode's write replaced the whole file");
+    for (const name of ['lab', 'second']) {
+      assert.equal(clobbered[name]?.tokens, undefined, `${name}: opencode's write dropped the tokens`);
+      assert.notEqual(clobbered[name]?.clientInfo?.clientId, before[name]!.clientInfo!.clientId, `${name}: and registered a new client`);
+    }
+
+    const plan = await cli(['restore', '--lost', '--client', 'opencode']);
+    assert.equal(plan.code, 1, plan.out + plan.err);
+    assert.match(plan.out, /restore +lab /);
+    assert.match(plan.out, /restore +second /);
+    const done = await cli(['restore', '--lost', '--client', 'opencode', '--yes']);
+    assert.equal(done.code, 0, done.out + done.err);
+    assert.match(done.out, /Restored 2 lost entries/);
+    assert.match(done.out, /Undo: mcp-auth-doctor restore \S+ --yes/);
+    assert.equal((done.out.match(/live: the server accepted the access token/g) ?? []).length, 2, done.out);
+    const now = await readAuth();
+    for (const name of ['lab', 'second']) {
+      assert.deepEqual(now[name]!.tokens, before[name]!.tokens, `${name}: the tokens are back`);
+      assert.deepEqual(now[name]!.clientInfo, before[name]!.clientInfo, `${name}: with the client they were issued to`);
+    }
+    const text = first.out + first.err + plan.out + plan.err + done.out + done.err;
+    for (const t of Object.values(before).flatMap((x) => [x.tokens?.accessToken, x.tokens?.refreshToken])) if (t) assert.ok(!text.includes(t), 'a token was printed');
+
+    assert.deepEqual(Object.fromEntries(await authList()), { lab: 'authenticated', second: 'authenticated' });
+    const after = await opencode(['mcp', 'list']);
+    assert.match(after.stdout, /lab connected/, describeRun('opencode mcp list', after));
+    assert.match(after.stdout, /second connected/);
   });
 });
 

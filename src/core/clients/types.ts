@@ -7,6 +7,7 @@ import type { SnapshotStore } from '../credentials/backups';
 import type { CredentialStoreOptions } from '../credentials/index';
 import type { CredentialStore } from '../credentials/store';
 import type { Environment } from '../environment';
+import type { StoreContent } from '../journal/losses';
 import type { ConfigScan, McpServer } from '../model';
 import type { CompatClient } from '../probe/verdict';
 import type { ClientId } from './ids';
@@ -80,4 +81,18 @@ export interface ClientDefinition {
   configureClientId?: string;
   /** The column of the probe's per-client verdicts (probe/verdict.ts) that speaks for this client. */
   compatibility: CompatClient;
+  /**
+   * The credential journal's view of this client's file store (journal/): its grants in the
+   * store's raw content, as the client itself would read them, and the files to watch. Claude
+   * Code's and Codex's are in journal/losses.ts and journal/sources.ts, with their Keychain and
+   * keyring sides; a client with `journal` and a store with `backup()` is journaled the same way.
+   */
+  journal?: JournalRule;
+}
+
+export interface JournalRule {
+  /** The grants `raw` holds; 'unparsable' when the client reads no login from it at all. */
+  content(raw: string): StoreContent;
+  /** The store's files, for the editor's watcher. */
+  files(e: Environment): string[];
 }

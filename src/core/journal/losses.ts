@@ -105,6 +105,9 @@ function parseJsonObject(raw: string): Record<string, unknown> | string {
  */
 export function parseStoreContent(client: ClientId, storeKind: StoreKind, raw: string | null): StoreContent {
   if (raw === null) return { state: 'absent' };
+  // Clients journaled through their definition read their own formats (clients/<id>/).
+  const own = client === 'claude-code' || client === 'codex' ? undefined : clientDefinition(client).journal;
+  if (own) return own.content(raw);
   const data = parseJsonObject(raw);
   if (typeof data === 'string') {
     // An empty file is the "emptied" kind, not "unparsable": Claude Code and Codex read it as empty.

@@ -17,6 +17,7 @@ import type { KeyringRunner } from '../credentials/codexKeyring';
 import { codexCredentialSettings, CodexCredentialSettingsSchema } from '../credentials/codexSettings';
 import { codexStore, type CodexStore } from '../credentials/codexStore';
 import { promises as fs } from 'node:fs';
+import { CLIENTS } from '../clients/registry';
 
 /** One store's whole content as read now: a snapshot not yet saved. */
 export type CapturedState = Omit<NewSnapshot, 'reason'>;
@@ -67,7 +68,7 @@ export interface JournalSourceOptions {
   readSecureStores: boolean;
   /** Codex settings from the config reader (as credentialStoresFor takes them). */
   codexSettings?: unknown;
-  /** Only these clients; default both. */
+  /** Only these clients; default every client the journal covers. */
   clients?: ClientId[];
   /** Tests: the runners the stores use for /usr/bin/security and the keyring. */
   security?: CommandRunner;
@@ -130,6 +131,26 @@ export function journalSources(e: Environment, options: JournalSourceOptions): S
           if (side && last && last.raw !== null && last.raw !== '{}' && Object.keys(side.values).length === 0) {
             states.push({ client: 'codex', storeKind: 'keyring', location: side.location, raw: '{}', entries: [], topLevelKeys: [] });
           }
+        }
+        return states;
+      },
+    });
+  }
+  // Every other client with a journal rule and a file store (opencode): its backup() read path,
+  // and a state of its own when the file the journal last saw holding logins is gone.
+  for (const def of CLIENTS) {
+    if (def.id === 'claude-code' || def.id === 'codex' || !def.journal || !def.credentialStore || !wanted(def.id)) continue;
+    sources.push({
+      client: def.id,
+      async capture(previous) {
+        const capture = new CapturingSnapshotStore(previous);
+        const store = def.credentialStore!(e, { backups: capture });
+        if (!store.backup || store.kind !== 'file') return [];
+        await store.backup();
+        const states = capture.captured.map(stripReason);
+        if (states.length === 0) {
+          const last = await previous(store.location);
+          if (last && last.raw !== null && (await absent(store.location))) states.push({ client: def.id, storeKind: 'file', location: store.location, raw: null, entries: [], topLevelKeys: [] });
         }
         return states;
       },

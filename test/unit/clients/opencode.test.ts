@@ -8,6 +8,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { scanOpencode } from '../../../src/core/clients/opencode/config';
+import { classifyChange, parseStoreContent } from '../../../src/core/journal/losses';
 import { OpencodeLockBusyError, opencodeLockDir, withOpencodeLock } from '../../../src/core/clients/opencode/lock';
 import { OpencodeStore } from '../../../src/core/clients/opencode/store';
 import { SnapshotStore } from '../../../src/core/credentials/backups';
@@ -147,6 +148,40 @@ describe('opencode login file (mcp-auth.json)', () => {
     assert.equal(JSON.parse(await fs.readFile(file, 'utf8')).lab.tokens.accessToken, 'x');
     await assert.rejects(fs.stat(lock), /ENOENT/, 'our lock is released');
     await assert.rejects(fs.stat(`${lock}.breaker`), /ENOENT/);
+  });
+
+  it("the journal reads a state as opencode does: one bad entry makes the whole file unparsable, and a write that keeps one server is a loss", () => {
+    const a = entry(A);
+    const b = entry(B);
+    const good = parseStoreContent('opencode', 'file', JSON.stringify({ lab: a, other: b }));
+    assert.equal(good.state, 'parsed');
+    assert.deepEqual(good.state === 'parsed' ? good.grants.map((g) => [g.key, g.accessToken]) : [], [
+      [`lab|${A}`, fingerprint(a.tokens.accessToken)],
+      [`other|${B}`, fingerprint(b.tokens.accessToken)],
+    ]);
+    const bad = parseStoreContent('opencode', 'file', JSON.stringify({ lab: a, other: b, x: { serverUrl: 5 } }));
+    assert.equal(bad.state, 'unparsable');
+    assert.deepEqual(classifyChange(good, bad).losses.map((l) => [l.kind, l.count]), [['store-unparsable', 2]]);
+    // opencode's next write after reading nothing: a new registration, no tokens, the other login gone.
+    const clobbered = parseStoreContent('opencode', 'file', JSON.stringify({ lab: { clientInfo: { clientId: 'new' }, codeVerifier: 'v', serverUrl: A } }));
+    assert.deepEqual(classifyChange(good, clobbered).losses.map((l) => [l.kind, l.count]).sort(), [['grants-gone', 1], ['tokens-blanked', 1]]);
+  });
+
+  it("a restore of lost entries writes them back whole, but leaves a name that now holds another URL's login", async () => {
+    const a = entry(A);
+    const b = entry(B);
+    await put({ lab: a, other: b });
+    const snap = await store.backup();
+    const snapshot = (await new SnapshotStore(path.join(home, 'backups')).read(snap!.id))!;
+    const moved = entry('http://127.0.0.1:3/mcp');
+    const now = await put({ lab: moved, other: { clientInfo: { clientId: 'fresh' }, serverUrl: B } });
+    const r = await store.restoreEntries(snapshot, { entryKeys: [`lab|${A}`, `other|${B}`] });
+    assert.deepEqual(r.written.entryKeys, [`other|${B}`], 'lab holds a newer login for another URL');
+    assert.ok(r.previous, 'the state before the restore was snapshotted');
+    const data = JSON.parse(await fs.readFile(file, 'utf8'));
+    assert.deepEqual(data.other, b);
+    assert.deepEqual(data.lab, moved);
+    assert.notEqual(await fs.readFile(file, 'utf8'), now);
   });
 
   it('the lock directory is sha1 of "mcp-auth:<file>" under <state>/locks, as opencode names it', async () => {

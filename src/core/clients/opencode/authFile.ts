@@ -19,6 +19,7 @@ import { applyEdits, modify, type JSONPath } from 'jsonc-parser';
 import { isDeepStrictEqual } from 'node:util';
 import * as z from 'zod';
 import type { Finding } from '../../model';
+import type { GrantState, StoreContent } from '../../journal/losses';
 import type { EntryFingerprints } from '../../credentials/backups';
 import type { CredentialPatch, CredentialSecret, CredentialSummary } from '../../credentials/store';
 import { STORE_FINDING, describeJson, isPlainObject, locationIn, offsetOfPath } from '../../credentials/storeFile';
@@ -225,6 +226,15 @@ export function patchedText(current: ParsedAuth | undefined, key: string, patch:
   return edited(current!, edits);
 }
 
+/**
+ * The text with `entries` (whole entries of another state of the file, by name) put back, every
+ * other byte kept: how a restore writes logins a loss took.
+ */
+export function withEntries(current: ParsedAuth | undefined, entries: AuthEntry[]): string {
+  if (!current) return JSON.stringify(Object.fromEntries(entries.map((x) => [x.name, x.raw])), null, 2);
+  return edited(current, entries.map((x) => ({ path: [x.name], value: x.raw })));
+}
+
 /** The text without `key`'s entry (opencode's `mcp logout` deletes the name's entry whole). */
 export function removedText(current: ParsedAuth, key: string): string {
   const e = entryFor(current, key);
@@ -260,4 +270,23 @@ function setIn(root: Record<string, unknown>, path: JSONPath, value: unknown): v
   }
   if (!isPlainObject(root[k])) root[k] = {};
   setIn(root[k] as Record<string, unknown>, rest, value);
+}
+
+/**
+ * The journal's view of a state of the file: every login as opencode reads it, by fingerprints.
+ * A file opencode reads no login from (not JSON, not an object, one entry of a wrong type) is
+ * 'unparsable': from the user's side every login is gone, and opencode's next write keeps one.
+ */
+export function journalContent(raw: string): StoreContent {
+  if (raw.trim() === '') return { state: 'parsed', grants: [], accountGrants: [] };
+  const parsed = parseAuthFile(raw, AUTH_FILE_LABEL);
+  if (!parsed.ok) return { state: 'unparsable', why: parsed.finding.title.replace(`${AUTH_FILE_LABEL} `, '') };
+  const grants = [...parsed.parsed.entries.values()].map((e): GrantState => {
+    const g: GrantState = { key: e.key, serverName: e.name };
+    if (e.raw.tokens?.accessToken) g.accessToken = fingerprint(e.raw.tokens.accessToken);
+    if (e.raw.tokens?.refreshToken) g.refreshToken = fingerprint(e.raw.tokens.refreshToken);
+    if (e.raw.clientInfo?.clientId) g.clientId = e.raw.clientInfo.clientId;
+    return g;
+  });
+  return { state: 'parsed', grants, accountGrants: [] };
 }

@@ -2,8 +2,9 @@
 // `<data>/mcp-auth.json` (store.ts) under opencode's own lock (lock.ts), filed by server name and
 // bound to the URL they were made for (authFile.ts).
 import type { ClientDefinition } from '../types';
-import { opencodeStorageKey } from './authFile';
+import { journalContent, opencodeStorageKey } from './authFile';
 import { scanOpencode } from './config';
+import { opencodeAuthFile } from './paths';
 import { opencodeStore } from './store';
 
 export const opencode: ClientDefinition = {
@@ -36,4 +37,5 @@ export const opencode: ClientDefinition = {
   // PKCE and refresh code) with its own OAuthClientProvider (McpOAuthProvider): a config clientId,
   // else the stored DCR client unless its secret expired, else a new registration.
   compatibility: 'sdk',
+  journal: { content: journalContent, files: (e) => [opencodeAuthFile(e)] },
 };
