@@ -65,8 +65,6 @@ export interface ClientDefinition {
   credentialStore?(e: Environment, options: StoreFactoryOptions): CredentialStore;
   /** For a client without `credentialStore`: where its tokens are, and why we leave them alone. */
   tokensNotRead?: string;
-  /** The key the client files a server's credentials under. */
-  storageKey(server: Pick<McpServer, 'name' | 'transport' | 'url' | 'headers'>): string | undefined;
   /** The user's own login / logout command in the client, when it has one for this entry. */
   handOff(server: Pick<McpServer, 'name' | 'scope' | 'profile'>, verb: 'login' | 'logout'): ClientCommand | undefined;
   version?: VersionRule;

@@ -162,11 +162,10 @@ describe('VS Code', () => {
     assert.deepEqual((await vscode.scanConfigs(sandboxWin)).servers.map((s) => s.name), ['w']);
   });
 
-  it('is a client without a credential store: tokensNotRead, no key, the in-editor command as a constant', () => {
+  it('is a client without a credential store: tokensNotRead, the in-editor command as a constant', () => {
     assert.equal(vscode.credentialStore, undefined);
     assert.match(vscode.tokensNotRead ?? '', /secret storage/);
     assert.match(vscode.tokensNotRead ?? '', /does not read/);
-    assert.equal(vscode.storageKey({ name: 'a', transport: 'http', url: 'https://a.example', headers: {} }), undefined);
     assert.equal(vscode.handOff({ name: 'a', scope: 'user' }, 'login'), undefined);
     assert.equal(VSCODE_REMOVE_DYNAMIC_AUTH_COMMAND, 'workbench.action.removeDynamicAuthenticationProviders');
     assert.equal(vscode.compatibility, 'vscode');

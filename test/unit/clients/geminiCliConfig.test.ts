@@ -265,8 +265,6 @@ describe('Gemini CLI config', () => {
     assert.equal(geminiCli.version?.parse('0.61.0'), '0.61.0');
     assert.equal(geminiCli.version?.parse('0.62.0-preview.1\n'), '0.62.0-preview.1');
     assert.equal(geminiCli.version?.parse('gemini is not installed'), undefined);
-    assert.equal(geminiCli.storageKey({ name: 'lab', transport: 'http', url: 'http://x/mcp', headers: {} }), 'lab');
-    assert.equal(geminiCli.storageKey({ name: 'lab', transport: 'stdio', headers: {} }), undefined);
     assert.deepEqual(geminiCli.handOff({ name: 'lab', scope: 'user' }, 'login'), { command: 'gemini', args: ['-i', '/mcp auth lab'] });
     assert.equal(geminiCli.handOff({ name: 'lab', scope: 'user' }, 'logout'), undefined);
     assert.ok(geminiCli.process?.scripts?.[0]?.test('/usr/lib/node_modules/@google/gemini-cli/bundle/gemini.js'));

@@ -6,7 +6,6 @@ import { scanClaudeCode } from '../../config/claudeCode';
 import { scanExtraConfigs } from '../../config/extraConfigs';
 import { claudeCodeStore } from '../../credentials/claudeCodeStore';
 import { mergeScans } from '../../model';
-import { claudeCodeStorageKey } from '../../config/claudeCodeStorageKey';
 import type { ClientDefinition } from '../types';
 
 export const claudeCode: ClientDefinition = {
@@ -19,8 +18,7 @@ export const claudeCode: ClientDefinition = {
     return mergeScans([scan, await scanExtraConfigs(e, new Set(scan.files))]);
   },
   credentialStore: (e, o) => claudeCodeStore(e, { backups: o.backups, ...(o.security ? { security: o.security } : {}) }),
-  // The server's own type and headers go into the key (config/claudeCodeStorageKey.ts says why).
-  storageKey: (s) => (s.url && s.transport !== 'stdio' ? claudeCodeStorageKey(s.name, { type: s.transport, url: s.url, headers: s.headers }) : undefined),
+  // Storage key: set by the reader, `<name>|<sha256-16>` over the server's own type, url and headers (config/claudeCodeStorageKey.ts says why).
   // `claude mcp login` reads only Claude Code's own config files, not a --mcp-config file
   // (2.1.197: `claude mcp list --mcp-config f` is "unknown option").
   handOff: (s, verb) => (s.scope === 'dynamic' ? undefined : { command: 'claude', args: ['mcp', verb, s.name] }),

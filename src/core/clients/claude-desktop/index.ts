@@ -55,7 +55,6 @@ export const claudeDesktop: ClientDefinition = {
   scanConfigs: scanClaudeDesktop,
   tokensNotRead:
     'Claude Desktop logs in to remote servers as Connectors and keeps those logins with your Claude account and in its own app storage, which MCP Auth Doctor does not read; its config file lists only local servers, which need no OAuth. To log in again, disconnect and reconnect the Connector in Claude Desktop (Settings → Connectors).',
-  storageKey: () => undefined,
   handOff: () => undefined,
   compatibility: 'sdk',
 };

@@ -5,7 +5,6 @@
 import { scanCodex } from '../../config/codex';
 import { codexCredentialSettings, CodexCredentialSettingsSchema } from '../../credentials/codexSettings';
 import { codexStore } from '../../credentials/codexStore';
-import { storageKey } from '../../storageKey';
 import type { ClientDefinition } from '../types';
 
 export const codex: ClientDefinition = {
@@ -26,8 +25,7 @@ export const codex: ClientDefinition = {
       ...(o.codexKeychainReader ? { keychainReader: o.codexKeychainReader } : {}),
     });
   },
-  // Codex always hashes type "http" and empty headers (codex-rs/rmcp-client/src/oauth.rs compute_store_key).
-  storageKey: (s) => (s.url && s.transport !== 'stdio' ? storageKey(s.name, 'http', s.url, {}) : undefined),
+  // Storage key: set by the reader (config/codex.ts); Codex always hashes type "http" and empty headers (codex-rs/rmcp-client/src/oauth.rs compute_store_key).
   // A profile's entry needs `--profile` (`codex --profile work mcp list`, checked with 0.169).
   handOff: (s, verb) => ({ command: 'codex', args: [...(s.profile ? ['--profile', s.profile] : []), 'mcp', verb, s.name] }),
   version: {

@@ -50,7 +50,6 @@ export const cursor: ClientDefinition = {
   tokensNotRead:
     "Cursor keeps MCP OAuth tokens in its own app storage (the editor's secret storage), which MCP Auth Doctor does not read. To log in again, use the server's entry in Cursor Settings → Tools & MCP (log out, then connect).",
   // Cursor files tokens in its own storage under ids of its own; no key we compute names them.
-  storageKey: () => undefined,
   // Cursor has no shell command that logs an MCP server in or out (its `cursor-agent mcp login`
   // belongs to the separate Cursor CLI, whose store is not the editor's; not verified here).
   handOff: () => undefined,

@@ -1,6 +1,5 @@
 // Gemini CLI (npm @google/gemini-cli, verified at 0.61.0): settings files (config.ts), MCP
 // logins in ~/.gemini/mcp-oauth-tokens.json (store.ts), tokens filed by server name.
-import type { McpServer } from '../../model';
 import type { ClientDefinition } from '../types';
 import { scanGeminiCli } from './config';
 import { geminiCliStore } from './store';
@@ -12,7 +11,6 @@ export const geminiCli: ClientDefinition = {
   credentialStore: (e, o) => geminiCliStore(e, { backups: o.backups }),
   // MCPOAuthTokenStorage keys every login by the server's name alone (chunk-JDPZ4CE3.js:368166):
   // a changed URL or header keeps the old login, and two projects' servers of one name share one.
-  storageKey: (s: Pick<McpServer, 'name' | 'transport' | 'url'>) => (s.transport !== 'stdio' && s.url ? s.name : undefined),
   // 0.61.0 has no `gemini mcp login`/`logout` (its `mcp` commands are add, remove, list, enable,
   // disable: gemini-3HFX2LNT.js:5714). Login is the TUI's `/mcp auth <name>` (chunk-HPLZM7PQ.js:83063),
   // which `gemini -i "/mcp auth <name>"` runs at start (checked with 0.61.0 in a pseudo-terminal:

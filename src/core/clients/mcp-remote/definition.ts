@@ -10,7 +10,6 @@
 // column of the probe's verdicts.
 import type { ClientDefinition } from '../types';
 import { MCP_REMOTE_CLIENT, scanMcpRemote } from './config';
-import { serverUrlHash } from './hash';
 import { mcpRemoteStore } from './store';
 
 export const mcpRemote: ClientDefinition = {
@@ -18,10 +17,8 @@ export const mcpRemote: ClientDefinition = {
   label: 'mcp-remote',
   scanConfigs: scanMcpRemote,
   credentialStore: (e, o) => mcpRemoteStore(e, { backups: o.backups }),
-  // From url and headers alone: right for entries without --resource, --authorize-param,
-  // --client-metadata-url, --token-endpoint or --header-file. The config reader sets the full key
-  // (and the folder prefix for a 0.1.x pin) on each server; prefer server.storageKey.
-  storageKey: (s) => (s.url && s.transport !== 'stdio' ? serverUrlHash({ serverUrl: s.url, headers: s.headers }) : undefined),
+  // Storage key: set by the config reader (config.ts), the md5 hash mcp-remote files the server under: its URL,
+  // headers, --resource, authorize params, metadata URL and token endpoint (and the folder prefix of a 0.1.x pin).
   handOff: () => undefined,
   process: {
     executables: ['mcp-remote', 'mcp-remote.cmd'],

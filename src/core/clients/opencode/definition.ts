@@ -2,7 +2,7 @@
 // `<data>/mcp-auth.json` (store.ts) under opencode's own lock (lock.ts), filed by server name and
 // bound to the URL they were made for (authFile.ts).
 import type { ClientDefinition } from '../types';
-import { journalContent, opencodeStorageKey } from './authFile';
+import { journalContent } from './authFile';
 import { scanOpencode } from './config';
 import { opencodeAuthFile } from './paths';
 import { opencodeStore } from './store';
@@ -12,8 +12,8 @@ export const opencode: ClientDefinition = {
   label: 'opencode',
   scanConfigs: scanOpencode,
   credentialStore: (e, o) => opencodeStore(e, { backups: o.backups }),
-  // `getForUrl(name, url)`: the entry of that name, only while its serverUrl is the config's url.
-  storageKey: (s) => (s.transport !== 'stdio' && s.url ? opencodeStorageKey(s.name, s.url) : undefined),
+  // Storage key: set by the reader, `<name>|<url>` (authFile.ts opencodeStorageKey), as `getForUrl(name, url)`
+  // finds the entry of that name only while its serverUrl is the config's url.
   // `opencode mcp auth <name>` (browser login, callback on 127.0.0.1:19876) and
   // `opencode mcp logout <name>` (removes the name's entry): both in 1.18.33's `opencode mcp --help`;
   // a project's server is found only when run in that project.

@@ -29,7 +29,6 @@ export const vscode: ClientDefinition = {
     "VS Code keeps MCP OAuth tokens in its own secret storage (the OS keychain, through the editor), which MCP Auth Doctor does not read. To log in again, run \"Authentication: Remove Dynamic Authentication Providers\" in VS Code (or sign out of the server's account in the Accounts menu) and restart the server.",
   // VS Code files tokens by its authentication provider (the authorization server), not by a key
   // derived from the entry; no key we compute would name anything we can read.
-  storageKey: () => undefined,
   handOff: () => undefined,
   compatibility: 'vscode',
 };

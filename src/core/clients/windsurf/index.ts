@@ -45,7 +45,6 @@ export const windsurf: ClientDefinition = {
   scanConfigs: scanWindsurf,
   tokensNotRead:
     "Windsurf keeps MCP OAuth tokens in its own app storage (the editor's secret storage), which MCP Auth Doctor does not read. To log in again, use the server in Windsurf's MCP settings (Windsurf Settings → Cascade → MCP Servers).",
-  storageKey: () => undefined,
   // No documented shell or in-editor command logs a Windsurf MCP server out.
   handOff: () => undefined,
   compatibility: 'sdk',
