@@ -2,7 +2,9 @@
 // logins in ~/.gemini/mcp-oauth-tokens.json (store.ts), tokens filed by server name.
 import type { ClientDefinition } from '../types';
 import { scanGeminiCli } from './config';
+import { geminiTokenFilePath } from './paths';
 import { geminiCliStore } from './store';
+import { journalContent } from './tokenFile';
 
 export const geminiCli: ClientDefinition = {
   id: 'gemini-cli',
@@ -37,4 +39,5 @@ export const geminiCli: ClientDefinition = {
   // by itself on a 401 only with `oauth.enabled: true` (else it says to run /mcp auth,
   // chunk-JDPZ4CE3.js:369991).
   compatibility: 'sdk',
+  journal: { content: journalContent, files: (e) => [geminiTokenFilePath(e)] },
 };

@@ -26,12 +26,19 @@ import * as path from 'node:path';
 import type { Environment } from '../../environment';
 import type { Finding } from '../../model';
 import { atomicWriteFile, withFileLock } from '../../credentials/atomicWrite';
-import type { SnapshotInfo, SnapshotStore, StoreShape } from '../../credentials/backups';
+import type { Snapshot, SnapshotInfo, SnapshotStore, StoreShape } from '../../credentials/backups';
+import { KeyedFileRestore, type LoadedFile } from '../../credentials/keyedFileRestore';
 import type {
   CredentialPatch,
   CredentialSecret,
   CredentialStore,
   CredentialSummary,
+  EntriesRestoreOutcome,
+  EntriesRestorePlan,
+  EntrySelection,
+  RestoreDecision,
+  RestoreOutcome,
+  RestorePlan,
   StoreDeleteResult,
   StoreListing,
   StoreWriteResult,
@@ -40,7 +47,7 @@ import { MalformedStoreError, readStoreText } from '../../credentials/storeFile'
 import { GEMINI_KEYCHAIN_SERVICE, readEncryptedLogins } from './encryptedFile';
 import { GEMINI_CLIENT } from './entries';
 import { geminiEncryptedCredentialsPath, geminiTokenFilePath } from './paths';
-import { fingerprintsOfEntry, parseTokenFile, patchedText, removedText, secretOf, summaryOf, TOKEN_FILE_LABEL, type ParsedTokens } from './tokenFile';
+import { fingerprintsOfEntry, parseTokenFile, patchedText, removedText, secretOf, summaryOf, TOKEN_FILE_LABEL, withEntries, type ParsedTokens, type TokenEntry } from './tokenFile';
 
 export { GEMINI_KEYCHAIN_SERVICE };
 
@@ -133,12 +140,60 @@ export class GeminiCliStore implements CredentialStore {
     return this.options.backups.save(this.snapshotOf(read.text, parsed.ok ? parsed.parsed : undefined, 'manual'));
   }
 
-  private async load(): Promise<{ kind: 'absent' } | { kind: 'bad'; finding: Finding } | { kind: 'ok'; parsed: ParsedTokens }> {
+  // ── restore (backups and the journal's `restore --lost`): credentials/keyedFileRestore.ts ──
+
+  private restorerCache: KeyedFileRestore<ParsedTokens, TokenEntry> | undefined;
+  private get restorer(): KeyedFileRestore<ParsedTokens, TokenEntry> {
+    return (this.restorerCache ??= new KeyedFileRestore<ParsedTokens, TokenEntry>(
+      {
+        client: this.client,
+        location: this.location,
+        label: TOKEN_FILE_LABEL,
+        backups: this.options.backups,
+        load: () => this.load(),
+        mutate: (reason, plan) => this.mutate(reason, plan),
+        locked: async (fn) => {
+          if (this.encryptedMode) throw new MalformedStoreError(this.notReadFinding());
+          await fs.mkdir(path.dirname(this.location), { recursive: true, mode: 0o700 });
+          return withFileLock(this.location, async () => fn(await this.load()), { timeoutMs: this.options.lockTimeoutMs ?? 10_000, lockfilePath: `${this.location}.lock` });
+        },
+        snapshotOf: (raw, parsed, reason) => this.snapshotOf(raw, parsed, reason),
+      },
+      {
+        parse: parseTokenFile,
+        text: (p) => p.text,
+        entries: (p) => [...p.entries.values()],
+        keyOf: (x) => x.key,
+        fingerprints: (x) => fingerprintsOfEntry(x.key, x.raw),
+        withEntries,
+      },
+    ));
+  }
+
+  planRestore(snapshot: Snapshot, entryKey?: string): Promise<RestorePlan> {
+    return this.restorer.planRestore(snapshot, entryKey);
+  }
+
+  /** The whole file as the snapshot holds it, byte for byte (this also repairs one Gemini cannot read), or one entry merged in. */
+  restore(snapshot: Snapshot, entryKey?: string): Promise<RestoreOutcome> {
+    return this.restorer.restore(snapshot, entryKey);
+  }
+
+  planRestoreEntries(snapshot: Snapshot, keys: EntrySelection, decide?: RestoreDecision): Promise<EntriesRestorePlan> {
+    return this.restorer.planRestoreEntries(snapshot, keys, decide);
+  }
+
+  /** Puts logins of `snapshot` back in one write under our lock after a snapshot; every other entry and byte stays. */
+  restoreEntries(snapshot: Snapshot, keys: EntrySelection, decide?: RestoreDecision): Promise<EntriesRestoreOutcome> {
+    return this.restorer.restoreEntries(snapshot, keys, decide);
+  }
+
+  private async load(): Promise<LoadedFile<ParsedTokens>> {
     const read = await readStoreText(this.location, TOKEN_FILE_LABEL);
     if (read.state === 'absent') return { kind: 'absent' };
     if (read.state === 'unreadable') return { kind: 'bad', finding: read.finding };
     const parsed = parseTokenFile(read.text, this.location);
-    return parsed.ok ? { kind: 'ok', parsed: parsed.parsed } : { kind: 'bad', finding: parsed.finding };
+    return parsed.ok ? { kind: 'ok', parsed: parsed.parsed } : { kind: 'bad', finding: parsed.finding, text: read.text };
   }
 
   /**

@@ -12,6 +12,7 @@
 import { applyEdits, modify, type JSONPath } from 'jsonc-parser';
 import { isDeepStrictEqual } from 'node:util';
 import type { Finding } from '../../model';
+import type { GrantState, StoreContent } from '../../journal/losses';
 import type { EntryFingerprints } from '../../credentials/backups';
 import type { CredentialPatch, CredentialSecret, CredentialSummary } from '../../credentials/store';
 import { STORE_FINDING, describeJson, isPlainObject, locationIn, offsetOfPath } from '../../credentials/storeFile';
@@ -203,6 +204,43 @@ export function patchedText(current: ParsedTokens | undefined, key: string, patc
   if (!edits.length) return current.text;
   edits.push({ path: [at, 'updatedAt'], value: now });
   return edited(current, edits, false);
+}
+
+/**
+ * The text with `entries` (whole entries of another state of the file) put back: each replaces
+ * the entry Gemini uses for its name, or is appended; every other byte stays.
+ */
+export function withEntries(current: ParsedTokens | undefined, entries: TokenEntry[]): string {
+  if (!current) return JSON.stringify(entries.map((x) => x.raw), null, 2);
+  const replacing = entries.filter((x) => current.entries.has(x.key));
+  let text = replacing.length ? edited(current, replacing.map((x) => ({ path: [current.entries.get(x.key)!.index], value: x.raw })), false) : current.text;
+  const appending = entries.filter((x) => !current.entries.has(x.key));
+  if (!appending.length) return text;
+  const now = parseTokenFile(text, 'the edited file');
+  if (!now.ok) throw new Error('Internal error: the edited Gemini CLI token file does not parse; nothing was written.');
+  text = edited(now.parsed, appending.map((x, i) => ({ path: [now.parsed.data.length + i], value: x.raw })), true);
+  return text;
+}
+
+/**
+ * The journal's view of a state of the file, as Gemini reads it: a file it reads no login from
+ * (not JSON, not an array, a null entry) is 'unparsable', since its next login then writes a file
+ * holding that one server.
+ */
+export function journalContent(raw: string): StoreContent {
+  if (raw.trim() === '') return { state: 'parsed', grants: [], accountGrants: [] };
+  const parsed = parseTokenFile(raw, TOKEN_FILE_LABEL);
+  if (!parsed.ok) return { state: 'unparsable', why: parsed.finding.title.replace(`${TOKEN_FILE_LABEL} `, '') };
+  const grants = [...parsed.parsed.entries.values()].map((e): GrantState => {
+    const f = fingerprintsOfEntry(e.key, e.raw);
+    const g: GrantState = { key: e.key, serverName: e.key };
+    if (f.accessToken) g.accessToken = f.accessToken;
+    if (f.refreshToken) g.refreshToken = f.refreshToken;
+    const clientId = str(e.raw.clientId);
+    if (clientId) g.clientId = clientId;
+    return g;
+  });
+  return { state: 'parsed', grants, accountGrants: [] };
 }
 
 /** The text without any entry of `key` (Gemini's deleteCredentials drops every one of that name). */

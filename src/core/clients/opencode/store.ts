@@ -10,7 +10,8 @@ import * as path from 'node:path';
 import type { Environment } from '../../environment';
 import type { Finding } from '../../model';
 import { atomicWriteFile } from '../../credentials/atomicWrite';
-import { diffEntries, type Snapshot, type SnapshotInfo, type SnapshotStore, type StoreShape } from '../../credentials/backups';
+import type { Snapshot, SnapshotInfo, SnapshotStore, StoreShape } from '../../credentials/backups';
+import { KeyedFileRestore, type LoadedFile } from '../../credentials/keyedFileRestore';
 import type {
   CredentialPatch,
   CredentialSecret,
@@ -36,7 +37,7 @@ export interface OpencodeStoreOptions {
   lockTimeoutMs?: number;
 }
 
-type Loaded = { kind: 'absent' } | { kind: 'bad'; finding: Finding } | { kind: 'ok'; parsed: ParsedAuth };
+type Loaded = LoadedFile<ParsedAuth>;
 
 export class OpencodeStore implements CredentialStore {
   readonly client = 'opencode' as const;
@@ -105,102 +106,57 @@ export class OpencodeStore implements CredentialStore {
     return this.options.backups.save(this.snapshotOf(read.text, parsed.ok ? parsed.parsed : undefined, 'manual'));
   }
 
-  // ── restore (backups and the journal's `restore --lost`) ──────────────────────────────────
+  // ── restore (backups and the journal's `restore --lost`): credentials/keyedFileRestore.ts ──
 
-  async planRestore(snapshot: Snapshot, entryKey?: string): Promise<RestorePlan> {
-    const target = this.restoreTarget(snapshot, entryKey);
-    const r = await this.load();
-    if (r.kind === 'bad' && entryKey) throw new MalformedStoreError(r.finding);
-    return this.planOf(snapshot, r, entryKey ? [entryFor(target, entryKey)!] : [...target.entries.values()], { entryKey });
+  private restorerCache: KeyedFileRestore<ParsedAuth, AuthEntry> | undefined;
+  private get restorer(): KeyedFileRestore<ParsedAuth, AuthEntry> {
+    return (this.restorerCache ??= new KeyedFileRestore<ParsedAuth, AuthEntry>(
+    {
+      client: this.client,
+      location: this.location,
+      label: "opencode's login file",
+      backups: this.options.backups,
+      load: () => this.load(),
+      mutate: (reason, plan) => this.mutate(reason, plan),
+      locked: async (fn) => {
+        await fs.mkdir(path.dirname(this.location), { recursive: true, mode: 0o700 });
+        return withOpencodeLock(opencodeStateDir(this.e), this.location, async () => fn(await this.load()), { timeoutMs: this.options.lockTimeoutMs ?? 10_000 });
+      },
+      snapshotOf: (raw, parsed, reason) => this.snapshotOf(raw, parsed, reason),
+    },
+    {
+      parse: parseAuthFile,
+      text: (p) => p.text,
+      entries: (p) => [...p.entries.values()],
+      keyOf: (x) => x.key,
+      fingerprints: fingerprintsOfEntry,
+      withEntries,
+      // A name that holds a login for another URL now keeps it: opencode binds a login to its URL,
+      // and a re-login there replaced the old one.
+      keepsNow: (current, key) => {
+        const now = current?.entries.get(key.slice(0, key.indexOf('|')));
+        return !!(now && now.key !== key && now.raw.tokens);
+      },
+    },
+    ));
+  }
+
+  planRestore(snapshot: Snapshot, entryKey?: string): Promise<RestorePlan> {
+    return this.restorer.planRestore(snapshot, entryKey);
   }
 
   /** The whole file as the snapshot holds it, byte for byte (this also repairs one opencode cannot read), or one entry merged in. */
-  async restore(snapshot: Snapshot, entryKey?: string): Promise<RestoreOutcome> {
-    const target = this.restoreTarget(snapshot, entryKey);
-    let plan: RestorePlan | undefined;
-    if (entryKey) {
-      const entry = entryFor(target, entryKey)!;
-      const previous = await this.mutate('before-restore', (current) => {
-        plan = this.planOf(snapshot, current ? { kind: 'ok', parsed: current } : { kind: 'absent' }, [entry], { entryKey });
-        const text = withEntries(current, [entry]);
-        return text === current?.text ? undefined : text;
-      });
-      return { plan: plan!, previous };
-    }
-    const previous = await this.lockedRead(async (r) => {
-      plan = this.planOf(snapshot, r, [...target.entries.values()]);
-      const raw = r.kind === 'absent' ? undefined : r.kind === 'ok' ? r.parsed.text : await fs.readFile(this.location, 'utf8').catch(() => undefined);
-      if (raw === snapshot.raw) return undefined;
-      const before = raw !== undefined ? await this.options.backups.save(this.snapshotOf(raw, r.kind === 'ok' ? r.parsed : undefined, 'before-restore')) : undefined;
-      await atomicWriteFile(this.location, snapshot.raw!, { mode: 0o600 });
-      return before;
-    });
-    return { plan: plan!, previous };
+  restore(snapshot: Snapshot, entryKey?: string): Promise<RestoreOutcome> {
+    return this.restorer.restore(snapshot, entryKey);
   }
 
-  async planRestoreEntries(snapshot: Snapshot, keys: EntrySelection, decide?: RestoreDecision): Promise<EntriesRestorePlan> {
-    const target = this.restoreTarget(snapshot);
-    const asked = askedEntries(snapshot, target, keys);
-    const r = await this.load();
-    if (r.kind === 'bad') throw new MalformedStoreError(r.finding);
-    const written = this.decided(asked, r.kind === 'ok' ? r.parsed : undefined, decide);
-    return { plan: this.planOf(snapshot, r, written.map((k) => entryFor(target, k)!), { merge: true }), written: { entryKeys: written } };
+  planRestoreEntries(snapshot: Snapshot, keys: EntrySelection, decide?: RestoreDecision): Promise<EntriesRestorePlan> {
+    return this.restorer.planRestoreEntries(snapshot, keys, decide);
   }
 
-  /**
-   * Puts logins of `snapshot` back, in one write under opencode's lock after a snapshot; every
-   * other entry and byte stays. A name that holds a login for another URL now is left alone
-   * (that login is newer: opencode binds a login to its URL, and a re-login there replaced it).
-   */
-  async restoreEntries(snapshot: Snapshot, keys: EntrySelection, decide?: RestoreDecision): Promise<EntriesRestoreOutcome> {
-    const target = this.restoreTarget(snapshot);
-    const asked = askedEntries(snapshot, target, keys);
-    let result: EntriesRestorePlan | undefined;
-    const previous = await this.mutate('before-restore', (current) => {
-      const written = this.decided(asked, current, decide);
-      const entries = written.map((k) => entryFor(target, k)!);
-      result = { plan: this.planOf(snapshot, current ? { kind: 'ok', parsed: current } : { kind: 'absent' }, entries, { merge: true }), written: { entryKeys: written } };
-      if (!entries.length) return undefined;
-      const text = withEntries(current, entries);
-      return text === current?.text ? undefined : text;
-    });
-    return { ...result!, previous };
-  }
-
-  private decided(asked: string[], current: ParsedAuth | undefined, decide?: RestoreDecision): string[] {
-    const chosen = decide ? new Set(decide(current?.text ?? null).entryKeys) : undefined;
-    return asked.filter((k) => {
-      if (chosen && !chosen.has(k)) return false;
-      const name = k.slice(0, k.indexOf('|'));
-      const now = current?.entries.get(name);
-      return !(now && now.key !== k && now.raw.tokens);
-    });
-  }
-
-  /** What writing `entries` would change: every entry of the file for a whole restore, else only theirs. */
-  private planOf(snapshot: Snapshot, r: Loaded, entries: AuthEntry[], scope: { entryKey?: string; merge?: boolean } = {}): RestorePlan {
-    const current = r.kind === 'ok' ? [...r.parsed.entries.values()].map(fingerprintsOfEntry) : [];
-    const keys = new Set(entries.map((x) => x.key));
-    let changes = diffEntries(current, entries.map(fingerprintsOfEntry));
-    if (scope.entryKey !== undefined || scope.merge) changes = changes.filter((c) => keys.has(c.key));
-    const otherChanges = r.kind === 'bad' && !scope.entryKey && !scope.merge ? [`the current file is replaced (${r.finding.title})`] : [];
-    return { snapshotId: snapshot.id, location: this.location, ...(scope.entryKey !== undefined ? { entryKey: scope.entryKey } : {}), entries: changes, otherChanges };
-  }
-
-  private restoreTarget(snapshot: Snapshot, entryKey?: string): ParsedAuth {
-    if (snapshot.client !== this.client) throw new Error(`Snapshot ${snapshot.id} is of ${snapshot.client}'s store, not opencode's.`);
-    if (snapshot.location !== this.location) throw new Error(`Snapshot ${snapshot.id} was taken of ${snapshot.location}, but opencode's login file is now ${this.location}; nothing was written.`);
-    if (snapshot.raw === null) throw new Error(`Snapshot ${snapshot.id} recorded no store content; nothing to restore.`);
-    const parsed = parseAuthFile(snapshot.raw, `Snapshot ${snapshot.id}`);
-    if (!parsed.ok) throw new Error(`${parsed.finding.title} in snapshot ${snapshot.id}: it cannot be restored.`);
-    if (entryKey !== undefined && !entryFor(parsed.parsed, entryKey)) throw new Error(`Snapshot ${snapshot.id} has no entry "${entryKey}".`);
-    return parsed.parsed;
-  }
-
-  /** `fn` under opencode's lock with the file as read there (any state, broken included). */
-  private async lockedRead<T>(fn: (r: Loaded) => Promise<T>): Promise<T> {
-    await fs.mkdir(path.dirname(this.location), { recursive: true, mode: 0o700 });
-    return withOpencodeLock(opencodeStateDir(this.e), this.location, async () => fn(await this.load()), { timeoutMs: this.options.lockTimeoutMs ?? 10_000 });
+  /** Puts logins of `snapshot` back in one write under opencode's lock after a snapshot; every other entry and byte stays. */
+  restoreEntries(snapshot: Snapshot, keys: EntrySelection, decide?: RestoreDecision): Promise<EntriesRestoreOutcome> {
+    return this.restorer.restoreEntries(snapshot, keys, decide);
   }
 
   private async load(): Promise<Loaded> {
@@ -208,7 +164,7 @@ export class OpencodeStore implements CredentialStore {
     if (read.state === 'absent') return { kind: 'absent' };
     if (read.state === 'unreadable') return { kind: 'bad', finding: read.finding };
     const parsed = parseAuthFile(read.text, this.location);
-    return parsed.ok ? { kind: 'ok', parsed: parsed.parsed } : { kind: 'bad', finding: parsed.finding };
+    return parsed.ok ? { kind: 'ok', parsed: parsed.parsed } : { kind: 'bad', finding: parsed.finding, text: read.text };
   }
 
   private async mutate(reason: string, plan: (current: ParsedAuth | undefined) => string | undefined): Promise<SnapshotInfo | undefined> {
@@ -263,12 +219,6 @@ export class OpencodeStore implements CredentialStore {
       return [];
     }
   }
-}
-
-function askedEntries(snapshot: Snapshot, target: ParsedAuth, keys: EntrySelection): string[] {
-  if (keys.topLevelKeys?.length) throw new Error(`opencode's store has no account grants (${keys.topLevelKeys.join(', ')}).`);
-  for (const k of keys.entryKeys) if (!entryFor(target, k)) throw new Error(`Snapshot ${snapshot.id} has no entry "${k}".`);
-  return [...keys.entryKeys];
 }
 
 export function opencodeStore(e: Environment, options: OpencodeStoreOptions): OpencodeStore {
