@@ -25,6 +25,28 @@ export const STORE_FINDING = {
   staleNeedsAuth: 'credentials.stale-needs-auth-cache',
 } as const;
 
+/**
+ * A token file others may read (`credentials.file-permissions`), or none; `what` names it for
+ * people ("opencode's MCP login file") and `creator` is the client that creates it 0600.
+ */
+export async function filePermissionFindings(file: string, platform: NodeJS.Platform, what: string, creator: string): Promise<Finding[]> {
+  if (platform === 'win32') return [];
+  const mode = await fs.stat(file).then(
+    (st) => st.mode & 0o777,
+    () => undefined,
+  );
+  if (mode === undefined || (mode & 0o077) === 0) return [];
+  return [
+    {
+      code: 'credentials.file-permissions',
+      severity: 'warning',
+      title: `${what} is readable by other users`,
+      detail: `${file} has mode ${mode.toString(8).padStart(4, '0')}; it holds live tokens, and ${creator} creates it 0600. Run: chmod 600 '${file}'`,
+      location: { file, line: 1, column: 1 },
+    },
+  ];
+}
+
 /** Thrown by writes to a store we could not parse: replacing it would lose what it holds. */
 export class MalformedStoreError extends Error {
   constructor(readonly finding: Finding) {

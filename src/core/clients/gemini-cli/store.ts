@@ -43,7 +43,7 @@ import type {
   StoreListing,
   StoreWriteResult,
 } from '../../credentials/store';
-import { MalformedStoreError, readStoreText } from '../../credentials/storeFile';
+import { filePermissionFindings, MalformedStoreError, readStoreText } from '../../credentials/storeFile';
 import { GEMINI_KEYCHAIN_SERVICE, readEncryptedLogins } from './encryptedFile';
 import { GEMINI_CLIENT } from './entries';
 import { geminiEncryptedCredentialsPath, geminiTokenFilePath } from './paths';
@@ -234,23 +234,8 @@ export class GeminiCliStore implements CredentialStore {
     };
   }
 
-  private async modeFindings(): Promise<Finding[]> {
-    if (this.e.platform === 'win32') return [];
-    try {
-      const mode = (await fs.stat(this.location)).mode & 0o777;
-      if ((mode & 0o077) === 0) return [];
-      return [
-        {
-          code: 'credentials.file-permissions',
-          severity: 'warning',
-          title: "Gemini CLI's MCP token file is readable by other users",
-          detail: `${this.location} has mode ${mode.toString(8).padStart(4, '0')}; it holds live tokens, and Gemini CLI creates it 0600. Run: chmod 600 '${this.location}'`,
-          location: { file: this.location, line: 1, column: 1 },
-        },
-      ];
-    } catch {
-      return [];
-    }
+  private modeFindings(): Promise<Finding[]> {
+    return filePermissionFindings(this.location, this.e.platform, "Gemini CLI's MCP token file", 'Gemini CLI');
   }
 
   /** The keychain-mode finding; `seen` is how many logins the encrypted file lists, or why it could not be read. */

@@ -27,7 +27,7 @@ import type {
   StoreListing,
   StoreWriteResult,
 } from '../../credentials/store';
-import { MalformedStoreError, readStoreText } from '../../credentials/storeFile';
+import { filePermissionFindings, MalformedStoreError, readStoreText } from '../../credentials/storeFile';
 import { AUTH_FILE_LABEL, entryFor, fingerprintsOfEntry, parseAuthFile, patchedText, removedText, secretOf, summaryOf, withEntries, type AuthEntry, type ParsedAuth } from './authFile';
 import { withOpencodeLock } from './lock';
 import { opencodeAuthFile, opencodeStateDir } from './paths';
@@ -201,23 +201,8 @@ export class OpencodeStore implements CredentialStore {
     };
   }
 
-  private async modeFindings(): Promise<Finding[]> {
-    if (this.e.platform === 'win32') return [];
-    try {
-      const mode = (await fs.stat(this.location)).mode & 0o777;
-      if ((mode & 0o077) === 0) return [];
-      return [
-        {
-          code: 'credentials.file-permissions',
-          severity: 'warning',
-          title: "opencode's MCP login file is readable by other users",
-          detail: `${this.location} has mode ${mode.toString(8).padStart(4, '0')}; it holds live tokens, and opencode creates it 0600. Run: chmod 600 '${this.location}'`,
-          location: { file: this.location, line: 1, column: 1 },
-        },
-      ];
-    } catch {
-      return [];
-    }
+  private modeFindings(): Promise<Finding[]> {
+    return filePermissionFindings(this.location, this.e.platform, "opencode's MCP login file", 'opencode');
   }
 }
 
