@@ -228,7 +228,9 @@ describe('guard beside a writer that clobbers the stores', function () {
     };
     const start = await waitEvent(0, (e) => e.event === 'start', 'its start line');
     assert.deepEqual((start.event.journal as { maxStates: number }).maxStates, MAX_STATES);
-    assert.deepEqual((start.event.stores as { file: string }[]).map((s) => s.file).sort(), [claudeFile, codexFile].sort());
+    // Every journaled client's store is watched; this test clobbers Claude Code's and Codex's.
+    const others = [path.join(box.home, '.gemini', 'mcp-oauth-tokens.json'), path.join(box.home, '.local', 'share', 'opencode', 'mcp-auth.json')];
+    assert.deepEqual((start.event.stores as { file: string }[]).map((s) => s.file).sort(), [claudeFile, codexFile, ...others].sort());
     await waitEvent(0, (e) => e.event === 'state' && e.client === 'claude-code', "Claude Code's first state");
     let cursor = (await waitEvent(0, (e) => e.event === 'state' && e.client === 'codex', "Codex's first state")).index + 1;
 

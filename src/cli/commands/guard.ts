@@ -1,4 +1,4 @@
-// `mcp-auth-doctor guard [--client claude-code|codex] [--interval MS] [--json]`: journals the
+// `mcp-auth-doctor guard [--client <id>] [--interval MS] [--json]`: journals the
 // credential stores in the foreground for as long as it runs (core/journal/guard.ts) and prints
 // each loss with the commands that put it back. Fingerprints only. SIGINT/SIGTERM stop it after
 // the observation in progress (exit 0), so a journal file is never left half written.
@@ -8,6 +8,7 @@ import type { Environment } from '../../core/environment';
 import { DEFAULT_GUARD_POLL_MS, DEFAULT_GUARD_SECURE_MS, guardedFiles, runGuard, type GuardState } from '../../core/journal/guard';
 import { journalEnabled, journalFromEnvironment, type Journal } from '../../core/journal/journal';
 import { CLAUDE_ACCOUNT_GRANTS, type GrantState } from '../../core/journal/losses';
+import { journaledClients } from '../../core/journal/sources';
 import { CLIENT_LABELS, type ClientId } from '../../core/model';
 import { cliEnvironment } from '../environment';
 import { EXIT_OK, EXIT_USAGE, UsageError, type CliIo } from '../io';
@@ -48,7 +49,7 @@ export async function guardUntil(args: string[], io: CliIo, signal: AbortSignal)
     io.stderr('mcp-auth-doctor guard: the credential journal is turned off (MCP_AUTH_DOCTOR_JOURNAL); nothing to guard.\n');
     return EXIT_USAGE;
   }
-  const clients: ClientId[] = client ? [client] : ['claude-code', 'codex'];
+  const clients: ClientId[] = client ? [client] : journaledClients();
   const journal = journalFromEnvironment(e);
   const print = (line: string) => io.stdout(line + '\n');
   const json = values.json;
@@ -99,7 +100,9 @@ function startInfo(e: Environment, clients: ClientId[], journal: Journal, interv
           ? e.platform === 'darwin'
             ? 'the Keychain item, only while Claude Code runs'
             : 'none (the file is the store)'
-          : 'the OS keyring and secrets file, only while Codex runs',
+          : f.client === 'codex'
+            ? 'the OS keyring and secrets file, only while Codex runs'
+            : 'none (the file is the store)',
     })),
     journal: { dir: journal.dir, maxStates: journal.maxStates, maxAgeDays: Math.round((journal.maxAgeMs / DAY_MS) * 100) / 100 },
     pollIntervalMs: interval,

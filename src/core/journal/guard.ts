@@ -18,7 +18,8 @@ import { codexCredentialsFile } from '../credentials/codexStore';
 import { runningClients } from '../repair/processes';
 import type { Journal, ObservedState } from './journal';
 import { parseStoreContent } from './losses';
-import { journalSources, type CapturedState, type StateSource } from './sources';
+import { journaledClients, journalSources, type CapturedState, type StateSource } from './sources';
+import { clientDefinition } from '../clients/registry';
 
 export const DEFAULT_GUARD_POLL_MS = 2_000;
 export const DEFAULT_GUARD_SECURE_MS = 60_000;
@@ -31,11 +32,18 @@ export interface GuardedFile {
   file: string;
 }
 
-/** Claude Code's `.credentials.json` (Linux/Windows; on macOS a fallback) and Codex's `$CODEX_HOME/.credentials.json`. */
+/**
+ * Claude Code's `.credentials.json` (Linux/Windows; on macOS a fallback), Codex's
+ * `$CODEX_HOME/.credentials.json`, and the files of the clients journaled by their definition.
+ */
 export function guardedFiles(e: Environment, clients: readonly ClientId[]): GuardedFile[] {
   const files: GuardedFile[] = [];
   if (clients.includes('claude-code')) files.push({ client: 'claude-code', file: claudeCredentialsFile(e) });
   if (clients.includes('codex')) files.push({ client: 'codex', file: codexCredentialsFile(e) });
+  for (const c of clients) {
+    if (c === 'claude-code' || c === 'codex') continue;
+    for (const file of clientDefinition(c).journal?.files(e) ?? []) files.push({ client: c, file });
+  }
   return files;
 }
 
@@ -129,7 +137,7 @@ export function settledSource(source: StateSource, settleMs: number, sleep: (ms:
  * cut short) and resolves with what it did.
  */
 export async function runGuard(e: Environment, o: GuardOptions): Promise<GuardSummary> {
-  const clients = o.clients ?? (['claude-code', 'codex'] as ClientId[]);
+  const clients = o.clients ?? journaledClients();
   const timers = o.timers ?? realTimers;
   const pollMs = Math.max(o.pollIntervalMs ?? DEFAULT_GUARD_POLL_MS, 1);
   const secureMs = Math.max(o.secureIntervalMs ?? DEFAULT_GUARD_SECURE_MS, 1);

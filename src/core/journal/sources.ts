@@ -85,6 +85,11 @@ function stripReason(s: NewSnapshot): CapturedState {
   return out;
 }
 
+/** Every client the journal covers: Claude Code, Codex, and each client with a journal rule and a store. */
+export function journaledClients(): ClientId[] {
+  return ['claude-code', 'codex', ...CLIENTS.filter((c) => c.id !== 'claude-code' && c.id !== 'codex' && c.journal && c.credentialStore).map((c) => c.id)];
+}
+
 export function journalSources(e: Environment, options: JournalSourceOptions): StateSource[] {
   const wanted = (c: ClientId) => !options.clients || options.clients.includes(c);
   const sources: StateSource[] = [];
