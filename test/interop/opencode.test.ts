@@ -19,6 +19,8 @@ import { opencodeStateDir } from '../../src/core/clients/opencode/paths';
 import { OpencodeStore } from '../../src/core/clients/opencode/store';
 import { SnapshotStore } from '../../src/core/credentials/backups';
 import type { Environment } from '../../src/core/environment';
+import { journalFor } from '../../src/core/journal/journal';
+import { journalSources } from '../../src/core/journal/sources';
 import { refresh } from '../../src/core/repair/refresh';
 import { fingerprint } from '../../src/core/storageKey';
 import { startLab, type Lab } from '../lab';
@@ -322,6 +324,23 @@ describe('opencode 1.18.33, real, in a sandbox HOME', function () {
     const after = await opencode(['mcp', 'list']);
     assert.match(after.stdout, /lab connected/, describeRun('opencode mcp list', after));
     assert.match(after.stdout, /second connected/);
+  });
+
+  it("(h) opencode's own `mcp logout <name>` (our logout hand-off) removes that entry only, and the journal records it without an alarm", async () => {
+    const journal = journalFor(e, { writer: { listClients: async () => ({ processes: [], known: true }) } });
+    const observe = async () => (await Promise.all(journalSources(e, { readSecureStores: false, clients: ['opencode'] }).map((src) => journal.observe(src)))).flatMap((o) => o.states);
+    await observe();
+    const before = await fs.readFile(authFile(), 'utf8');
+    const second = JSON.stringify((JSON.parse(before) as Record<string, AuthEntry>).second, null, 2).replace(/\n/g, '\n  ');
+    const r = await opencode(['mcp', 'logout', 'lab']);
+    assert.equal(r.code, 0, describeRun('opencode mcp logout lab', r));
+    const after = await readAuth();
+    assert.deepEqual(Object.keys(after), ['second']);
+    assert.ok((await fs.readFile(authFile(), 'utf8')).includes(`"second": ${second}`), 'the other entry byte for byte');
+    const [state] = await observe();
+    assert.equal(state?.classification.verdict, 'deliberate-removal', JSON.stringify(state?.classification));
+    assert.deepEqual(state?.losses.filter((l) => l.alarm), []);
+    assert.equal((await authList()).get('lab'), 'not authenticated');
   });
 });
 
