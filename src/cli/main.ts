@@ -33,11 +33,11 @@ Commands:
       Snapshot the credential stores now (kept in ~/.mcp-auth-doctor/backups, 0700/0600).
   backups [--client ID]
       List snapshots: id, time, client and entries by token fingerprint.
-  history [<server>] [--client claude-code|codex] [--cwd DIR] [--json]
+  history [<server>] [--client ID] [--cwd DIR] [--json]
       The timeline of each server's stored credential across every snapshot (token
       fingerprints, expiry, client id, scope and what changed), with refresh-token rotations
       that were never persisted and client registrations piling up; exit 1 when one is found.
-  guard [--client claude-code|codex] [--interval MS] [--json]
+  guard [--client ID] [--interval MS] [--json]
       Run in the foreground: journal every change of the credential stores (watching their
       folders, polling every MS, default 2000) and print each loss with the command that puts
       it back. Stop with Ctrl-C or SIGTERM (exit 0).
@@ -45,7 +45,7 @@ Commands:
       Put a snapshot (or one entry of it) back, under the client's lock, after a snapshot of
       the current state. Without --yes it prints what would change and exits 1. Afterwards each
       restored access token is checked with its own server; exit 1 when one is dead.
-  restore --lost [--client claude-code|codex] [--yes] [--no-verify]
+  restore --lost [--client ID] [--yes] [--no-verify]
       Put back only what the journal's most recent loss took (the lost entries, and Claude
       Code's account login when it was lost) from the state just before it, merged into the
       store as it is now; an entry written since the loss stays. Without --yes it prints what
@@ -67,11 +67,11 @@ Commands:
       tokens into that client's store after a snapshot. Without --yes it prints the plan and
       exits 1; with it, it prints the URL to open (and opens a browser unless --no-browser).
 
-Client IDs: claude-code, codex, mcp-remote (logins in ~/.mcp-auth; entries in Claude Desktop,
-Cursor, Windsurf), vscode, cursor, claude-desktop, windsurf (configs only: their tokens are in
-the editor's own storage, not read). backup, refresh and reset take the clients with a store
-(claude-code, codex, mcp-remote); login takes claude-code and codex; the journal (history,
-guard, restore --lost) covers claude-code and codex.
+Client IDs: claude-code, codex, gemini-cli, opencode, mcp-remote (logins in ~/.mcp-auth; entries
+in Claude Desktop, Cursor, Windsurf), vscode, cursor, claude-desktop, windsurf (configs only: their
+tokens are in the editor's own storage, not read). backup, refresh and reset take the clients with
+a store (claude-code, codex, gemini-cli, opencode, mcp-remote); login takes claude-code and codex;
+the journal (history, guard, restore --lost) covers claude-code, codex, gemini-cli and opencode.
 
 Honours HOME, CLAUDE_CONFIG_DIR, CODEX_HOME and MCP_REMOTE_CONFIG_DIR. Exit code: 0 healthy, 1 a finding is an
 error or a server is not usable (not logged in, expired, rejected, unreachable), 2 the command

@@ -1,4 +1,4 @@
-// `mcp-auth-doctor backup [--client claude-code|codex]`: snapshot each client's credential store
+// `mcp-auth-doctor backup [--client <id>]`: snapshot each client's credential store
 // now (a private copy under ~/.mcp-auth-doctor/backups) and print the snapshot ids.
 import { parseArgs } from 'node:util';
 import { credentialStoresFor } from '../../core/credentials/index';

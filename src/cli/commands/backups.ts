@@ -1,4 +1,4 @@
-// `mcp-auth-doctor backups [--client claude-code|codex] [--json]`: the snapshots we keep of each
+// `mcp-auth-doctor backups [--client <id>] [--json]`: the snapshots we keep of each
 // client's credential store, newest first, entries shown by fingerprint only.
 import { parseArgs } from 'node:util';
 import { snapshotStoreFor, type EntryFingerprints, type SnapshotInfo } from '../../core/credentials/backups';

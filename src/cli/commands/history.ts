@@ -1,4 +1,4 @@
-// `mcp-auth-doctor history [<server>] [--client claude-code|codex] [--cwd DIR] [--json]`: the
+// `mcp-auth-doctor history [<server>] [--client <id>] [--cwd DIR] [--json]`: the
 // timeline of each server's credential entry across every snapshot we keep (token fingerprints,
 // expiry, client id, scope, and what changed), with the rotations that were never persisted and
 // the client registrations piling up. Read-only; fingerprints only.

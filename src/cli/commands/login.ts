@@ -1,4 +1,4 @@
-// `mcp-auth-doctor login <server> [--client claude-code|codex] [--cwd DIR] [--no-browser] [--yes] [--accept-unknown-fields]`:
+// `mcp-auth-doctor login <server> [--client <id>] [--cwd DIR] [--no-browser] [--yes] [--accept-unknown-fields]`:
 // log in to one server again for one client and write the tokens into that client's own store.
 // Without --yes it prints what would change (exit 1); with it, it prints the authorization URL
 // (and opens a browser unless --no-browser), waits for the callback (with --no-browser in a

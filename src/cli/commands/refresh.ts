@@ -1,4 +1,4 @@
-// `mcp-auth-doctor refresh <server> [--client claude-code|codex] [--cwd DIR] [--yes] [--accept-unknown-fields]`: use the
+// `mcp-auth-doctor refresh <server> [--client <id>] [--cwd DIR] [--yes] [--accept-unknown-fields]`: use the
 // stored refresh token once and write the new tokens into that client's own store. Without --yes
 // it prints the plan (what changes, running clients, the client's own command) and exits 1; with
 // it, it refreshes, prints what changed and how to undo it, and probes the server again.

@@ -1,4 +1,4 @@
-// `mcp-auth-doctor reset <server> [--client claude-code|codex] [--cwd DIR] [--yes] [--accept-unknown-fields]`: remove that
+// `mcp-auth-doctor reset <server> [--client <id>] [--cwd DIR] [--yes] [--accept-unknown-fields]`: remove that
 // server's stored credential (one entry, after a snapshot), as the client's own logout does.
 // Without --yes it prints the plan and exits 1.
 import { CLIENT_LABELS } from '../../core/model';

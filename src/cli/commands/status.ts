@@ -1,4 +1,4 @@
-// `mcp-auth-doctor status [--json] [--cwd DIR] [--client claude-code|codex] [--offline] [--no-live] [--revision R] [--timeout S] [--verbose] [--read-keychain]`
+// `mcp-auth-doctor status [--json] [--cwd DIR] [--client <id>] [--offline] [--no-live] [--revision R] [--timeout S] [--verbose] [--read-keychain]`
 import { parseArgs } from 'node:util';
 import { probeReport, type ProbeRun } from '../../core/probe/run';
 import { HEALTHY_STATES, type ServerProbe } from '../../core/probe/probe';

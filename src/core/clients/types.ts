@@ -5,7 +5,7 @@
 // from registry.ts and nothing else, so a new client is its folder plus one line there.
 import type { SnapshotStore } from '../credentials/backups';
 import type { CredentialStoreOptions } from '../credentials/index';
-import type { CredentialStore } from '../credentials/store';
+import type { CredentialStore, CredentialSummary } from '../credentials/store';
 import type { Environment } from '../environment';
 import type { StoreContent } from '../journal/losses';
 import type { ConfigScan, McpServer } from '../model';
@@ -93,4 +93,6 @@ export interface JournalRule {
   content(raw: string): StoreContent;
   /** The store's files, for the editor's watcher. */
   files(e: Environment): string[];
+  /** Every entry of `raw` as the store lists it (fingerprints only), for `history`; undefined when the client reads none. */
+  summaries(raw: string): CredentialSummary[] | undefined;
 }

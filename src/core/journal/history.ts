@@ -4,6 +4,7 @@
 // persisted, and client registrations piling up (seed 004: Claude Code re-running DCR on every
 // authenticate, "5 new client registrations for linear in 48 h"). Fingerprints only: nothing
 // here ever holds a token past the parse of one snapshot.
+import { clientDefinition } from '../clients/registry';
 import type { ClientId } from '../model';
 import { isoTime } from '../time';
 import { fingerprint } from '../storageKey';
@@ -211,6 +212,24 @@ const ABSENT: Read = { entry: 'absent', scopes: [] };
 /** The entry as one snapshot holds it; `undefined` from a partial snapshot that does not hold it. */
 export function entryInSnapshot(s: Snapshot, key: string): Read | undefined {
   if (s.raw === null) return s.client === 'codex' && s.storeKind === 'keyring' ? undefined : ABSENT;
+  // Clients journaled through their definition read their own formats (clients/<id>/).
+  const own = s.client === 'claude-code' || s.client === 'codex' ? undefined : clientDefinition(s.client).journal;
+  if (own) {
+    const all = own.summaries(s.raw);
+    if (!all) return UNREADABLE;
+    const sum = all.find((x) => x.key === key);
+    if (!sum) return ABSENT;
+    return clean({
+      entry: 'present' as const,
+      serverName: sum.serverName,
+      serverUrl: sum.serverUrl,
+      clientId: sum.clientId,
+      accessToken: sum.accessTokenFingerprint,
+      refreshToken: sum.refreshTokenFingerprint,
+      expiresAt: sum.expiresAt,
+      scopes: [...sum.scopes].sort(),
+    });
+  }
   if (s.client === 'claude-code') {
     // The blob as Claude Code writes it to its file or Keychain item (claudeCodeBlob.ts; 2.1.197 and 2.1.332).
     const parsed = parseClaudeBlob(s.raw, { kind: s.storeKind, location: s.location });

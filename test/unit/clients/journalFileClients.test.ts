@@ -8,6 +8,7 @@ import { strict as assert } from 'node:assert';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { entryInSnapshot } from '../../../src/core/journal/history';
 import { parseStoreContent } from '../../../src/core/journal/losses';
 import type { Environment } from '../../../src/core/environment';
 import { journalFor, type Journal } from '../../../src/core/journal/journal';
@@ -84,5 +85,11 @@ describe('the journal for Gemini CLI and opencode', function () {
     assert.equal(r.written, true);
     assert.deepEqual(JSON.parse(await fs.readFile(file, 'utf8')), { lab });
     assert.equal((await fs.stat(file)).mode & 0o777, 0o600);
+    // history reads each journaled state in opencode's format: before, blanked, restored.
+    const states = (await journal.snapshots.list({ client: 'opencode' })).snapshots;
+    const key = `lab|${url}`;
+    const seen = await Promise.all(states.map(async (x) => entryInSnapshot((await journal.snapshots.read(x.id))!, key)));
+    assert.ok(seen.some((x) => x?.entry === 'present' && x.accessToken === fingerprint(lab.tokens.accessToken) && x.clientId === 'c-old' && x.expiresAt === Math.round(lab.tokens.expiresAt * 1000)), JSON.stringify(seen));
+    assert.ok(seen.some((x) => x?.entry === 'present' && x.accessToken === undefined && x.clientId === 'c-new'), JSON.stringify(seen));
   });
 });

@@ -4,7 +4,7 @@ import type { ClientDefinition } from '../types';
 import { scanGeminiCli } from './config';
 import { geminiTokenFilePath } from './paths';
 import { geminiCliStore } from './store';
-import { journalContent } from './tokenFile';
+import { journalContent, parseTokenFile, summaryOf } from './tokenFile';
 
 export const geminiCli: ClientDefinition = {
   id: 'gemini-cli',
@@ -39,5 +39,12 @@ export const geminiCli: ClientDefinition = {
   // by itself on a 401 only with `oauth.enabled: true` (else it says to run /mcp auth,
   // chunk-JDPZ4CE3.js:369991).
   compatibility: 'sdk',
-  journal: { content: journalContent, files: (e) => [geminiTokenFilePath(e)] },
+  journal: {
+    content: journalContent,
+    files: (e) => [geminiTokenFilePath(e)],
+    summaries: (raw) => {
+      const p = parseTokenFile(raw, 'a journal state');
+      return p.ok ? [...p.parsed.entries.values()].map(summaryOf) : undefined;
+    },
+  },
 };

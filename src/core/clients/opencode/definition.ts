@@ -2,7 +2,7 @@
 // `<data>/mcp-auth.json` (store.ts) under opencode's own lock (lock.ts), filed by server name and
 // bound to the URL they were made for (authFile.ts).
 import type { ClientDefinition } from '../types';
-import { journalContent } from './authFile';
+import { journalContent, parseAuthFile, summaryOf } from './authFile';
 import { scanOpencode } from './config';
 import { opencodeAuthFile } from './paths';
 import { opencodeStore } from './store';
@@ -37,5 +37,12 @@ export const opencode: ClientDefinition = {
   // PKCE and refresh code) with its own OAuthClientProvider (McpOAuthProvider): a config clientId,
   // else the stored DCR client unless its secret expired, else a new registration.
   compatibility: 'sdk',
-  journal: { content: journalContent, files: (e) => [opencodeAuthFile(e)] },
+  journal: {
+    content: journalContent,
+    files: (e) => [opencodeAuthFile(e)],
+    summaries: (raw) => {
+      const p = parseAuthFile(raw, 'a journal state');
+      return p.ok ? [...p.parsed.entries.values()].map(summaryOf) : undefined;
+    },
+  },
 };
