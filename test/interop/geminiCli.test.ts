@@ -17,6 +17,8 @@ import { createDecipheriv, scryptSync } from 'node:crypto';
 import * as os from 'node:os';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { runCli } from '../../src/cli/main';
+import type { CliIo } from '../../src/cli/io';
 import { scanGeminiCli } from '../../src/core/clients/gemini-cli/config';
 import { GeminiCliStore } from '../../src/core/clients/gemini-cli/store';
 import { SnapshotStore } from '../../src/core/credentials/backups';
@@ -258,6 +260,72 @@ describe('Gemini CLI 0.61.0, real, in a sandbox HOME', function () {
     assert.doesNotMatch(out, /Found stored OAuth token for server 'lab'/);
     assert.match(out, /second: .* \(http\) - Connected/);
     assert.equal(await store.read('lab'), undefined);
+  });
+
+  it("(e) after a read error Gemini's next login writes a file with that one server; the journal catches the loss and restore --lost puts the other back", async () => {
+    const cli = async (args: string[]) => {
+      let out = '';
+      let err = '';
+      const io: CliIo = { stdout: (t) => void (out += t), stderr: (t) => void (err += t), env: geminiEnv(home), cwd: project };
+      return { code: await runCli(args, io), out, err };
+    };
+    /** One headless login run: answers the consent, approves the URL, waits for `done`, then stops Gemini. */
+    const loginOnce = async (done: () => Promise<boolean>) => {
+      const urls = path.join(home, 'opened-urls');
+      const seen = (await fs.readFile(urls, 'utf8').catch(() => '')).trim().split('\n').filter(Boolean).length;
+      const run = startBounded(process.execPath, [GEMINI_JS, '-p', 'hi'], { cwd: project, env: geminiEnv(home), timeoutMs: 90_000, keepStdin: true });
+      try {
+        await waitUntil(async () => (run.stdout() + run.stderr()).includes('Do you want to continue? [Y/n]'), 45_000, () => describeNow(run));
+        run.child.stdin.write('y\n');
+        const url = await waitUntil(async () => (await fs.readFile(urls, 'utf8').catch(() => '')).trim().split('\n').filter(Boolean)[seen], 30_000, () => describeNow(run));
+        const res = await fetch(await (url.startsWith(lab2.issuer) ? lab2 : lab).approve(url));
+        await res.body?.cancel();
+        await waitUntil(done, 30_000, () => describeNow(run));
+      } finally {
+        run.kill();
+        await run.done;
+      }
+    };
+    // Log lab in again (reset in (d)): the file then holds both servers.
+    await loginOnce(async () => (await readTokens().catch(() => [])).some((t) => t.serverName === 'lab'));
+    const before = await readTokens();
+    assert.deepEqual(before.map((t) => t.serverName).sort(), ['lab', 'second']);
+    const first = await cli(['restore', '--lost', '--client', 'gemini-cli']);
+    assert.equal(first.code, 0, first.out + first.err);
+    assert.match(first.out, /No loss in the journal/);
+
+    // A null entry first: Gemini's loop stops there, so it has no token at all (a null after
+    // them would leave it the entries before: its loop keeps what it read)...
+    await fs.writeFile(tokenFile(), JSON.stringify([null, ...before], null, 2));
+    const listed = await gemini(home, project, ['mcp', 'list']);
+    assert.match(listed.stdout + listed.stderr, /lab: .* \(http\) - Disconnected/, describeRun('gemini mcp list', listed));
+    assert.match(listed.stdout + listed.stderr, /second: .* \(http\) - Disconnected/);
+    // ...and its next login (the first server it logs in to) writes a file holding only that one.
+    await loginOnce(async () => {
+      const now = await fs.readFile(tokenFile(), 'utf8').catch(() => '');
+      return !now.includes('null') && (JSON.parse(now) as GeminiToken[]).length === 1;
+    });
+    const clobbered = await readTokens();
+    assert.equal(clobbered.length, 1, "Gemini's write kept one server");
+    const kept = clobbered[0]!.serverName;
+    const lost = kept === 'lab' ? 'second' : 'lab';
+
+    const plan = await cli(['restore', '--lost', '--client', 'gemini-cli']);
+    assert.equal(plan.code, 1, plan.out + plan.err);
+    assert.match(plan.out, new RegExp(`restore +${lost} `));
+    assert.doesNotMatch(plan.out, new RegExp(`restore +${kept} `), 'the new login stays');
+    const done = await cli(['restore', '--lost', '--client', 'gemini-cli', '--yes']);
+    assert.equal(done.code, 0, done.out + done.err);
+    assert.match(done.out, /Restored 1 lost entr/);
+    assert.match(done.out, /live: the server accepted the access token/);
+    const now = await readTokens();
+    assert.deepEqual(now.map((t) => t.serverName).sort(), ['lab', 'second']);
+    assert.deepEqual(now.find((t) => t.serverName === lost), before.find((t) => t.serverName === lost), `${lost}: back as it was`);
+    const text = first.out + first.err + plan.out + plan.err + done.out + done.err;
+    for (const t of before.flatMap((x) => [x.token.accessToken, x.token.refreshToken])) if (t) assert.ok(!text.includes(t), 'a token was printed');
+    const r = await gemini(home, project, ['mcp', 'list']);
+    assert.match(r.stdout + r.stderr, /lab: .* \(http\) - Connected/, describeRun('gemini mcp list', r));
+    assert.match(r.stdout + r.stderr, /second: .* \(http\) - Connected/);
   });
 });
 

@@ -24,6 +24,8 @@ export interface KeyedFileFormat<P, E> {
   withEntries(current: P | undefined, entries: E[]): string;
   /** A key that must stay as it is now although asked for (opencode: its name holds a newer login for another URL). */
   keepsNow?(current: P | undefined, key: string): boolean;
+  /** Why a file that parses must still not be merged into (Gemini: a null entry it stops reading at). */
+  refusal?(current: P): Finding | undefined;
 }
 
 /** What the store lends: where it is, how it reads, how it writes under the client's lock. */
@@ -51,6 +53,8 @@ export class KeyedFileRestore<P, E> {
     const target = this.target(snapshot, entryKey);
     const r = await this.host.load();
     if (r.kind === 'bad' && entryKey) throw new MalformedStoreError(r.finding);
+    const refused = r.kind === 'ok' && entryKey ? this.format.refusal?.(r.parsed) : undefined;
+    if (refused) throw new MalformedStoreError(refused);
     return this.planOf(snapshot, r, entryKey ? [this.entry(target, entryKey)!] : this.format.entries(target), { entryKey });
   }
 
@@ -82,6 +86,8 @@ export class KeyedFileRestore<P, E> {
     const asked = this.asked(snapshot, target, keys);
     const r = await this.host.load();
     if (r.kind === 'bad') throw new MalformedStoreError(r.finding);
+    const refused = r.kind === 'ok' ? this.format.refusal?.(r.parsed) : undefined;
+    if (refused) throw new MalformedStoreError(refused);
     const written = this.decided(asked, r.kind === 'ok' ? r.parsed : undefined, decide);
     return { plan: this.planOf(snapshot, r, written.map((k) => this.entry(target, k)!), { merge: true }), written: { entryKeys: written } };
   }

@@ -177,6 +177,18 @@ describe('Gemini CLI token store', () => {
     }
   });
 
+  it('a null entry: the logins before it are listed (Gemini reads those), the rest is a finding, and nothing is written', async () => {
+    const lab = entry('lab');
+    const text = JSON.stringify([lab, null, entry('docs')], null, 2);
+    await put(text);
+    const listing = await store.list();
+    assert.deepEqual(listing.entries.map((x) => x.key), ['lab']);
+    assert.equal(listing.findings[0]?.code, 'credentials.invalid-entry');
+    assert.match(listing.findings[0]!.detail, /uses the 1 login\(s\) before it and none of the 1 after it/);
+    await assert.rejects(store.write('lab', { accessToken: 'x' }), MalformedStoreError);
+    assert.equal(await fs.readFile(file, 'utf8'), text);
+  });
+
   it('an entry without a token is flagged; a world-readable file is flagged', async () => {
     await put([{ serverName: 'lab', clientId: 'c' }, entry('docs')], 0o644);
     const codes = (await store.list()).findings.map((f) => f.code);

@@ -166,6 +166,7 @@ export class GeminiCliStore implements CredentialStore {
         keyOf: (x) => x.key,
         fingerprints: (x) => fingerprintsOfEntry(x.key, x.raw),
         withEntries,
+        refusal: (p) => p.unreadFrom?.finding,
       },
     ));
   }
@@ -209,6 +210,7 @@ export class GeminiCliStore implements CredentialStore {
       async (lock) => {
         const r = await this.load();
         if (r.kind === 'bad') throw new MalformedStoreError(r.finding);
+        if (r.kind === 'ok' && r.parsed.unreadFrom) throw new MalformedStoreError(r.parsed.unreadFrom.finding);
         const current = r.kind === 'ok' ? r.parsed : undefined;
         const next = plan(current);
         if (next === undefined) return undefined;

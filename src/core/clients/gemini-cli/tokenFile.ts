@@ -4,9 +4,12 @@
 //   { serverName, token: { accessToken, tokenType, refreshToken?, scope?, expiresAt? (epoch ms) },
 //     clientId?, tokenUrl?, mcpServerUrl?, updatedAt (epoch ms) }
 // (saveToken :368207; checked against the file a real 0.61.0 login wrote). Gemini reads it into a
-// Map by serverName, so the last entry of a name wins (:368166), and any error while reading
-// (not JSON, not an array, one entry that is null) leaves it with no tokens at all (:368169) —
-// after which its next login writes a file holding that one server only (setCredentials :368182).
+// Map by serverName, so the last entry of a name wins (:368166). A file that is not JSON or not an
+// array leaves it with no tokens at all (:368169); a null entry stops its loop there, so it keeps
+// the entries before it and none after (seen with the real 0.61.0: with [lab, second, null] it
+// still connects to both, "Failed to load MCP OAuth tokens: Cannot read properties of null"). Its
+// next login then writes what it read plus the new one (setCredentials :368182): every entry from
+// the null on is gone.
 // A refresh keeps the old refresh token when the server sends none (:369004) and is filed by
 // saveToken with a fresh updatedAt. Nothing here ever logs a token.
 import { applyEdits, modify, type JSONPath } from 'jsonc-parser';
@@ -42,6 +45,11 @@ export interface ParsedTokens {
   /** Every index that holds each key (duplicates included), in file order. */
   indices: Map<string, number[]>;
   findings: Finding[];
+  /**
+   * The index of a null entry, where Gemini stops reading: the entries from there on are not read,
+   * and are not in `entries`. Nothing is written to such a file (its finding says why).
+   */
+  unreadFrom?: { index: number; finding: Finding };
 }
 
 export type TokenParse = { ok: true; parsed: ParsedTokens } | { ok: false; finding: Finding };
@@ -63,10 +71,25 @@ export function parseTokenFile(text: string, file: string): TokenParse {
   const entries = new Map<string, TokenEntry>();
   const indices = new Map<string, number[]>();
   const findings: Finding[] = [];
+  let unreadFrom: ParsedTokens['unreadFrom'];
   for (const [index, raw] of value.entries()) {
-    // null.serverName throws inside Gemini's loop: one such entry empties its whole map.
+    // null.serverName throws inside Gemini's loop: it keeps what it read before, nothing after.
     if (raw === null || raw === undefined) {
-      return bad(GEMINI_STORE_FINDING.invalidEntry, `${TOKEN_FILE_LABEL} has an entry Gemini CLI cannot read`, `Entry ${index + 1} of ${file} is ${describeJson(raw)}.`, offsetOfPath(text, [index]));
+      const after = value.length - index - 1;
+      unreadFrom = {
+        index,
+        finding: {
+          code: GEMINI_STORE_FINDING.invalidEntry,
+          severity: 'error',
+          title: `${TOKEN_FILE_LABEL} has an entry Gemini CLI cannot read`,
+          detail:
+            `Entry ${index + 1} of ${file} is ${describeJson(raw)}. Gemini CLI stops reading there: it uses the ${index} login(s) before it and none of the ${after} after it, ` +
+            `and its next login rewrites the file without this entry and those ${after}. Nothing will be written here until it is fixed (remove that entry).`,
+          location: locationIn(file, text, offsetOfPath(text, [index])),
+        },
+      };
+      findings.unshift(unreadFrom.finding);
+      break;
     }
     if (!isPlainObject(raw) || typeof raw.serverName !== 'string') {
       findings.push({
@@ -101,7 +124,7 @@ export function parseTokenFile(text: string, file: string): TokenParse {
       location: locationIn(file, text, offsetOfPath(text, [at[at.length - 1]!])),
     });
   }
-  return { ok: true, parsed: { text, data: value, entries, indices, findings } };
+  return { ok: true, parsed: { text, data: value, entries, indices, findings, ...(unreadFrom ? { unreadFrom } : {}) } };
 }
 
 function tokenOf(raw: Record<string, unknown>): Record<string, unknown> {
