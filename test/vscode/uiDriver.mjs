@@ -320,8 +320,13 @@ export const STEPS = {
 /** Opens the Notification Center from the status bar's bell (as a user does) unless it is open. */
 async function openNotificationCenter(page) {
   const center = page.locator('.notifications-center');
-  if (!(await center.isVisible().catch(() => false))) {
-    await page.locator('[id="status.notifications"] .statusbar-item-label').click({ timeout: STEP_TIMEOUT_MS });
+  // The status-bar bell toggles the center, and a click that lands while it re-renders (or while
+  // an earlier step's overlay is still up) can leave it closed: close overlays and try again.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (await center.isVisible().catch(() => false)) return center;
+    if (attempt > 0) await page.keyboard.press('Escape').catch(() => undefined);
+    await page.locator('[id="status.notifications"] .statusbar-item-label').click({ timeout: STEP_TIMEOUT_MS }).catch(() => undefined);
+    if (await center.waitFor({ state: 'visible', timeout: 3_000 }).then(() => true, () => false)) return center;
   }
   await center.waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
   return center;
